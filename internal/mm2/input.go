@@ -1,0 +1,85 @@
+// Package mm2 renders MirrorMaker 2's configuration. It is a pure function of its inputs: it
+// knows nothing of Juju or Pebble, so every byte the workload receives can be pinned by golden
+// files.
+package mm2
+
+// Paths inside the workload container. They are fixed by the Charmed Kafka rock's layout.
+const (
+	PropertiesPath = "/etc/kafka/mm2.properties"
+	SecretsPath    = "/etc/kafka/mm2-secrets.properties"
+	JMXRulesPath   = "/etc/kafka/mm2-jmx.yaml"
+	Log4jPath      = "/etc/kafka/mm2-log4j.properties"
+	Log4j2Path     = "/etc/kafka/mm2-log4j2.yaml"
+	// CAPathPattern holds one %s: the cluster alias.
+	CAPathPattern = "/etc/kafka/mm2-%s-ca.pem"
+
+	RESTPort = 8083
+	JMXPort  = 9099
+)
+
+// Security protocols and SASL mechanisms the charm supports.
+const (
+	SASLPlaintext = "SASL_PLAINTEXT"
+	SASLSSL       = "SASL_SSL"
+
+	ScramSHA512 = "SCRAM-SHA-512"
+	ScramSHA256 = "SCRAM-SHA-256"
+	Plain       = "PLAIN"
+)
+
+// Cluster is everything needed to reach one Kafka cluster as an admin.
+type Cluster struct {
+	Alias            string   // MM2 cluster alias, e.g. "old"
+	BootstrapServers []string // host:port
+	SecurityProtocol string   // SASLPlaintext or SASLSSL
+	Mechanism        string   // ScramSHA512, ScramSHA256 or Plain
+	Username         string
+	Password         string
+	CA               string // PEM; empty means the JVM's default trust store
+}
+
+// Settings are the charm's config options, already validated by the caller.
+type Settings struct {
+	Topics, TopicsExclude []string // regexes
+	Groups, GroupsExclude []string
+	ReplicationPolicy     string // "identity" or "prefix"
+	TasksMax              int
+	ReplicationFactor     int
+	InternalReplFactor    int
+	SyncGroupOffsets      bool
+	SyncTopicConfigs      bool
+	SyncTopicACLs         bool
+	ExactlyOnce           string // "disabled", "preparing", "enabled"
+
+	OffsetFlushIntervalSeconds      int
+	CheckpointIntervalSeconds       int
+	SyncGroupOffsetsIntervalSeconds int
+	RefreshTopicsIntervalSeconds    int
+	RefreshGroupsIntervalSeconds    int
+	SyncTopicConfigsIntervalSeconds int
+	OffsetLagMax                    int
+
+	LogLevel string // ERROR, WARN, INFO, DEBUG, TRACE
+}
+
+// Input is the whole of what the rendered files depend on.
+type Input struct {
+	Source, Target Cluster
+	Settings       Settings
+	// UnitAddress is this unit's address: MM2's internal REST listener binds and advertises it so
+	// that the units of a multi-unit deployment can forward task configs to each other.
+	UnitAddress string
+	Units       int // number of units of the application
+}
+
+// File is one rendered file with the permissions it must have in the container.
+type File struct {
+	Path    string
+	Content []byte
+	Secret  bool // 0600 rather than 0644
+}
+
+// Output is the set of files MM2 reads.
+type Output struct {
+	Files []File
+}

@@ -1,12 +1,13 @@
 module mirrormaker-k8s
 
-go 1.26
+go 1.26.5
 
 require (
 	github.com/IBM/sarama v1.61.1
 	github.com/canonical/pebble v1.32.1
 	github.com/stretchr/testify v1.12.1
 	github.com/xdg-go/scram v1.4.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
@@ -36,7 +37,6 @@ require (
 	golang.org/x/text v0.42.0 // indirect
 	gopkg.in/tomb.v2 v2.0.0-20161208151619-d5d1b5820637 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
-	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
 
 tool github.com/canonical/pebble/cmd/pebble

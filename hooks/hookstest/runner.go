@@ -1,0 +1,27 @@
+package hookstest
+
+import (
+	"context"
+
+	"mirrormaker-k8s/hooks"
+)
+
+// Runner returns a hooks.Runner that runs tools as unit against m, so the
+// charm's tests exercise the same argument handling as a real hook.
+func (m *Model) Runner(unit string) hooks.Runner { return modelRunner{m: m, unit: unit} }
+
+type modelRunner struct {
+	m    *Model
+	unit string
+}
+
+func (r modelRunner) Run(ctx context.Context, tool string, args []string, stdin []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	stdout, stderr, code := r.m.Exec(r.unit, tool, args, stdin)
+	if code != 0 {
+		return nil, &hooks.ToolError{Tool: tool, Args: append([]string(nil), args...), Stderr: string(stderr), ExitCode: code}
+	}
+	return stdout, nil
+}

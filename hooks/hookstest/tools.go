@@ -1,0 +1,278 @@
+package hookstest
+
+import (
+	"os"
+	"regexp"
+	"strings"
+)
+
+func configGet(m *Model, c *call) (any, error) {
+	switch len(c.args) {
+	case 0:
+		out := map[string]any{}
+		for k, v := range m.Config {
+			if v != nil || c.has("all") || c.has("a") {
+				out[k] = v
+			}
+		}
+		return out, nil
+	case 1:
+		if v, ok := m.Config[c.args[0]]; ok && v != nil {
+			return v, nil
+		}
+		return rawOutput("null\n"), nil
+	}
+	return nil, noArgs(c.args[1:])
+}
+
+func isLeader(m *Model, c *call) (any, error) {
+	if err := noArgs(c.args); err != nil {
+		return nil, err
+	}
+	return m.Leader == c.unit, nil
+}
+
+// secretGet returns the revision the unit tracks; the first read, and any
+// read with --refresh, moves it to the latest; --peek reads the latest
+// without moving.
+func secretGet(m *Model, c *call) (any, error) {
+	uri, key := "", ""
+	switch len(c.args) {
+	case 0:
+	case 1:
+		uri = c.args[0]
+	case 2:
+		uri, key = c.args[0], c.args[1]
+	default:
+		return nil, noArgs(c.args[2:])
+	}
+	label := c.flags["label"]
+	if uri == "" && label == "" {
+		return nil, usagef("require either a secret URI or label")
+	}
+	if c.has("refresh") && c.has("peek") {
+		return nil, usagef("specify one of --peek or --refresh but not both")
+	}
+	s := m.secret(uri, label)
+	if s == nil {
+		name := uri
+		if name == "" {
+			name = label
+		}
+		return nil, failf("secret %q not found", secretID(name))
+	}
+	if s.Denied {
+		return nil, failf("permission denied")
+	}
+	if uri != "" && label != "" {
+		s.Label = label
+	}
+	rev := s.Seen[c.unit]
+	if rev == 0 || c.has("refresh") || c.has("peek") {
+		rev = s.Revision()
+	}
+	if !c.has("peek") {
+		if s.Seen == nil {
+			s.Seen = map[string]int{}
+		}
+		s.Seen[c.unit] = rev
+	}
+	content := copyMap(s.Revisions[rev-1])
+	if key != "" {
+		v, ok := content[key]
+		if !ok {
+			return nil, failf("secret key %q not found", key)
+		}
+		return v, nil
+	}
+	return content, nil
+}
+
+var settableStatuses = []string{"maintenance", "blocked", "waiting", "active"}
+
+func statusSet(m *Model, c *call) (any, error) {
+	if len(c.args) == 0 {
+		return nil, usagef("invalid args, require <status> [message] [data]")
+	}
+	st := Status{Name: c.args[0]}
+	if !contains(settableStatuses, st.Name) {
+		return nil, usagef("invalid status %q, expected one of [%s]", st.Name, strings.Join(settableStatuses, " "))
+	}
+	if len(c.args) > 1 {
+		st.Message = c.args[1]
+	}
+	if len(c.args) > 2 {
+		return nil, noArgs(c.args[2:])
+	}
+	who := c.unit
+	if c.has("application") {
+		if m.Leader != c.unit {
+			return nil, failf("this unit is not the leader")
+		}
+		who = m.App
+		m.AppStatus = st
+	} else {
+		if m.Statuses == nil {
+			m.Statuses = map[string]Status{}
+		}
+		m.Statuses[c.unit] = st
+	}
+	m.StatusHistory = append(m.StatusHistory, StatusEntry{Who: who, Status: st})
+	return nil, nil
+}
+
+func statusGet(m *Model, c *call) (any, error) {
+	if err := noArgs(c.args); err != nil {
+		return nil, err
+	}
+	if !c.has("application") {
+		st := m.Statuses[c.unit]
+		return map[string]any{"status": st.Name, "message": st.Message, "status-data": map[string]any{}}, nil
+	}
+	if m.Leader != c.unit {
+		return nil, failf("finding application status: this unit is not the leader")
+	}
+	units := map[string]any{}
+	for _, u := range m.Units {
+		units[u] = map[string]any{"status": m.Statuses[u].Name, "message": m.Statuses[u].Message, "status-data": map[string]any{}}
+	}
+	return map[string]any{"application-status": map[string]any{
+		"status": m.AppStatus.Name, "message": m.AppStatus.Message, "status-data": map[string]any{}, "units": units,
+	}}, nil
+}
+
+func applicationVersionSet(m *Model, c *call) (any, error) {
+	if len(c.args) != 1 {
+		return nil, usagef("no version specified")
+	}
+	m.Version = c.args[0]
+	return nil, nil
+}
+
+func jujuLog(m *Model, c *call) (any, error) {
+	if len(c.args) == 0 {
+		return nil, usagef("no message specified")
+	}
+	level := strings.ToUpper(c.flags["log-level"])
+	if level == "" {
+		level = "INFO"
+		if c.has("debug") {
+			level = "DEBUG"
+		}
+	}
+	m.Logs = append(m.Logs, LogEntry{Unit: c.unit, Level: level, Message: strings.Join(c.args, " ")})
+	return nil, nil
+}
+
+// portRule is what open-port accepts: N, N/proto, N-M/proto or icmp.
+var portRule = regexp.MustCompile(`^(icmp|[0-9]+(-[0-9]+)?(/(tcp|udp))?)$`)
+
+func portArg(c *call) (string, error) {
+	if len(c.args) != 1 {
+		return "", usagef("invalid arguments, expected <port>[/<protocol>] or <from>-<to>[/<protocol>] or icmp")
+	}
+	p := strings.ToLower(c.args[0])
+	if !portRule.MatchString(p) {
+		return "", usagef("invalid port or range %q", c.args[0])
+	}
+	if p != "icmp" && !strings.Contains(p, "/") {
+		p += "/tcp"
+	}
+	return p, nil
+}
+
+func openPort(m *Model, c *call) (any, error) {
+	p, err := portArg(c)
+	if err != nil {
+		return nil, err
+	}
+	if m.Ports == nil {
+		m.Ports = map[string][]string{}
+	}
+	if !contains(m.Ports[c.unit], p) {
+		m.Ports[c.unit] = sortedUnique(append(m.Ports[c.unit], p))
+	}
+	return nil, nil
+}
+
+func closePort(m *Model, c *call) (any, error) {
+	p, err := portArg(c)
+	if err != nil {
+		return nil, err
+	}
+	var keep []string
+	for _, q := range m.Ports[c.unit] {
+		if q != p {
+			keep = append(keep, q)
+		}
+	}
+	m.Ports[c.unit] = keep
+	return nil, nil
+}
+
+func openedPorts(m *Model, c *call) (any, error) {
+	if err := noArgs(c.args); err != nil {
+		return nil, err
+	}
+	return append([]string{}, m.Ports[c.unit]...), nil
+}
+
+// stateGet prints null, not {}, when the unit has no state: a Juju quirk
+// (juju/juju#22523) that callers must cope with.
+func stateGet(m *Model, c *call) (any, error) {
+	st := m.State[c.unit]
+	switch len(c.args) {
+	case 0:
+		if len(st) == 0 {
+			return rawOutput("null\n"), nil
+		}
+		return copyMap(st), nil
+	case 1:
+		v, ok := st[c.args[0]]
+		if !ok && c.has("strict") {
+			return nil, failf("%q not found", c.args[0])
+		}
+		return v, nil
+	}
+	return nil, noArgs(c.args[1:])
+}
+
+func stateSet(m *Model, c *call) (any, error) {
+	settings := map[string]string{}
+	if f, ok := c.flags["file"]; ok {
+		b := c.stdin
+		if f != "-" {
+			var err error
+			if b, err = os.ReadFile(f); err != nil {
+				return nil, failf("cannot read state file: %v", err)
+			}
+		}
+		var err error
+		if settings, err = readSettings(b); err != nil {
+			return nil, err
+		}
+	}
+	kv, err := keyValues(c.args)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range kv {
+		settings[k] = v
+	}
+	if m.State == nil {
+		m.State = map[string]map[string]string{}
+	}
+	if m.State[c.unit] == nil {
+		m.State[c.unit] = map[string]string{}
+	}
+	merge(m.State[c.unit], settings)
+	return nil, nil
+}
+
+func stateDelete(m *Model, c *call) (any, error) {
+	if len(c.args) != 1 {
+		return nil, usagef("invalid args, require <key>")
+	}
+	delete(m.State[c.unit], c.args[0])
+	return nil, nil
+}

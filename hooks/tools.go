@@ -1,0 +1,287 @@
+package hooks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Tools calls Juju's hook tools the way the Python ops library does, with
+// JSON output, and with anything that may be secret (relation data, state)
+// passed on stdin rather than argv, where the process list would show it.
+type Tools struct {
+	r Runner
+}
+
+// NewTools returns Tools that run hook tools through r: ExecRunner{} in a
+// real hook, hookstest.Model.Runner in tests.
+func NewTools(r Runner) *Tools { return &Tools{r: r} }
+
+// Status is a workload status as status-set takes it.
+type Status struct {
+	Name    string `json:"name"`
+	Message string `json:"message"`
+}
+
+// The statuses a charm may set; Juju sets the others (error, unknown) itself.
+const (
+	StatusActive      = "active"
+	StatusBlocked     = "blocked"
+	StatusWaiting     = "waiting"
+	StatusMaintenance = "maintenance"
+)
+
+func (t *Tools) run(ctx context.Context, tool string, args []string, stdin []byte) ([]byte, error) {
+	return t.r.Run(ctx, tool, args, stdin)
+}
+
+// runJSON runs a tool and decodes its --format=json output into out.
+func (t *Tools) runJSON(ctx context.Context, out any, tool string, args ...string) error {
+	stdout, err := t.run(ctx, tool, args, nil)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(stdout, out); err != nil {
+		return fmt.Errorf("cannot parse %s output: %w", tool, err)
+	}
+	return nil
+}
+
+// ConfigGet returns the application's config: the options set or defaulted.
+func (t *Tools) ConfigGet(ctx context.Context) (map[string]any, error) {
+	var out map[string]any
+	if err := t.runJSON(ctx, &out, "config-get", "--format=json"); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = map[string]any{}
+	}
+	return out, nil
+}
+
+// IsLeader reports whether this unit is the leader, the only one allowed to
+// write the application databags and the application status.
+func (t *Tools) IsLeader(ctx context.Context) (bool, error) {
+	var out bool
+	err := t.runJSON(ctx, &out, "is-leader", "--format=json")
+	return out, err
+}
+
+// RelationIDs lists the ids ("endpoint:N") of the relations on an endpoint.
+func (t *Tools) RelationIDs(ctx context.Context, endpoint string) ([]string, error) {
+	var out []string
+	if err := t.runJSON(ctx, &out, "relation-ids", "--format=json", endpoint); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RelationUnits lists the remote units of a relation (the other units, for a
+// peer relation).
+func (t *Tools) RelationUnits(ctx context.Context, id string) ([]string, error) {
+	var out []string
+	if err := t.runJSON(ctx, &out, "relation-list", "--format=json", "-r", id); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RelationApp returns the remote application of a relation, known even
+// before any remote unit has joined.
+func (t *Tools) RelationApp(ctx context.Context, id string) (string, error) {
+	var out string
+	err := t.runJSON(ctx, &out, "relation-list", "--format=json", "-r", id, "--app")
+	return out, err
+}
+
+// RelationGet reads the databag of member (a unit, or an application when
+// app is set) in a relation.
+func (t *Tools) RelationGet(ctx context.Context, id, member string, app bool) (map[string]string, error) {
+	args := []string{"--format=json", "-r", id}
+	if app {
+		args = append(args, "--app")
+	}
+	args = append(args, "-", member)
+	var out map[string]string
+	if err := t.runJSON(ctx, &out, "relation-get", args...); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = map[string]string{}
+	}
+	return out, nil
+}
+
+// RelationSet updates this unit's databag, or the application's when app is
+// set (leader only). An empty value deletes its key. The data travels as
+// JSON on stdin because it may hold credentials.
+func (t *Tools) RelationSet(ctx context.Context, id string, app bool, data map[string]string) error {
+	args := []string{"-r", id}
+	if app {
+		args = append(args, "--app")
+	}
+	args = append(args, "--file", "-")
+	stdin, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("cannot encode relation data: %w", err)
+	}
+	_, err = t.run(ctx, "relation-set", args, stdin)
+	return err
+}
+
+// SecretGet returns a secret's content. With refresh the unit moves to the
+// latest revision (what secret-changed asks for); without it Juju returns
+// the revision the unit last saw.
+func (t *Tools) SecretGet(ctx context.Context, uri string, refresh bool) (map[string]string, error) {
+	args := []string{"--format=json"}
+	if refresh {
+		args = append(args, "--refresh")
+	}
+	args = append(args, uri)
+	var out map[string]string
+	if err := t.runJSON(ctx, &out, "secret-get", args...); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = map[string]string{}
+	}
+	return out, nil
+}
+
+// StatusSet sets the unit status, or the application status when app is set
+// (leader only). The message follows "--" so it may start with a hyphen.
+func (t *Tools) StatusSet(ctx context.Context, s Status, app bool) error {
+	var args []string
+	if app {
+		args = append(args, "--application")
+	}
+	args = append(args, s.Name, "--", s.Message)
+	_, err := t.run(ctx, "status-set", args, nil)
+	return err
+}
+
+// ApplicationVersionSet shows the workload version in juju status.
+func (t *Tools) ApplicationVersionSet(ctx context.Context, v string) error {
+	_, err := t.run(ctx, "application-version-set", []string{"--", v}, nil)
+	return err
+}
+
+// ActionGet returns the running action's parameters, defaults filled in.
+func (t *Tools) ActionGet(ctx context.Context) (map[string]any, error) {
+	var out map[string]any
+	if err := t.runJSON(ctx, &out, "action-get", "--format=json"); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = map[string]any{}
+	}
+	return out, nil
+}
+
+// actionKeyPart is the rule Juju applies to each dot-separated part of an
+// action result key; together they match ^[a-z0-9](([a-z0-9-.]+)?[a-z0-9])?$.
+var actionKeyPart = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
+
+// reservedActionKeys are result keys Juju keeps for itself.
+var reservedActionKeys = map[string]bool{"stdout": true, "stdout-encoding": true, "stderr": true, "stderr-encoding": true}
+
+// ValidActionKey reports whether Juju accepts key as an action result key,
+// so a bad key fails in the charm with a clear error rather than in Juju.
+func ValidActionKey(key string) error {
+	for _, part := range strings.Split(key, ".") {
+		if !actionKeyPart.MatchString(part) {
+			return fmt.Errorf("invalid action result key %q: must start and end with lowercase alphanumeric, and contain only lowercase alphanumeric, hyphens and periods", key)
+		}
+		if reservedActionKeys[part] {
+			return fmt.Errorf("invalid action result key %q: %q is reserved", key, part)
+		}
+	}
+	return nil
+}
+
+// ActionSet adds results to the running action. Keys are checked first and
+// sorted so that the call is deterministic. Values go on argv (action-set
+// has no --file), so results must never hold secrets.
+func (t *Tools) ActionSet(ctx context.Context, results map[string]string) error {
+	if len(results) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(results))
+	for k := range results {
+		if err := ValidActionKey(k); err != nil {
+			return fmt.Errorf("cannot set action results: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	args := make([]string, 0, len(keys))
+	for _, k := range keys {
+		args = append(args, k+"="+results[k])
+	}
+	_, err := t.run(ctx, "action-set", args, nil)
+	return err
+}
+
+// ActionFail marks the running action failed with msg.
+func (t *Tools) ActionFail(ctx context.Context, msg string) error {
+	_, err := t.run(ctx, "action-fail", []string{"--", msg}, nil)
+	return err
+}
+
+// ActionLog reports progress that the user sees while the action runs.
+func (t *Tools) ActionLog(ctx context.Context, msg string) error {
+	_, err := t.run(ctx, "action-log", []string{"--", msg}, nil)
+	return err
+}
+
+// Log writes to the unit's debug log at level (DEBUG, INFO, WARNING, ERROR).
+func (t *Tools) Log(ctx context.Context, level, msg string) error {
+	_, err := t.run(ctx, "juju-log", []string{"--log-level", level, "--", msg}, nil)
+	return err
+}
+
+// BindAddress returns this unit's address on a binding (an endpoint or extra
+// binding): what the unit listens on and advertises to its peers.
+func (t *Tools) BindAddress(ctx context.Context, binding string) (string, error) {
+	var out string
+	err := t.runJSON(ctx, &out, "network-get", binding, "--bind-address", "--format=json")
+	return out, err
+}
+
+// StateGet returns the unit's server-side state (Juju returns null when
+// empty, read as an empty map).
+func (t *Tools) StateGet(ctx context.Context) (map[string]string, error) {
+	var out map[string]string
+	if err := t.runJSON(ctx, &out, "state-get", "--format=json"); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = map[string]string{}
+	}
+	return out, nil
+}
+
+// StateSet updates the unit's server-side state, as JSON on stdin.
+func (t *Tools) StateSet(ctx context.Context, data map[string]string) error {
+	stdin, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("cannot encode state: %w", err)
+	}
+	_, err = t.run(ctx, "state-set", []string{"--file", "-"}, stdin)
+	return err
+}
+
+// StateDelete removes one key from the unit's server-side state.
+func (t *Tools) StateDelete(ctx context.Context, key string) error {
+	_, err := t.run(ctx, "state-delete", []string{key}, nil)
+	return err
+}
+
+// OpenPort opens a TCP port on the unit (for K8s, on its service).
+func (t *Tools) OpenPort(ctx context.Context, port int) error {
+	_, err := t.run(ctx, "open-port", []string{fmt.Sprintf("%d/tcp", port)}, nil)
+	return err
+}

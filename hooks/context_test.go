@@ -41,9 +41,9 @@ func TestNewContext(t *testing.T) {
 		event   string
 		wantErr string
 	}{{
-		name: "hook from JUJU_HOOK_NAME",
-		env:  base(map[string]string{"JUJU_DISPATCH_PATH": "hooks/config-changed", "JUJU_HOOK_NAME": "config-changed"}),
-		want: with(func(c *hooks.Context) { c.DispatchPath = "hooks/config-changed"; c.Hook = "config-changed" }),
+		name:  "hook from JUJU_HOOK_NAME",
+		env:   base(map[string]string{"JUJU_DISPATCH_PATH": "hooks/config-changed", "JUJU_HOOK_NAME": "config-changed"}),
+		want:  with(func(c *hooks.Context) { c.DispatchPath = "hooks/config-changed"; c.Hook = "config-changed" }),
 		event: "config-changed",
 	}, {
 		name:  "hook from dispatch path only",

@@ -91,8 +91,10 @@ func TestTools(t *testing.T) {
 		argv:  []string{"relation-set", "-r", "source:3", "--app", "--file", "-"},
 		stdin: `{"old":"","topic":"__mirrormaker-user"}`,
 	}, {
-		name:  "relation-set unit",
-		call:  func(t *hooks.Tools) (any, error) { return nil, t.RelationSet(ctx, "cluster:0", false, map[string]string{"a": "b"}) },
+		name: "relation-set unit",
+		call: func(t *hooks.Tools) (any, error) {
+			return nil, t.RelationSet(ctx, "cluster:0", false, map[string]string{"a": "b"})
+		},
 		argv:  []string{"relation-set", "-r", "cluster:0", "--file", "-"},
 		stdin: `{"a":"b"}`,
 	}, {

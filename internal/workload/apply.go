@@ -1,0 +1,162 @@
+package workload
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/canonical/pebble/client"
+	"gopkg.in/yaml.v3"
+)
+
+// Service is how MM2 runs. Command must never hold a secret (argv is visible
+// in the process list and in the plan): secrets go in a 0600 File.
+type Service struct {
+	// Command is the full command line, e.g.
+	// "/opt/kafka/bin/connect-mirror-maker.sh /etc/kafka/mm2.properties".
+	Command string
+	// Environment is the service environment (KAFKA_OPTS, heap, log dir).
+	Environment map[string]string
+	// User and Group run the process; empty means the daemon's user.
+	User, Group string
+	// CheckURL, when set, is probed every 30 s by an alive-level HTTP check;
+	// three failures in a row restart MM2.
+	CheckURL string
+}
+
+// Desired is the whole state the charm wants for the workload. Apply makes
+// the container match it and does nothing when it already does.
+type Desired struct {
+	// Files are pushed when missing or different; files not listed are left alone.
+	Files []File
+	// Service is rendered into the layer. An empty Command (allowed only when
+	// not Running) leaves the layer as it is: there is nothing to run yet.
+	Service Service
+	// Running says whether MM2 should run (startup: enabled) or be stopped.
+	Running bool
+}
+
+// Result says what Apply did, for the charm's logs and for tests. Flags are
+// set once the request was made, even if waiting for it then failed.
+type Result struct {
+	// Pushed lists the paths written.
+	Pushed []string
+	// LayerChanged is true when the layer was added because the plan differed.
+	LayerChanged bool
+	// Replanned is true when a replan ran (it starts or restarts MM2 as needed).
+	Replanned bool
+	// Started, Restarted and Stopped are true when that explicit request ran.
+	Started, Restarted, Stopped bool
+}
+
+// Apply makes the workload match d, touching only what differs:
+//
+//   - files that are missing or differ (content, mode, owner) are pushed;
+//   - the layer is added only when our service or check in the plan differs;
+//   - Running: a changed layer is replanned, else a service that is not
+//     active is started; then, if MM2 still runs a process that predates
+//     pushed files, it is restarted. So MM2 is (re)started at most once per
+//     Apply, and always after the last push;
+//   - not Running: MM2 is stopped if it is active or backing off.
+//
+// Errors wrap ErrNotReady when Pebble cannot be reached, and a failed change
+// is a *ChangeError naming the change and its task logs.
+func (w *Workload) Apply(d Desired) (Result, error) {
+	var res Result
+	if d.Running && d.Service.Command == "" {
+		return res, errors.New("cannot run mirrormaker: service command is empty")
+	}
+
+	synced, err := w.syncFiles(d.Files)
+	res.Pushed = synced.pushed
+	if err != nil {
+		return res, err
+	}
+
+	var layerChanged bool
+	if d.Service.Command != "" {
+		layerChanged, err = w.ensureLayer(d.Service, d.Running)
+		res.LayerChanged = layerChanged
+		if err != nil {
+			return res, err
+		}
+	}
+
+	before, err := w.serviceInfo()
+	if err != nil {
+		return res, err
+	}
+
+	if !d.Running {
+		if before != nil && stopNeeded(before.Current) {
+			res.Stopped = true
+			return res, w.runChange("stop", w.pebble.Stop)
+		}
+		return res, nil
+	}
+
+	wasActive := before != nil && before.Current == client.StatusActive
+	switch {
+	case layerChanged:
+		res.Replanned = true
+		if err := w.runChange("replan", w.pebble.Replan); err != nil {
+			return res, err
+		}
+	case !wasActive:
+		res.Started = true
+		if err := w.runChange("start", w.pebble.Start); err != nil {
+			return res, err
+		}
+	}
+
+	after := before
+	if res.Replanned || res.Started {
+		if after, err = w.serviceInfo(); err != nil {
+			return res, err
+		}
+	}
+	if after == nil || after.Current != client.StatusActive {
+		// Not running now: it reads the files whenever it next starts.
+		return res, nil
+	}
+	restartedNow := !wasActive || !after.CurrentSince.Equal(before.CurrentSince)
+	stalePush := len(synced.pushed) > 0 && !restartedNow
+	staleKept := after.CurrentSince.Before(synced.newestKept)
+	if stalePush || staleKept {
+		res.Restarted = true
+		if err := w.runChange("restart", w.pebble.Restart); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// ensureLayer adds our layer when the plan differs from it, and reports
+// whether it did.
+func (w *Workload) ensureLayer(s Service, running bool) (bool, error) {
+	data, err := w.pebble.PlanBytes(nil)
+	if err != nil {
+		return false, fmt.Errorf("cannot read pebble plan: %w", notReady(err))
+	}
+	current, err := parsePlan(data)
+	if err != nil {
+		return false, err
+	}
+	want := desiredLayer(s, running, current.Checks[CheckName])
+	serviceDiffers, checkDiffers := layerDiffers(current, want)
+	if !serviceDiffers && !checkDiffers {
+		return false, nil
+	}
+	out, err := yaml.Marshal(want)
+	if err != nil {
+		return false, fmt.Errorf("cannot render pebble layer: %w", err)
+	}
+	err = w.pebble.AddLayer(&client.AddLayerOptions{Combine: true, Label: LayerLabel, LayerData: out})
+	if err != nil {
+		return false, fmt.Errorf("cannot add pebble layer: %w", notReady(err))
+	}
+	return true, nil
+}
+
+func stopNeeded(s client.ServiceStatus) bool {
+	return s == client.StatusActive || s == client.StatusBackoff
+}

@@ -1,0 +1,298 @@
+package workload
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"path"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/canonical/pebble/client"
+	"gopkg.in/yaml.v3"
+)
+
+// fakePebble is a hand-written, in-memory Pebble: files, one combined layer,
+// and one service that behaves like Pebble's (replan restarts a service whose
+// config changed; start/restart/stop move its status and current-since).
+type fakePebble struct {
+	t     *testing.T
+	now   time.Time
+	files map[string]*fakeFile
+	plan  layer
+
+	state   client.ServiceStatus // "" until the service is first started
+	since   time.Time
+	running *layerService // config the process was started with
+
+	starts  int      // processes started
+	calls   []string // mutating calls, in order
+	nextID  int
+	changes map[string]*client.Change
+
+	errs      map[string]error  // method name -> error to return
+	changeErr map[string]string // action -> change error
+	lister    *client.Client    // serves ListFiles from files (FileInfo has no constructor)
+}
+
+type fakeFile struct {
+	content     []byte
+	perm        uint32
+	user, group string
+	mtime       time.Time
+}
+
+func newFakePebble(t *testing.T) *fakePebble {
+	f := &fakePebble{
+		t:         t,
+		now:       time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		files:     map[string]*fakeFile{},
+		changes:   map[string]*client.Change{},
+		errs:      map[string]error{},
+		changeErr: map[string]string{},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(f.serveList))
+	t.Cleanup(srv.Close)
+	c, err := client.New(&client.Config{BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.lister = c
+	return f
+}
+
+// tick moves the fake clock, so every event has its own instant.
+func (f *fakePebble) tick() time.Time {
+	f.now = f.now.Add(10 * time.Millisecond)
+	return f.now
+}
+
+func (f *fakePebble) fail(method string) error { return f.errs[method] }
+
+func notFound(p string) error {
+	return &client.Error{Kind: client.ErrorKindNotFound, Message: "stat " + p + ": no such file or directory"}
+}
+
+func (f *fakePebble) SysInfo() (*client.SysInfo, error) {
+	if err := f.fail("SysInfo"); err != nil {
+		return nil, err
+	}
+	return &client.SysInfo{Version: "fake"}, nil
+}
+
+func (f *fakePebble) AddLayer(opts *client.AddLayerOptions) error {
+	if err := f.fail("AddLayer"); err != nil {
+		return err
+	}
+	if !opts.Combine || opts.Label != LayerLabel {
+		f.t.Errorf("AddLayer: combine=%v label=%q", opts.Combine, opts.Label)
+	}
+	var l layer
+	if err := yaml.Unmarshal(opts.LayerData, &l); err != nil {
+		return err
+	}
+	if f.plan.Services == nil {
+		f.plan.Services = map[string]*layerService{}
+	}
+	if f.plan.Checks == nil {
+		f.plan.Checks = map[string]*layerCheck{}
+	}
+	maps.Copy(f.plan.Services, l.Services) // all ours are override: replace
+	maps.Copy(f.plan.Checks, l.Checks)
+	f.calls = append(f.calls, "add-layer")
+	return nil
+}
+
+func (f *fakePebble) PlanBytes(*client.PlanOptions) ([]byte, error) {
+	if err := f.fail("PlanBytes"); err != nil {
+		return nil, err
+	}
+	return yaml.Marshal(&f.plan)
+}
+
+func (f *fakePebble) Push(opts *client.PushOptions) error {
+	if err := f.fail("Push"); err != nil {
+		return err
+	}
+	data, err := io.ReadAll(opts.Source)
+	if err != nil {
+		return err
+	}
+	if !opts.MakeDirs {
+		f.t.Errorf("Push %s without MakeDirs", opts.Path)
+	}
+	perm := uint32(opts.Permissions)
+	if perm == 0 {
+		perm = 0o644
+	}
+	f.files[opts.Path] = &fakeFile{content: data, perm: perm, user: opts.User, group: opts.Group, mtime: f.tick()}
+	f.calls = append(f.calls, "push "+opts.Path)
+	return nil
+}
+
+func (f *fakePebble) Pull(opts *client.PullOptions) error {
+	if err := f.fail("Pull"); err != nil {
+		return err
+	}
+	file, ok := f.files[opts.Path]
+	if !ok {
+		return notFound(opts.Path)
+	}
+	_, err := opts.Target.Write(file.content)
+	return err
+}
+
+func (f *fakePebble) ListFiles(opts *client.ListFilesOptions) ([]*client.FileInfo, error) {
+	if err := f.fail("ListFiles"); err != nil {
+		return nil, err
+	}
+	return f.lister.ListFiles(opts)
+}
+
+// serveList answers GET /v1/files?action=list like Pebble, from f.files.
+func (f *fakePebble) serveList(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	q := r.URL.Query()
+	dir, pattern := q.Get("path"), q.Get("pattern")
+	type entry struct {
+		Path         string `json:"path"`
+		Name         string `json:"name"`
+		Type         string `json:"type"`
+		Size         int64  `json:"size"`
+		Permissions  string `json:"permissions"`
+		LastModified string `json:"last-modified"`
+		User         string `json:"user"`
+		Group        string `json:"group"`
+	}
+	var result []entry
+	for p, file := range f.files {
+		match := p == dir
+		if pattern != "" {
+			match, _ = path.Match(path.Join(dir, pattern), p)
+		}
+		if !match {
+			continue
+		}
+		result = append(result, entry{
+			Path: p, Name: path.Base(p), Type: "file", Size: int64(len(file.content)),
+			Permissions:  strconv.FormatUint(uint64(file.perm), 8),
+			LastModified: file.mtime.Format(time.RFC3339), // Pebble truncates to seconds too
+			User:         file.user, Group: file.group,
+		})
+	}
+	if len(result) == 0 && pattern == "" {
+		w.WriteHeader(http.StatusNotFound)
+		json.NewEncoder(w).Encode(map[string]any{"type": "error", "status-code": 404, "status": "Not Found",
+			"result": map[string]string{"kind": "not-found", "message": "stat " + dir + ": no such file or directory"}})
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]any{"type": "sync", "status-code": 200, "status": "OK", "result": result})
+}
+
+func (f *fakePebble) planService() *layerService { return f.plan.Services[ServiceName] }
+
+func (f *fakePebble) active() bool { return f.state == client.StatusActive }
+
+func (f *fakePebble) setState(s client.ServiceStatus) {
+	if s != f.state {
+		f.state, f.since = s, f.tick()
+	}
+}
+
+func (f *fakePebble) startProcess() {
+	f.running = f.planService()
+	f.starts++
+	f.setState(client.StatusActive)
+}
+
+func (f *fakePebble) change(action string, do func()) (string, error) {
+	if err := f.fail(action); err != nil {
+		return "", err
+	}
+	if f.planService() == nil {
+		return "", &client.Error{Message: fmt.Sprintf("service %q does not exist", ServiceName)}
+	}
+	f.nextID++
+	id := strconv.Itoa(f.nextID)
+	f.calls = append(f.calls, action)
+	chg := &client.Change{ID: id, Kind: action, Status: "Done", Ready: true}
+	if msg := f.changeErr[action]; msg != "" {
+		chg.Status, chg.Err = "Error", msg
+		chg.Tasks = []*client.Task{{Kind: action, Status: "Error", Log: []string{"2026-01-02T03:04:05Z ERROR " + msg}}}
+	} else {
+		do()
+	}
+	f.changes[id] = chg
+	return id, nil
+}
+
+func (f *fakePebble) Start(*client.ServiceOptions) (string, error) {
+	return f.change("start", func() {
+		if !f.active() {
+			f.startProcess()
+		}
+	})
+}
+
+func (f *fakePebble) Stop(*client.ServiceOptions) (string, error) {
+	return f.change("stop", func() { f.setState(client.StatusInactive) })
+}
+
+func (f *fakePebble) Restart(*client.ServiceOptions) (string, error) {
+	return f.change("restart", func() {
+		f.setState(client.StatusInactive)
+		f.startProcess()
+	})
+}
+
+// Replan does what Pebble's does: restart when the config the process runs
+// with differs from the plan, start when the plan enables a stopped service.
+func (f *fakePebble) Replan(*client.ServiceOptions) (string, error) {
+	return f.change("replan", func() {
+		svc := f.planService()
+		if f.running != nil && !sameService(f.running, svc) {
+			f.setState(client.StatusInactive)
+			f.startProcess()
+			return
+		}
+		if svc.Startup == "enabled" && !f.active() {
+			f.startProcess()
+		}
+	})
+}
+
+func (f *fakePebble) WaitChange(id string, opts *client.WaitChangeOptions) (*client.Change, error) {
+	if err := f.fail("WaitChange"); err != nil {
+		return nil, err
+	}
+	if opts == nil || opts.Timeout <= 0 {
+		f.t.Errorf("WaitChange %s without a timeout", id)
+	}
+	chg, ok := f.changes[id]
+	if !ok {
+		return nil, errors.New("no such change")
+	}
+	return chg, nil
+}
+
+func (f *fakePebble) Services(opts *client.ServicesOptions) ([]*client.ServiceInfo, error) {
+	if err := f.fail("Services"); err != nil {
+		return nil, err
+	}
+	svc := f.planService()
+	if svc == nil {
+		return nil, nil
+	}
+	state := f.state
+	if state == "" {
+		state = client.StatusInactive
+	}
+	return []*client.ServiceInfo{{
+		Name: ServiceName, Startup: client.ServiceStartup(svc.Startup), Current: state, CurrentSince: f.since,
+	}}, nil
+}

@@ -27,6 +27,20 @@ const (
 	Plain       = "PLAIN"
 )
 
+// Values of Settings.ReplicationPolicy: the charm's names for MM2's replication policy classes.
+const (
+	PolicyIdentity = "identity" // IdentityReplicationPolicy: topics keep their names
+	PolicyPrefix   = "prefix"   // DefaultReplicationPolicy: topics become "<source alias>.<topic>"
+)
+
+// Values of Settings.ExactlyOnce. They are Kafka Connect's values of exactly.once.source.support,
+// except "disabled", which renders nothing so that a worker never sees the setting it did not ask for.
+const (
+	ExactlyOnceDisabled  = "disabled"
+	ExactlyOncePreparing = "preparing"
+	ExactlyOnceEnabled   = "enabled"
+)
+
 // Cluster is everything needed to reach one Kafka cluster as an admin.
 type Cluster struct {
 	Alias            string   // MM2 cluster alias, e.g. "old"
@@ -69,7 +83,9 @@ type Input struct {
 	// UnitAddress is this unit's address: MM2's internal REST listener binds and advertises it so
 	// that the units of a multi-unit deployment can forward task configs to each other.
 	UnitAddress string
-	Units       int // number of units of the application
+	// Units is the number of units of the application. Rendering does not depend on it: every
+	// unit always runs in multi-node dedicated mode, so scaling never changes a unit's files.
+	Units int
 }
 
 // File is one rendered file with the permissions it must have in the container.

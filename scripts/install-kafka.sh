@@ -4,7 +4,8 @@
 # Assembles a Kafka "distribution" for the sandbox from Maven artifacts: the
 # broker (kafka_2.13), MirrorMaker 2 (connect-mirror), a logging binding and the
 # Prometheus JMX exporter agent, all resolved transitively into DEST/libs, plus
-# DEST/bin/connect-mirror-maker.sh, a launcher with the flags of Kafka's own.
+# DEST/bin/connect-mirror-maker.sh, a launcher with the flags of Kafka's own,
+# and DEST/config/connect-log4j{,2}.properties, its default logging (stdout).
 #
 # Idempotent: once DEST/.complete exists this exits at once. The work happens in
 # DEST.tmp, renamed to DEST only when everything is in place, so a failed run
@@ -30,7 +31,8 @@ if [ -e "$dest/.complete" ]; then
 fi
 
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
-launcher="$here/../internal/sandbox/assets/connect-mirror-maker.sh"
+assets="$here/../internal/sandbox/assets"
+launcher="$assets/connect-mirror-maker.sh"
 [ -r "$launcher" ] || { echo "install-kafka: cannot find launcher $launcher" >&2; exit 1; }
 command -v mvn >/dev/null || { echo "install-kafka: cannot find mvn on PATH" >&2; exit 1; }
 
@@ -58,7 +60,7 @@ io.prometheus.jmx:jmx_prometheus_javaagent:$jmx_version"
 
 tmp="$dest.tmp"
 rm -rf "$tmp"
-mkdir -p "$tmp/libs" "$tmp/bin"
+mkdir -p "$tmp/libs" "$tmp/bin" "$tmp/config"
 work=$(mktemp -d)
 trap 'rm -rf "$work" "$tmp"' EXIT
 
@@ -105,6 +107,7 @@ fi
 # The workload's KAFKA_OPTS names this exact path (/opt/kafka/libs/...).
 cp "$tmp/libs/jmx_prometheus_javaagent-$jmx_version.jar" "$tmp/libs/jmx_prometheus_javaagent.jar"
 install -m 0755 "$launcher" "$tmp/bin/connect-mirror-maker.sh"
+install -m 0644 "$assets/connect-log4j.properties" "$assets/connect-log4j2.properties" "$tmp/config/"
 echo "$version" >"$tmp/VERSION"
 
 # The MM2 JVM runs as user kafka: everything world-readable, dirs traversable.

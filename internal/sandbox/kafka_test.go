@@ -117,6 +117,7 @@ func TestGivenKafkaDistWhenClusterStartsThenSCRAMClientsProduceConsumeAndStop(t 
 		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 		out, err := os.ReadFile(c.Dir + "/broker.out")
 		require.NoError(t, err)
+		assert.Contains(t, string(out), "Kafka Server started", "the broker logs through the sandbox's log config")
 		assert.NotContains(t, string(out), c.Admin.Password)
 		assert.NotContains(t, string(out), hostilePassword)
 	})

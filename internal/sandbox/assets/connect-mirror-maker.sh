@@ -22,10 +22,14 @@ else
 	java=java
 fi
 
+# Like Kafka's script, log with the config shipped in <base>/config unless told
+# otherwise; both flags are given and each Kafka (3.x reload4j, 4.x log4j2)
+# reads its own.
+log4j=${KAFKA_LOG4J_OPTS:--Dlog4j.configuration=file:$base/config/connect-log4j.properties -Dlog4j2.configurationFile=$base/config/connect-log4j2.properties}
 heap=${KAFKA_HEAP_OPTS:--Xms256M -Xmx2G}
 perf=${KAFKA_JVM_PERFORMANCE_OPTS:--server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 -Djava.awt.headless=true}
 
 # Word splitting of the *_OPTS variables is intended, as in kafka-run-class.sh.
 # shellcheck disable=SC2086
-exec "$java" $heap $perf ${KAFKA_LOG4J_OPTS:-} -cp "$base/libs/*" ${KAFKA_OPTS:-} \
+exec "$java" $heap $perf $log4j -cp "$base/libs/*" ${KAFKA_OPTS:-} \
 	org.apache.kafka.connect.mirror.MirrorMaker "$@"

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -210,9 +211,16 @@ func (f *fakePebble) startProcess() {
 	f.setState(client.StatusActive)
 }
 
-func (f *fakePebble) change(action string, do func()) (string, error) {
+func (f *fakePebble) change(action string, opts *client.ServiceOptions, do func()) (string, error) {
 	if err := f.fail(action); err != nil {
 		return "", err
+	}
+	wantNames := []string{ServiceName}
+	if action == "replan" {
+		wantNames = nil // Pebble: "replan accepts no service names"
+	}
+	if !slices.Equal(opts.Names, wantNames) {
+		return "", &client.Error{Message: fmt.Sprintf("%s: unexpected names %q", action, opts.Names)}
 	}
 	if f.planService() == nil {
 		return "", &client.Error{Message: fmt.Sprintf("service %q does not exist", ServiceName)}
@@ -231,20 +239,20 @@ func (f *fakePebble) change(action string, do func()) (string, error) {
 	return id, nil
 }
 
-func (f *fakePebble) Start(*client.ServiceOptions) (string, error) {
-	return f.change("start", func() {
+func (f *fakePebble) Start(opts *client.ServiceOptions) (string, error) {
+	return f.change("start", opts, func() {
 		if !f.active() {
 			f.startProcess()
 		}
 	})
 }
 
-func (f *fakePebble) Stop(*client.ServiceOptions) (string, error) {
-	return f.change("stop", func() { f.setState(client.StatusInactive) })
+func (f *fakePebble) Stop(opts *client.ServiceOptions) (string, error) {
+	return f.change("stop", opts, func() { f.setState(client.StatusInactive) })
 }
 
-func (f *fakePebble) Restart(*client.ServiceOptions) (string, error) {
-	return f.change("restart", func() {
+func (f *fakePebble) Restart(opts *client.ServiceOptions) (string, error) {
+	return f.change("restart", opts, func() {
 		f.setState(client.StatusInactive)
 		f.startProcess()
 	})
@@ -252,8 +260,8 @@ func (f *fakePebble) Restart(*client.ServiceOptions) (string, error) {
 
 // Replan does what Pebble's does: restart when the config the process runs
 // with differs from the plan, start when the plan enables a stopped service.
-func (f *fakePebble) Replan(*client.ServiceOptions) (string, error) {
-	return f.change("replan", func() {
+func (f *fakePebble) Replan(opts *client.ServiceOptions) (string, error) {
+	return f.change("replan", opts, func() {
 		svc := f.planService()
 		if f.running != nil && !sameService(f.running, svc) {
 			f.setState(client.StatusInactive)

@@ -69,9 +69,14 @@ func (w *Workload) serviceInfo() (*client.ServiceInfo, error) {
 }
 
 // runChange asks Pebble for one service action on MM2 and waits for the
-// resulting change to finish.
+// resulting change to finish. Replan acts on the whole plan (Pebble refuses
+// names for it); in the workload container MM2 is the only service.
 func (w *Workload) runChange(action string, do func(*client.ServiceOptions) (string, error)) error {
-	id, err := do(&client.ServiceOptions{Names: []string{ServiceName}})
+	opts := &client.ServiceOptions{Names: []string{ServiceName}}
+	if action == "replan" {
+		opts.Names = nil
+	}
+	id, err := do(opts)
 	if err != nil {
 		return fmt.Errorf("cannot %s %s: %w", action, ServiceName, notReady(err))
 	}

@@ -1,0 +1,241 @@
+package workload
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/canonical/pebble/client"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pebbleBin is the real Pebble daemon, built once by TestMain from the
+// module cache at the version go.mod pins.
+var pebbleBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "workload-pebble-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	pebbleBin = filepath.Join(dir, "pebble")
+	build := exec.Command("go", "build", "-o", pebbleBin, "github.com/canonical/pebble/cmd/pebble")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "cannot build pebble: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// realPebble is one `pebble run` in its own temp dir, and a service script
+// that records each start (pid and $MARK) before exec'ing sleep.
+type realPebble struct {
+	dir    string
+	client *client.Client
+	w      *Workload
+}
+
+func startPebble(t *testing.T) *realPebble {
+	t.Helper()
+	dir := t.TempDir()
+	socket := filepath.Join(dir, "pebble.socket")
+	cmd := exec.Command(pebbleBin, "run", "--create-dirs")
+	cmd.Env = append(os.Environ(), "PEBBLE="+filepath.Join(dir, "state"), "PEBBLE_SOCKET="+socket)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	logs, err := os.Create(filepath.Join(dir, "pebble.log"))
+	require.NoError(t, err)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	require.NoError(t, cmd.Start())
+	p := &realPebble{dir: dir}
+	t.Cleanup(func() { p.kill(t, cmd) })
+
+	script := "#!/bin/sh\necho \"$$ $MARK\" >> " + filepath.Join(dir, "starts") + "\nexec sleep 1000\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "mm2.sh"), []byte(script), 0o755))
+
+	p.client, err = client.New(&client.Config{Socket: socket})
+	require.NoError(t, err)
+	p.w = New(p.client)
+	p.w.ChangeTimeout = 10 * time.Second
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := p.w.Ready()
+		if err == nil {
+			break
+		}
+		require.ErrorIs(t, err, ErrNotReady)
+		if time.Now().After(deadline) {
+			t.Fatalf("pebble did not come up: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling, with the deadline above
+	}
+	return p
+}
+
+// kill stops the daemon (which stops its services), then kills anything left:
+// the daemon's process group and each service's own process group.
+func (p *realPebble) kill(t *testing.T, cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+	for _, s := range p.starts(t) {
+		_ = syscall.Kill(-s.pid, syscall.SIGKILL)
+	}
+	if t.Failed() {
+		if out, err := os.ReadFile(filepath.Join(p.dir, "pebble.log")); err == nil {
+			t.Logf("pebble log:\n%s", out)
+		}
+	}
+}
+
+type start struct {
+	pid  int
+	mark string
+}
+
+func (p *realPebble) starts(t *testing.T) []start {
+	data, err := os.ReadFile(filepath.Join(p.dir, "starts"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	require.NoError(t, err)
+	var out []start
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		pid, mark, _ := strings.Cut(line, " ")
+		n, err := strconv.Atoi(pid)
+		require.NoError(t, err)
+		out = append(out, start{n, mark})
+	}
+	return out
+}
+
+func (p *realPebble) changeCount(t *testing.T) int {
+	chgs, err := p.client.Changes(&client.ChangesOptions{Selector: client.ChangesAll})
+	require.NoError(t, err)
+	return len(chgs)
+}
+
+func (p *realPebble) desired(props, mark string) Desired {
+	return Desired{
+		Files: []File{
+			{Path: filepath.Join(p.dir, "etc/mm2.properties"), Content: []byte(props), Perm: 0o644},
+			{Path: filepath.Join(p.dir, "etc/mm2-secrets.properties"), Content: []byte(secretContent), Perm: 0o600},
+		},
+		Service: Service{
+			Command:     filepath.Join(p.dir, "mm2.sh"),
+			Environment: map[string]string{"MARK": mark},
+		},
+		Running: true,
+	}
+}
+
+// TestRealPebble walks one workload through the changes a charm makes, and
+// counts the processes the real daemon starts.
+func TestRealPebble(t *testing.T) {
+	p := startPebble(t)
+	w := p.w
+
+	step := func(name string, d Desired, wantStarts int, wantMark string) Result {
+		t.Helper()
+		before := len(p.starts(t))
+		res, err := w.Apply(d)
+		require.NoError(t, err, name)
+		got := p.starts(t)
+		assert.Equal(t, wantStarts, len(got)-before, "%s: processes started", name)
+		if wantMark != "" && len(got) > 0 {
+			assert.Equal(t, wantMark, got[len(got)-1].mark, "%s: environment of the last start", name)
+		}
+		return res
+	}
+
+	d := p.desired("a=1\n", "one")
+	res := step("first apply", d, 1, "one")
+	assert.Len(t, res.Pushed, 2)
+	assert.True(t, res.LayerChanged)
+	assert.Equal(t, "active", string(mustState(t, w)))
+	info, err := os.Stat(filepath.Join(p.dir, "etc/mm2-secrets.properties"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "secrets file mode")
+
+	changes := p.changeCount(t)
+	res = step("same again", d, 0, "")
+	assert.Equal(t, Result{}, res)
+	assert.Equal(t, changes, p.changeCount(t), "same again: no new Pebble changes")
+
+	d = p.desired("a=2\n", "one")
+	res = step("file changed", d, 1, "one")
+	assert.Equal(t, Result{Pushed: []string{d.Files[0].Path}, Restarted: true}, res)
+
+	d = p.desired("a=2\n", "two")
+	res = step("environment changed", d, 1, "two")
+	assert.Equal(t, Result{LayerChanged: true, Replanned: true}, res)
+
+	d = p.desired("a=3\n", "three")
+	res = step("file and environment changed", d, 1, "three")
+	assert.Equal(t, Result{Pushed: []string{d.Files[0].Path}, LayerChanged: true, Replanned: true}, res)
+
+	d.Service.CheckURL = "http://127.0.0.1:1/"
+	step("check added", d, 1, "three") // on-check-failure is part of the service
+
+	d = p.desired("a=4\n", "three")
+	d.Service.CheckURL = "http://127.0.0.1:2/"
+	res = step("check URL and file changed", d, 1, "three")
+	assert.Equal(t, Result{Pushed: []string{d.Files[0].Path}, LayerChanged: true, Replanned: true, Restarted: true}, res)
+
+	changes = p.changeCount(t)
+	step("same again, with a check", d, 0, "")
+	assert.Equal(t, changes, p.changeCount(t), "no new Pebble changes")
+
+	d.Running = false
+	res = step("stop", d, 0, "")
+	assert.True(t, res.Stopped)
+	assert.Equal(t, "inactive", string(mustState(t, w)))
+	changes = p.changeCount(t)
+	res = step("stopped, same again", d, 0, "")
+	assert.Equal(t, Result{}, res)
+	assert.Equal(t, changes, p.changeCount(t), "no new Pebble changes")
+
+	d.Running = true
+	res = step("start again", d, 1, "three")
+	assert.True(t, res.Replanned) // startup flipped back to enabled
+
+	stoppedNow, err := w.Stop()
+	require.NoError(t, err)
+	assert.True(t, stoppedNow)
+	stoppedNow, err = w.Stop()
+	require.NoError(t, err)
+	assert.False(t, stoppedNow)
+}
+
+// TestRealPebbleFailedStart checks that a service that dies at once fails
+// Apply with the change and its logs.
+func TestRealPebbleFailedStart(t *testing.T) {
+	p := startPebble(t)
+	d := p.desired("a=1\n", "x")
+	d.Service.Command = "/bin/sh -c 'echo mm2 cannot start; exit 3'"
+	_, err := p.w.Apply(d)
+	var ce *ChangeError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "replan", ce.Action)
+	assert.Contains(t, err.Error(), "exited")
+	assert.Contains(t, strings.Join(ce.Logs, "\n"), "mm2 cannot start")
+}

@@ -58,6 +58,15 @@ org.apache.kafka:connect-mirror:$version
 $logging_artifacts
 io.prometheus.jmx:jmx_prometheus_javaagent:$jmx_version"
 
+# Two concurrent installs of the same DEST (parallel make) take turns; the
+# second finds .complete and stops.
+mkdir -p "$(dirname "$dest")"
+exec 9>"$dest.lock"
+flock 9
+if [ -e "$dest/.complete" ]; then
+	exit 0
+fi
+
 tmp="$dest.tmp"
 rm -rf "$tmp"
 mkdir -p "$tmp/libs" "$tmp/bin" "$tmp/config"
@@ -116,7 +125,6 @@ touch "$tmp/.complete"
 chmod a+r "$tmp/.complete"
 
 rm -rf "$dest"
-mkdir -p "$(dirname "$dest")"
 mv "$tmp" "$dest"
 chmod a+rx "$dest"
 echo "install-kafka: Kafka $version ready in $dest ($(ls "$dest/libs" | wc -l) jars)" >&2

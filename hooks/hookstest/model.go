@@ -6,11 +6,8 @@
 package hookstest
 
 import (
-	"crypto/sha256"
-	"encoding/base32"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 )
 
@@ -254,79 +251,6 @@ func merge(dst, src map[string]string) {
 			dst[k] = v
 		}
 	}
-}
-
-// AddSecret stores a secret with content as revision 1 and returns its URI,
-// "secret:" plus a 20-character id derived from a counter, so runs repeat.
-func (m *Model) AddSecret(content map[string]string) string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.NextSecret++
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%s/%d", m.ModelUUID, m.App, m.NextSecret)))
-	id := strings.ToLower(base32.HexEncoding.EncodeToString(sum[:]))[:20]
-	uri := "secret:" + id
-	if m.Secrets == nil {
-		m.Secrets = map[string]*Secret{}
-	}
-	m.Secrets[uri] = &Secret{Revisions: []map[string]string{copyMap(content)}}
-	return uri
-}
-
-// UpdateSecret adds a revision with new content, as the owner's secret-set
-// (or juju update-secret) does. Units keep seeing their revision until they
-// refresh.
-func (m *Model) UpdateSecret(uri string, content map[string]string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s := m.secret(uri, "")
-	if s == nil {
-		return fmt.Errorf("cannot update secret %q: not found", uri)
-	}
-	s.Revisions = append(s.Revisions, copyMap(content))
-	return nil
-}
-
-// Revision is the latest revision of the secret.
-func (s *Secret) Revision() int { return len(s.Revisions) }
-
-// secret finds a secret by URI (with or without the "secret:" scheme and
-// model part) or, failing that, by label.
-func (m *Model) secret(uri, label string) *Secret {
-	if uri != "" {
-		want := secretID(uri)
-		for k, s := range m.Secrets {
-			if secretID(k) == want {
-				return s
-			}
-		}
-		return nil
-	}
-	for _, k := range sortedKeys(m.Secrets) {
-		if s := m.Secrets[k]; label != "" && s.Label == label {
-			return s
-		}
-	}
-	return nil
-}
-
-// secretURI returns the key under which s is stored.
-func (m *Model) secretURI(s *Secret) string {
-	for k, v := range m.Secrets {
-		if v == s {
-			return k
-		}
-	}
-	return ""
-}
-
-// secretID reduces "secret:ID", "secret://UUID/ID" and "ID" to ID.
-func secretID(uri string) string {
-	id := strings.TrimPrefix(uri, "secret:")
-	id = strings.TrimPrefix(id, "//")
-	if i := strings.LastIndex(id, "/"); i >= 0 {
-		id = id[i+1:]
-	}
-	return id
 }
 
 // StatusOf returns the current status of a unit.

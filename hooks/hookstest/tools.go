@@ -32,62 +32,6 @@ func isLeader(m *Model, c *call) (any, error) {
 	return m.Leader == c.unit, nil
 }
 
-// secretGet returns the revision the unit tracks; the first read, and any
-// read with --refresh, moves it to the latest; --peek reads the latest
-// without moving.
-func secretGet(m *Model, c *call) (any, error) {
-	uri, key := "", ""
-	switch len(c.args) {
-	case 0:
-	case 1:
-		uri = c.args[0]
-	case 2:
-		uri, key = c.args[0], c.args[1]
-	default:
-		return nil, noArgs(c.args[2:])
-	}
-	label := c.flags["label"]
-	if uri == "" && label == "" {
-		return nil, usagef("require either a secret URI or label")
-	}
-	if c.has("refresh") && c.has("peek") {
-		return nil, usagef("specify one of --peek or --refresh but not both")
-	}
-	s := m.secret(uri, label)
-	if s == nil {
-		name := uri
-		if name == "" {
-			name = label
-		}
-		return nil, failf("secret %q not found", secretID(name))
-	}
-	if s.Denied {
-		return nil, failf("permission denied")
-	}
-	if uri != "" && label != "" {
-		s.Label = label
-	}
-	rev := s.Seen[c.unit]
-	if rev == 0 || c.has("refresh") || c.has("peek") {
-		rev = s.Revision()
-	}
-	if !c.has("peek") {
-		if s.Seen == nil {
-			s.Seen = map[string]int{}
-		}
-		s.Seen[c.unit] = rev
-	}
-	content := copyMap(s.Revisions[rev-1])
-	if key != "" {
-		v, ok := content[key]
-		if !ok {
-			return nil, failf("secret key %q not found", key)
-		}
-		return v, nil
-	}
-	return content, nil
-}
-
 var settableStatuses = []string{"maintenance", "blocked", "waiting", "active"}
 
 func statusSet(m *Model, c *call) (any, error) {

@@ -1,0 +1,127 @@
+package hookstest
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"fmt"
+	"strings"
+)
+
+// AddSecret stores a secret with content as revision 1 and returns its URI,
+// "secret:" plus a 20-character id derived from a counter, so runs repeat.
+func (m *Model) AddSecret(content map[string]string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.NextSecret++
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%s/%d", m.ModelUUID, m.App, m.NextSecret)))
+	id := strings.ToLower(base32.HexEncoding.EncodeToString(sum[:]))[:20]
+	uri := "secret:" + id
+	if m.Secrets == nil {
+		m.Secrets = map[string]*Secret{}
+	}
+	m.Secrets[uri] = &Secret{Revisions: []map[string]string{copyMap(content)}}
+	return uri
+}
+
+// UpdateSecret adds a revision with new content, as the owner's secret-set
+// (or juju update-secret) does. Units keep seeing their revision until they
+// refresh.
+func (m *Model) UpdateSecret(uri string, content map[string]string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.secret(uri, "")
+	if s == nil {
+		return fmt.Errorf("cannot update secret %q: not found", uri)
+	}
+	s.Revisions = append(s.Revisions, copyMap(content))
+	return nil
+}
+
+// Revision is the latest revision of the secret.
+func (s *Secret) Revision() int { return len(s.Revisions) }
+
+// secret finds a secret by URI (with or without the "secret:" scheme and
+// model part) or, failing that, by label.
+func (m *Model) secret(uri, label string) *Secret {
+	if uri != "" {
+		want := secretID(uri)
+		for k, s := range m.Secrets {
+			if secretID(k) == want {
+				return s
+			}
+		}
+		return nil
+	}
+	for _, k := range sortedKeys(m.Secrets) {
+		if s := m.Secrets[k]; label != "" && s.Label == label {
+			return s
+		}
+	}
+	return nil
+}
+
+// secretID reduces "secret:ID", "secret://UUID/ID" and "ID" to ID.
+func secretID(uri string) string {
+	id := strings.TrimPrefix(uri, "secret:")
+	id = strings.TrimPrefix(id, "//")
+	if i := strings.LastIndex(id, "/"); i >= 0 {
+		id = id[i+1:]
+	}
+	return id
+}
+
+// secretGet returns the revision the unit tracks; the first read, and any
+// read with --refresh, moves it to the latest; --peek reads the latest
+// without moving.
+func secretGet(m *Model, c *call) (any, error) {
+	uri, key := "", ""
+	switch len(c.args) {
+	case 0:
+	case 1:
+		uri = c.args[0]
+	case 2:
+		uri, key = c.args[0], c.args[1]
+	default:
+		return nil, noArgs(c.args[2:])
+	}
+	label := c.flags["label"]
+	if uri == "" && label == "" {
+		return nil, usagef("require either a secret URI or label")
+	}
+	if c.has("refresh") && c.has("peek") {
+		return nil, usagef("specify one of --peek or --refresh but not both")
+	}
+	s := m.secret(uri, label)
+	if s == nil {
+		name := uri
+		if name == "" {
+			name = label
+		}
+		return nil, failf("secret %q not found", secretID(name))
+	}
+	if s.Denied {
+		return nil, failf("permission denied")
+	}
+	if uri != "" && label != "" {
+		s.Label = label
+	}
+	rev := s.Seen[c.unit]
+	if rev == 0 || c.has("refresh") || c.has("peek") {
+		rev = s.Revision()
+	}
+	if !c.has("peek") {
+		if s.Seen == nil {
+			s.Seen = map[string]int{}
+		}
+		s.Seen[c.unit] = rev
+	}
+	content := copyMap(s.Revisions[rev-1])
+	if key != "" {
+		v, ok := content[key]
+		if !ok {
+			return nil, failf("secret key %q not found", key)
+		}
+		return v, nil
+	}
+	return content, nil
+}

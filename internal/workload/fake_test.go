@@ -38,6 +38,7 @@ type fakePebble struct {
 
 	errs      map[string]error  // method name -> error to return
 	changeErr map[string]string // action -> change error
+	pending   map[string]bool   // action -> change still running when waited for
 	lister    *client.Client    // serves ListFiles from files (FileInfo has no constructor)
 }
 
@@ -56,6 +57,7 @@ func newFakePebble(t *testing.T) *fakePebble {
 		changes:   map[string]*client.Change{},
 		errs:      map[string]error{},
 		changeErr: map[string]string{},
+		pending:   map[string]bool{},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(f.serveList))
 	t.Cleanup(srv.Close)
@@ -229,7 +231,9 @@ func (f *fakePebble) change(action string, opts *client.ServiceOptions, do func(
 	id := strconv.Itoa(f.nextID)
 	f.calls = append(f.calls, action)
 	chg := &client.Change{ID: id, Kind: action, Status: "Done", Ready: true}
-	if msg := f.changeErr[action]; msg != "" {
+	if f.pending[action] {
+		chg.Status, chg.Ready = "Doing", false
+	} else if msg := f.changeErr[action]; msg != "" {
 		chg.Status, chg.Err = "Error", msg
 		chg.Tasks = []*client.Task{{Kind: action, Status: "Error", Log: []string{"2026-01-02T03:04:05Z ERROR " + msg}}}
 	} else {

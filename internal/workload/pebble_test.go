@@ -205,6 +205,16 @@ func TestRealPebble(t *testing.T) {
 	step("same again, with a check", d, 0, "")
 	assert.Equal(t, changes, p.changeCount(t), "no new Pebble changes")
 
+	d.Service.CheckURL = ""
+	res = step("check removed", d, 1, "three") // on-check-failure goes: service config
+	assert.True(t, res.LayerChanged)
+	changes = p.changeCount(t)
+	step("same again, check removed", d, 0, "")
+	assert.Equal(t, changes, p.changeCount(t), "no new Pebble changes")
+	plan, err := p.client.PlanBytes(nil)
+	require.NoError(t, err)
+	assert.Contains(t, string(plan), "startup: disabled", "the removed check is disabled")
+
 	d.Running = false
 	res = step("stop", d, 0, "")
 	assert.True(t, res.Stopped)

@@ -37,6 +37,15 @@ func (m *Model) UpdateSecret(uri string, content map[string]string) error {
 	return nil
 }
 
+// Secret returns the secret named by ref in any form Juju accepts
+// ("secret:ID", "secret://MODEL/ID" or a bare ID), or nil. Secrets is keyed
+// by the URI AddSecret returned; use this rather than indexing by hand.
+func (m *Model) Secret(ref string) *Secret {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.secret(ref, "")
+}
+
 // Revision is the latest revision of the secret.
 func (s *Secret) Revision() int { return len(s.Revisions) }
 

@@ -38,7 +38,10 @@ func TestExecSecretGetTracksRevisions(t *testing.T) {
 	assert.Equal(t, fail(2, "require either a secret URI or label"), get("mm/0"))
 	assert.Equal(t, fail(2, "specify one of --peek or --refresh but not both"), get("mm/0", uri, "--peek", "--refresh"))
 
-	m.Secrets[uri].Denied = true
+	assert.Same(t, m.Secrets[uri], m.Secret(id))
+	assert.Same(t, m.Secrets[uri], m.Secret("secret://"+m.ModelUUID+"/"+id))
+	assert.Nil(t, m.Secret("secret:nope"))
+	m.Secret(uri).Denied = true
 	assert.Equal(t, fail(1, "permission denied"), get("mm/0", uri))
 	assert.Error(t, m.UpdateSecret("secret:nope", nil))
 }

@@ -26,7 +26,8 @@ func (m *Model) baseEnv(unit, dispatch string) map[string]string {
 
 // Env is the environment Juju sets when it runs hook on unit. For relation
 // hooks pass the relation, and for -joined, -changed and -departed the
-// remote unit (for -departed it is also the departing unit). Pebble hooks
+// remote unit (for -departed it is also JUJU_DEPARTING_UNIT; when the local
+// unit is the one leaving, overwrite that variable). Pebble hooks
 // ("<container>-pebble-ready" and friends) get JUJU_WORKLOAD_NAME.
 func (m *Model) Env(unit, hook string, rel *Relation, remoteUnit string) map[string]string {
 	env := m.baseEnv(unit, "hooks/"+hook)

@@ -50,16 +50,22 @@ func (t *Tools) runJSON(ctx context.Context, out any, tool string, args ...strin
 	return nil
 }
 
-// ConfigGet returns the application's config: the options set or defaulted.
-func (t *Tools) ConfigGet(ctx context.Context) (map[string]any, error) {
-	var out map[string]any
-	if err := t.runJSON(ctx, &out, "config-get", "--format=json"); err != nil {
+// runMap runs a tool whose JSON output is an object, reading Juju's null
+// (an empty state, say) as an empty map.
+func runMap[V any](ctx context.Context, t *Tools, tool string, args ...string) (map[string]V, error) {
+	var out map[string]V
+	if err := t.runJSON(ctx, &out, tool, args...); err != nil {
 		return nil, err
 	}
 	if out == nil {
-		out = map[string]any{}
+		out = map[string]V{}
 	}
 	return out, nil
+}
+
+// ConfigGet returns the application's config: the options set or defaulted.
+func (t *Tools) ConfigGet(ctx context.Context) (map[string]any, error) {
+	return runMap[any](ctx, t, "config-get", "--format=json")
 }
 
 // IsLeader reports whether this unit is the leader, the only one allowed to
@@ -105,14 +111,7 @@ func (t *Tools) RelationGet(ctx context.Context, id, member string, app bool) (m
 		args = append(args, "--app")
 	}
 	args = append(args, "-", member)
-	var out map[string]string
-	if err := t.runJSON(ctx, &out, "relation-get", args...); err != nil {
-		return nil, err
-	}
-	if out == nil {
-		out = map[string]string{}
-	}
-	return out, nil
+	return runMap[string](ctx, t, "relation-get", args...)
 }
 
 // RelationSet updates this unit's databag, or the application's when app is
@@ -141,14 +140,7 @@ func (t *Tools) SecretGet(ctx context.Context, uri string, refresh bool) (map[st
 		args = append(args, "--refresh")
 	}
 	args = append(args, uri)
-	var out map[string]string
-	if err := t.runJSON(ctx, &out, "secret-get", args...); err != nil {
-		return nil, err
-	}
-	if out == nil {
-		out = map[string]string{}
-	}
-	return out, nil
+	return runMap[string](ctx, t, "secret-get", args...)
 }
 
 // StatusSet sets the unit status, or the application status when app is set
@@ -171,14 +163,7 @@ func (t *Tools) ApplicationVersionSet(ctx context.Context, v string) error {
 
 // ActionGet returns the running action's parameters, defaults filled in.
 func (t *Tools) ActionGet(ctx context.Context) (map[string]any, error) {
-	var out map[string]any
-	if err := t.runJSON(ctx, &out, "action-get", "--format=json"); err != nil {
-		return nil, err
-	}
-	if out == nil {
-		out = map[string]any{}
-	}
-	return out, nil
+	return runMap[any](ctx, t, "action-get", "--format=json")
 }
 
 // actionKeyPart is the rule Juju applies to each dot-separated part of an
@@ -254,14 +239,7 @@ func (t *Tools) BindAddress(ctx context.Context, binding string) (string, error)
 // StateGet returns the unit's server-side state (Juju returns null when
 // empty, read as an empty map).
 func (t *Tools) StateGet(ctx context.Context) (map[string]string, error) {
-	var out map[string]string
-	if err := t.runJSON(ctx, &out, "state-get", "--format=json"); err != nil {
-		return nil, err
-	}
-	if out == nil {
-		out = map[string]string{}
-	}
-	return out, nil
+	return runMap[string](ctx, t, "state-get", "--format=json")
 }
 
 // StateSet updates the unit's server-side state, as JSON on stdin.

@@ -3,6 +3,7 @@ package hookstest
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -250,6 +251,33 @@ func keyValues(args []string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// settingsArgs reads what relation-set and state-set are given: the --file
+// content ("-" for stdin), then key=value arguments over it.
+func settingsArgs(c *call) (map[string]string, error) {
+	settings := map[string]string{}
+	if f, ok := c.flags["file"]; ok {
+		b := c.stdin
+		if f != "-" {
+			var err error
+			if b, err = os.ReadFile(f); err != nil {
+				return nil, failf("cannot read settings file: %v", err)
+			}
+		}
+		var err error
+		if settings, err = readSettings(b); err != nil {
+			return nil, err
+		}
+	}
+	kv, err := keyValues(c.args)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range kv {
+		settings[k] = v
+	}
+	return settings, nil
 }
 
 // readSettings decodes a --file payload: a JSON (YAML-compatible) object

@@ -1,7 +1,6 @@
 package hookstest
 
 import (
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -142,24 +141,9 @@ func relationSet(m *Model, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	settings := map[string]string{}
-	if f, ok := c.flags["file"]; ok {
-		b := c.stdin
-		if f != "-" {
-			if b, err = os.ReadFile(f); err != nil {
-				return nil, failf("cannot read settings file: %v", err)
-			}
-		}
-		if settings, err = readSettings(b); err != nil {
-			return nil, err
-		}
-	}
-	kv, err := keyValues(c.args)
+	settings, err := settingsArgs(c)
 	if err != nil {
 		return nil, err
-	}
-	for k, v := range kv {
-		settings[k] = v
 	}
 	owner := c.unit
 	if c.has("app") {

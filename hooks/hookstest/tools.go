@@ -1,7 +1,6 @@
 package hookstest
 
 import (
-	"os"
 	"regexp"
 	"strings"
 )
@@ -182,26 +181,9 @@ func stateGet(m *Model, c *call) (any, error) {
 }
 
 func stateSet(m *Model, c *call) (any, error) {
-	settings := map[string]string{}
-	if f, ok := c.flags["file"]; ok {
-		b := c.stdin
-		if f != "-" {
-			var err error
-			if b, err = os.ReadFile(f); err != nil {
-				return nil, failf("cannot read state file: %v", err)
-			}
-		}
-		var err error
-		if settings, err = readSettings(b); err != nil {
-			return nil, err
-		}
-	}
-	kv, err := keyValues(c.args)
+	settings, err := settingsArgs(c)
 	if err != nil {
 		return nil, err
-	}
-	for k, v := range kv {
-		settings[k] = v
 	}
 	if m.State == nil {
 		m.State = map[string]map[string]string{}

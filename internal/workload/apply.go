@@ -26,7 +26,8 @@ type Service struct {
 // Desired is the whole state the charm wants for the workload. Apply makes
 // the container match it and does nothing when it already does.
 type Desired struct {
-	// Files are pushed when missing or different; files not listed are left alone.
+	// Files are pushed when missing or different in content or mode; files
+	// not listed are left alone.
 	Files []File
 	// Service is rendered into the layer. An empty Command (allowed only when
 	// not Running) leaves the layer as it is: there is nothing to run yet.
@@ -50,7 +51,8 @@ type Result struct {
 
 // Apply makes the workload match d, touching only what differs:
 //
-//   - files that are missing or differ (content, mode, owner) are pushed;
+//   - files that are missing or differ (content, mode) are pushed, with
+//     their owner;
 //   - the layer is added only when our service or check in the plan differs;
 //   - Running: a changed layer is replanned, else a service that is not
 //     active is started; then, if MM2 still runs a process that predates

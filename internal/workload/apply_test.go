@@ -47,6 +47,14 @@ func withCheck(d Desired, url string) Desired {
 	return d
 }
 
+func owned(d Desired, user string) Desired {
+	d.Files = append([]File(nil), d.Files...)
+	for i := range d.Files {
+		d.Files[i].User, d.Files[i].Group = user, user
+	}
+	return d
+}
+
 func stopped(d Desired) Desired {
 	d.Running = false
 	return d
@@ -165,6 +173,12 @@ func TestApplyDecisions(t *testing.T) {
 		want:   Result{Pushed: []string{"/etc/kafka/mm2-secrets.properties"}, Restarted: true},
 		calls:  []string{"push /etc/kafka/mm2-secrets.properties", "restart"},
 		starts: 1,
+		state:  client.StatusActive,
+	}, {
+		name:   "owner reported under another name for the same uid: nothing",
+		before: ptr(owned(base, "kafka")),
+		poke:   func(f *fakePebble) { f.files["/etc/kafka/mm2-secrets.properties"].user = "ubuntu" },
+		apply:  owned(base, "kafka"),
 		state:  client.StatusActive,
 	}, {
 		name:   "file missing: push it, restart",

@@ -45,8 +45,8 @@ type fileSync struct {
 	newestKept time.Time
 }
 
-// syncFiles pushes the files that are missing or differ in content, mode or
-// ownership, and leaves the others untouched.
+// syncFiles pushes the files that are missing or differ in content or mode,
+// and leaves the others untouched.
 func (w *Workload) syncFiles(files []File) (fileSync, error) {
 	var s fileSync
 	for _, f := range files {
@@ -76,8 +76,8 @@ func (w *Workload) syncFiles(files []File) (fileSync, error) {
 	return s, nil
 }
 
-// fileIsCurrent reports whether f is in place with the wanted content, mode
-// and owners, and when it was last modified. A missing file is not current.
+// fileIsCurrent reports whether f is in place with the wanted content and
+// mode, and when it was last modified. A missing file is not current.
 func (w *Workload) fileIsCurrent(f File) (bool, time.Time, error) {
 	infos, err := w.pebble.ListFiles(&client.ListFilesOptions{Path: f.Path, Itself: true})
 	if isNotFound(err) {
@@ -90,9 +90,11 @@ func (w *Workload) fileIsCurrent(f File) (bool, time.Time, error) {
 		return false, time.Time{}, fmt.Errorf("cannot inspect %s: pebble listed %d entries", f.Path, len(infos))
 	}
 	info := infos[0]
+	// Ownership is set on push but not compared: Pebble reports the first
+	// name of the owner's uid, and an image where another user shares the
+	// uid (ubuntu and kafka both 1000) would then look changed forever and
+	// restart MM2 on every hook.
 	if !info.Mode().IsRegular() || info.Mode().Perm() != f.perm() ||
-		(f.User != "" && info.User() != f.User) ||
-		(f.Group != "" && info.Group() != f.Group) ||
 		info.Size() != int64(len(f.Content)) {
 		return false, info.ModTime(), nil
 	}

@@ -1,0 +1,67 @@
+# Everything the project needs is installed from here: Kafka and MirrorMaker 2 jars from Maven,
+# the Pebble daemon from the Go module proxy. Nothing is assumed to be on the machine but Go,
+# Java 17, Maven and root (for the sandbox's mount namespaces).
+
+GO            ?= go
+KAFKA_VERSION ?= 3.9.1
+# The second Kafka line the sandbox tests run the main scenario on.
+KAFKA4_VERSION ?= 4.1.1
+CACHE         := $(CURDIR)/.cache
+BUILD         := $(CURDIR)/build
+CHARM         := $(BUILD)/mirrormaker-k8s.charm
+PEBBLE        := $(CACHE)/bin/pebble
+
+export PEBBLE_BIN     := $(PEBBLE)
+export CHARM_FILE     := $(CHARM)
+
+.PHONY: all build charm pebble kafka kafka4 lint unit test demo clean
+
+all: build
+
+## build: the charm's static dispatch binary and the sandbox CLI
+build:
+	@mkdir -p $(BUILD)
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BUILD)/mirrormaker-k8s ./cmd/mirrormaker-k8s
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BUILD)/sandbox ./cmd/sandbox
+
+## charm: a local .charm (dispatch + YAMLs) for the sandbox; `charmcraft pack` is the release path
+charm: build
+	@rm -rf $(BUILD)/charm && mkdir -p $(BUILD)/charm
+	cp $(BUILD)/mirrormaker-k8s $(BUILD)/charm/dispatch
+	cp metadata.yaml config.yaml actions.yaml $(BUILD)/charm/
+	@rm -f $(CHARM)
+	cd $(BUILD)/charm && zip -q -X -r $(CHARM) .
+
+## pebble: the Pebble daemon, at the version of the client in go.mod
+pebble: $(PEBBLE)
+$(PEBBLE): go.mod go.sum
+	@mkdir -p $(dir $@)
+	$(GO) build -o $@ github.com/canonical/pebble/cmd/pebble
+
+## kafka: Kafka and MirrorMaker 2 jars for the sandbox (cached)
+kafka:
+	scripts/install-kafka.sh $(KAFKA_VERSION) $(CACHE)/kafka-$(KAFKA_VERSION)
+kafka4:
+	scripts/install-kafka.sh $(KAFKA4_VERSION) $(CACHE)/kafka-$(KAFKA4_VERSION)
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## unit: fast tests that need nothing installed
+unit:
+	$(GO) test -short ./...
+
+## test: lint, unit and sandbox tests (real Kafka, real Pebble, real MM2, the shipped binary),
+## then the main scenario again on Kafka $(KAFKA4_VERSION)
+test: lint charm pebble kafka kafka4
+	MM_REQUIRE_SANDBOX=1 KAFKA_VERSION=$(KAFKA_VERSION) $(GO) test -count=1 -timeout 25m ./...
+	MM_REQUIRE_SANDBOX=1 KAFKA_VERSION=$(KAFKA4_VERSION) $(GO) test -count=1 -timeout 15m -run 'TestMainScenario' ./internal/sandbox/
+
+## demo: the whole user flow against two local Kafka clusters, then tear down
+demo: charm pebble kafka
+	$(BUILD)/sandbox demo
+
+clean:
+	rm -rf $(BUILD) .sandbox

@@ -1,0 +1,77 @@
+// Package charm is the charm's logic: one Reconcile for every hook, one handler per action, and
+// the status a user reads. It talks to Juju through hooks.Tools and to the workload through a
+// small Workload interface, so state-transition tests run it against in-memory fakes.
+package charm
+
+import (
+	"context"
+	"fmt"
+
+	"mirrormaker-k8s/hooks"
+	"mirrormaker-k8s/internal/workload"
+)
+
+// Endpoint and container names from metadata.yaml.
+const (
+	SourceEndpoint = "source"
+	TargetEndpoint = "target"
+	PeerEndpoint   = "cluster"
+	Container      = "mirrormaker"
+)
+
+// Workload is what the charm needs of the MM2 container: implemented by *workload.Workload over
+// Pebble, and by a fake in the state-transition tests.
+type Workload interface {
+	Ready() error
+	Apply(workload.Desired) (workload.Result, error)
+	Stop() (bool, error)
+	ServiceState() (string, error)
+	KafkaVersion() (string, error)
+}
+
+// Charm handles one dispatch: one hook or one action of one unit.
+type Charm struct {
+	hook     hooks.Context
+	tools    *hooks.Tools
+	workload Workload
+}
+
+// New builds the charm for one dispatch.
+func New(hc hooks.Context, tools *hooks.Tools, w Workload) *Charm {
+	return &Charm{hook: hc, tools: tools, workload: w}
+}
+
+// Run handles the event Juju dispatched. It returns an error only for failures Juju should retry
+// (a hook tool or Pebble failing mid-way); problems the user must fix become statuses.
+func (c *Charm) Run(ctx context.Context) error {
+	if c.hook.IsAction() {
+		return c.runAction(ctx)
+	}
+	switch c.hook.Hook {
+	case "mirrormaker-pebble-ready", "upgrade-charm":
+		c.setVersion(ctx)
+	}
+	_, err := c.reconcile(ctx)
+	return err
+}
+
+// setVersion shows the workload's Kafka version in `juju status`; a failure only costs the
+// version column, so it is logged, not returned.
+func (c *Charm) setVersion(ctx context.Context) {
+	if c.workload.Ready() != nil {
+		return
+	}
+	v, err := c.workload.KafkaVersion()
+	if err != nil || v == "" {
+		c.logf(ctx, "WARNING", "cannot read the workload's Kafka version: %v", err)
+		return
+	}
+	if err := c.tools.ApplicationVersionSet(ctx, v); err != nil {
+		c.logf(ctx, "WARNING", "cannot set the application version: %v", err)
+	}
+}
+
+func (c *Charm) logf(ctx context.Context, level, format string, args ...any) {
+	// Logging must never fail a hook.
+	_ = c.tools.Log(ctx, level, fmt.Sprintf(format, args...))
+}

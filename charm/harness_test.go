@@ -1,0 +1,225 @@
+package charm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"mirrormaker-k8s/hooks"
+	"mirrormaker-k8s/hooks/hookstest"
+	"mirrormaker-k8s/internal/workload"
+)
+
+const app = "mirrormaker-k8s"
+
+// fakeWorkload keeps a unit's container state the way Pebble would, so a test sees exactly
+// which files a dispatch pushed and whether MM2 was started, restarted or stopped.
+type fakeWorkload struct {
+	notReady bool
+	version  string
+	files    map[string]workload.File
+	service  *workload.Service
+	running  bool // the layer's startup intent
+	state    string
+	starts   int // starts and restarts
+	stops    int
+	applied  []workload.Result
+}
+
+func newFakeWorkload() *fakeWorkload {
+	return &fakeWorkload{version: "3.9.1", files: map[string]workload.File{}, state: "inactive"}
+}
+
+func (f *fakeWorkload) Ready() error {
+	if f.notReady {
+		return errors.New("cannot connect to Pebble")
+	}
+	return nil
+}
+
+func (f *fakeWorkload) Apply(d workload.Desired) (workload.Result, error) {
+	var r workload.Result
+	for _, file := range d.Files {
+		cur, ok := f.files[file.Path]
+		if !ok || !bytes.Equal(cur.Content, file.Content) || cur.Perm != file.Perm || cur.User != file.User {
+			f.files[file.Path] = file
+			r.Pushed = append(r.Pushed, file.Path)
+		}
+	}
+	if f.service == nil || !reflect.DeepEqual(*f.service, d.Service) || f.running != d.Running {
+		s := d.Service
+		f.service, f.running, r.LayerChanged = &s, d.Running, true
+	}
+	switch {
+	case d.Running && f.state != "active":
+		f.state, r.Started = "active", true
+		f.starts++
+	case d.Running && (r.LayerChanged || len(r.Pushed) > 0):
+		r.Restarted = true
+		f.starts++
+	case !d.Running && f.state == "active":
+		f.state, r.Stopped = "inactive", true
+		f.stops++
+	}
+	f.applied = append(f.applied, r)
+	return r, nil
+}
+
+func (f *fakeWorkload) Stop() (bool, error) {
+	if f.state != "active" {
+		return false, nil
+	}
+	f.state = "inactive"
+	f.stops++
+	return true, nil
+}
+
+func (f *fakeWorkload) ServiceState() (string, error) { return f.state, nil }
+func (f *fakeWorkload) KafkaVersion() (string, error) { return f.version, nil }
+
+// recordingRunner serves hook tools from the in-memory model and keeps every argv, so tests
+// can prove no secret ever reached a command line.
+type recordingRunner struct {
+	m    *hookstest.Model
+	unit string
+	argv *[]string
+}
+
+func (r recordingRunner) Run(_ context.Context, tool string, args []string, stdin []byte) ([]byte, error) {
+	*r.argv = append(*r.argv, tool+" "+strings.Join(args, " "))
+	out, stderr, code := r.m.Exec(r.unit, tool, args, stdin)
+	if code != 0 {
+		return nil, &hooks.ToolError{Tool: tool, Args: args, Stderr: string(stderr), ExitCode: code}
+	}
+	return out, nil
+}
+
+// harness is one application in an in-memory model, with a fake container per unit.
+type harness struct {
+	t         *testing.T
+	m         *hookstest.Model
+	workloads map[string]*fakeWorkload
+	argv      []string
+}
+
+func newHarness(t *testing.T, units int) *harness {
+	t.Helper()
+	h := &harness{t: t, m: hookstest.NewModel(app, units), workloads: map[string]*fakeWorkload{}}
+	h.m.Config = configDefaults(t)
+	for _, u := range h.m.Units {
+		h.workloads[u] = newFakeWorkload()
+	}
+	return h
+}
+
+// configDefaults reads config.yaml, so the tests exercise the defaults users get.
+func configDefaults(t *testing.T) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("../config.yaml")
+	require.NoError(t, err)
+	var doc struct {
+		Options map[string]struct {
+			Default any `yaml:"default"`
+		} `yaml:"options"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &doc))
+	out := map[string]any{}
+	for name, o := range doc.Options {
+		switch v := o.Default.(type) {
+		case int:
+			out[name] = float64(v) // as JSON from config-get
+		default:
+			out[name] = v
+		}
+	}
+	return out
+}
+
+func (h *harness) unit(n int) string { return fmt.Sprintf("%s/%d", app, n) }
+
+// dispatch runs one event on one unit, like Juju running the charm binary with env.
+func (h *harness) dispatch(unit string, env map[string]string) error {
+	hc, err := hooks.NewContext(func(k string) string { return env[k] })
+	require.NoError(h.t, err)
+	runner := recordingRunner{m: h.m, unit: unit, argv: &h.argv}
+	return New(hc, hooks.NewTools(runner), h.workloads[unit]).Run(context.Background())
+}
+
+// hook fires a hook on unit; rel and remote are set for relation events.
+func (h *harness) hook(unit, name string, rel *hookstest.Relation, remote string) {
+	h.t.Helper()
+	require.NoError(h.t, h.dispatch(unit, h.m.Env(unit, name, rel, remote)), "hook %s on %s", name, unit)
+}
+
+// everywhere fires a hook on every unit.
+func (h *harness) everywhere(name string, rel *hookstest.Relation) {
+	h.t.Helper()
+	for _, u := range h.m.Units {
+		h.hook(u, name, rel, "")
+	}
+}
+
+// action runs an action on unit and returns its outcome.
+func (h *harness) action(unit, name string, params map[string]any) *hookstest.Action {
+	h.t.Helper()
+	a := h.m.StartAction(unit, name, params)
+	require.NoError(h.t, h.dispatch(unit, h.m.ActionEnv(unit, name)))
+	h.m.FinishAction()
+	return a
+}
+
+// relate adds a kafka_client relation and plays Juju's events for it, with the provider
+// answering from its own app databag as Charmed Kafka does.
+func (h *harness) relate(endpoint, remoteApp string, answer map[string]string) *hookstest.Relation {
+	h.t.Helper()
+	rel := h.m.AddRelation(endpoint, remoteApp, remoteApp+"/0")
+	h.everywhere(endpoint+"-relation-created", rel)
+	if answer != nil {
+		require.NoError(h.t, h.m.SetRemoteAppData(rel.ID, answer))
+	}
+	for _, u := range h.m.Units {
+		h.hook(u, endpoint+"-relation-joined", rel, remoteApp+"/0")
+		h.hook(u, endpoint+"-relation-changed", rel, remoteApp+"/0")
+	}
+	return rel
+}
+
+// providerAnswer is what Charmed Kafka writes for a user whose credentials live in a secret.
+func (h *harness) providerAnswer(endpoints, password string) map[string]string {
+	uri := h.m.AddSecret(map[string]string{"username": "relation-9", "password": password})
+	return map[string]string{"endpoints": endpoints, "secret-user": uri, "tls": "disabled", "topic": "__mirrormaker-user"}
+}
+
+// peerChanged tells the other units that the leader wrote the peer databag.
+func (h *harness) peerChanged() {
+	h.t.Helper()
+	peer := h.m.PeerRelation()
+	for _, u := range h.m.Units {
+		if u != h.m.Leader {
+			h.hook(u, "cluster-relation-changed", peer, h.m.Leader)
+		}
+	}
+}
+
+// ready relates both clusters with working credentials.
+func (h *harness) ready() (source, target *hookstest.Relation) {
+	h.t.Helper()
+	source = h.relate("source", "kafka-old", h.providerAnswer("old-0:9092,old-1:9092", "src-Pa55word"))
+	target = h.relate("target", "kafka-k8s", h.providerAnswer("kafka-k8s-0.kafka-k8s-endpoints:9092", "tgt-Pa55word"))
+	return source, target
+}
+
+func (h *harness) status(unit string) hookstest.Status { return h.m.StatusOf(unit) }
+
+func (h *harness) peerData() map[string]string {
+	return maps.Clone(h.m.PeerRelation().Bag(app))
+}

@@ -1,0 +1,210 @@
+package charm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"mirrormaker-k8s/hooks"
+	"mirrormaker-k8s/internal/kafkaclient"
+	"mirrormaker-k8s/internal/mm2"
+	"mirrormaker-k8s/internal/workload"
+)
+
+// view is what one dispatch learned of the model. Actions reuse it so they judge the same facts
+// the status shows.
+type view struct {
+	leader bool
+	cfg    config
+	cfgErr error
+	peers  peers
+	source access
+	target access
+}
+
+// problem is the first reason MM2 cannot run, in the order a user should fix them.
+func (v view) problem() (hooks.Status, bool) {
+	if v.cfgErr != nil {
+		return hooks.Status{Name: hooks.StatusBlocked, Message: v.cfgErr.Error()}, true
+	}
+	for _, a := range []access{v.source, v.target} {
+		if a.cluster == nil {
+			return a.status, true
+		}
+	}
+	return hooks.Status{}, false
+}
+
+func (v view) warnings() []string {
+	var w []string
+	for _, a := range []access{v.source, v.target} {
+		if a.warning != "" {
+			w = append(w, a.warning)
+		}
+	}
+	return w
+}
+
+// observe reads config, relations, secrets and peers. The leader also makes sure each
+// kafka_client relation carries our request, which covers a leader change and an upgrade as
+// well as relation-created.
+func (c *Charm) observe(ctx context.Context) (view, error) {
+	var v view
+	var err error
+	if v.leader, err = c.tools.IsLeader(ctx); err != nil {
+		return v, fmt.Errorf("cannot tell leadership: %w", err)
+	}
+	raw, err := c.tools.ConfigGet(ctx)
+	if err != nil {
+		return v, fmt.Errorf("cannot read config: %w", err)
+	}
+	v.cfg, v.cfgErr = parseConfig(raw)
+	if v.peers, err = c.readPeers(ctx); err != nil {
+		return v, err
+	}
+	sourceID, err := c.relationID(ctx, SourceEndpoint)
+	if err != nil {
+		return v, err
+	}
+	targetID, err := c.relationID(ctx, TargetEndpoint)
+	if err != nil {
+		return v, err
+	}
+	if v.leader {
+		for _, id := range []string{sourceID, targetID} {
+			if err := c.ensureRequest(ctx, id); err != nil {
+				return v, err
+			}
+		}
+	}
+	if v.cfgErr != nil {
+		return v, nil
+	}
+	if v.source, err = c.sourceAccess(ctx, v.cfg, sourceID); err != nil {
+		return v, err
+	}
+	if v.target, err = c.targetAccess(ctx, v.cfg, targetID); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+// ensureRequest writes our kafka_client request unless the databag already holds it.
+func (c *Charm) ensureRequest(ctx context.Context, relID string) error {
+	if relID == "" {
+		return nil
+	}
+	ours, err := c.tools.RelationGet(ctx, relID, c.hook.App, true)
+	if err != nil {
+		return fmt.Errorf("cannot read our request on %s: %w", relID, err)
+	}
+	if kafkaclient.RequestCurrent(ours) {
+		return nil
+	}
+	if err := c.tools.RelationSet(ctx, relID, true, kafkaclient.Request()); err != nil {
+		return fmt.Errorf("cannot write our request on %s: %w", relID, err)
+	}
+	return nil
+}
+
+// reconcile brings the workload in line with the model and sets the unit's status. Run twice,
+// the second run pushes, replans and restarts nothing.
+func (c *Charm) reconcile(ctx context.Context) (view, error) {
+	v, err := c.observe(ctx)
+	if err != nil {
+		return v, err
+	}
+	status, err := c.converge(ctx, v)
+	if err != nil {
+		return v, err
+	}
+	if err := c.tools.StatusSet(ctx, status, false); err != nil {
+		return v, fmt.Errorf("cannot set status: %w", err)
+	}
+	return v, nil
+}
+
+func (c *Charm) converge(ctx context.Context, v view) (hooks.Status, error) {
+	if err := c.workload.Ready(); err != nil {
+		return hooks.Status{Name: hooks.StatusWaiting, Message: "waiting for Pebble"}, nil
+	}
+	if st, ok := v.problem(); ok {
+		stopped, err := c.workload.Stop()
+		if err != nil {
+			return st, fmt.Errorf("cannot stop MirrorMaker 2: %w", err)
+		}
+		if stopped {
+			c.logf(ctx, "WARNING", "stopped MirrorMaker 2: %s", st.Message)
+		}
+		if v.peers.migrating() {
+			st.Message += " (mirroring paused until this is fixed)"
+		}
+		return st, nil
+	}
+	desired, err := c.desired(ctx, v)
+	if err != nil {
+		var cfgErr *ConfigError
+		if errors.As(err, &cfgErr) {
+			return hooks.Status{Name: hooks.StatusBlocked, Message: err.Error()}, nil
+		}
+		return hooks.Status{}, err
+	}
+	res, err := c.workload.Apply(desired)
+	if err != nil {
+		return hooks.Status{}, fmt.Errorf("cannot apply the MirrorMaker 2 workload: %w", err)
+	}
+	if changes := describe(res); changes != "" {
+		c.logf(ctx, "INFO", "MirrorMaker 2: %s", changes)
+	}
+	return c.runningStatus(v)
+}
+
+func (c *Charm) runningStatus(v view) (hooks.Status, error) {
+	suffix := ""
+	if w := v.warnings(); len(w) > 0 {
+		suffix = " (" + strings.Join(w, "; ") + ")"
+	}
+	if !v.peers.migrating() {
+		msg := "ready: run start-migration"
+		if v.peers.app[keyMigration] == migrationStopped {
+			msg = "migration stopped: run start-migration to resume"
+		}
+		return hooks.Status{Name: hooks.StatusActive, Message: msg + suffix}, nil
+	}
+	state, err := c.workload.ServiceState()
+	if err != nil {
+		return hooks.Status{}, fmt.Errorf("cannot read the MirrorMaker 2 service state: %w", err)
+	}
+	switch state {
+	case "active":
+		return hooks.Status{Name: hooks.StatusActive, Message: "mirroring" + suffix}, nil
+	case "backoff", "error":
+		return hooks.Status{Name: hooks.StatusWaiting, Message: "MirrorMaker 2 failed and is being restarted " +
+			"(juju ssh --container mirrormaker <unit> pebble logs mirrormaker)"}, nil
+	}
+	return hooks.Status{Name: hooks.StatusMaintenance, Message: "starting MirrorMaker 2"}, nil
+}
+
+// desired renders the files and service MM2 needs on this unit.
+func (c *Charm) desired(ctx context.Context, v view) (workload.Desired, error) {
+	address, err := c.tools.BindAddress(ctx, PeerEndpoint)
+	if err != nil {
+		return workload.Desired{}, fmt.Errorf("cannot read this unit's address: %w", err)
+	}
+	out, err := mm2.Render(mm2.Input{
+		Source:      *v.source.cluster,
+		Target:      *v.target.cluster,
+		Settings:    v.cfg.settings,
+		UnitAddress: address,
+		Units:       v.peers.units,
+	})
+	if err != nil {
+		return workload.Desired{}, &ConfigError{Option: "mirrormaker", Reason: err.Error()}
+	}
+	version, err := c.workload.KafkaVersion()
+	if err != nil {
+		return workload.Desired{}, fmt.Errorf("cannot read the workload's Kafka version: %w", err)
+	}
+	return buildDesired(out, v.cfg, address, version, v.peers.migrating()), nil
+}

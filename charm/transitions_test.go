@@ -1,0 +1,362 @@
+package charm
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/hooks"
+	"mirrormaker-k8s/hooks/hookstest"
+	"mirrormaker-k8s/internal/mm2"
+)
+
+func TestGivenFreshDeployWhenInstallThenBlockedOnMissingSource(t *testing.T) {
+	h := newHarness(t, 2)
+	for _, ev := range []string{"install", "leader-elected", "config-changed", "start", "mirrormaker-pebble-ready"} {
+		h.hook(h.unit(0), ev, nil, "")
+	}
+	h.hook(h.unit(1), "install", nil, "")
+	assert.Equal(t, wantBlocked("missing source relation or source-* config"), h.status(h.unit(0)))
+	assert.Equal(t, wantBlocked("missing source relation or source-* config"), h.status(h.unit(1)))
+	assert.Equal(t, "3.9.1", h.m.Version, "pebble-ready sets the workload version")
+	assert.Empty(t, h.workloads[h.unit(0)].files, "nothing is pushed before both clusters are known")
+}
+
+func TestGivenPebbleNotReadyWhenHookThenWaitingForPebble(t *testing.T) {
+	h := newHarness(t, 1)
+	h.workloads[h.unit(0)].notReady = true
+	h.hook(h.unit(0), "config-changed", nil, "")
+	assert.Equal(t, "waiting", h.status(h.unit(0)).Name)
+	assert.Equal(t, "waiting for Pebble", h.status(h.unit(0)).Message)
+}
+
+func TestGivenSourceOnlyWhenRelatedThenBlockedOnMissingTarget(t *testing.T) {
+	h := newHarness(t, 1)
+	h.relate("source", "kafka-old", h.providerAnswer("old-0:9092", "pw"))
+	assert.Equal(t, wantBlocked("missing target relation"), h.status(h.unit(0)))
+}
+
+func TestGivenLeaderWhenRelationCreatedThenRequestWritten(t *testing.T) {
+	h := newHarness(t, 2)
+	rel := h.m.AddRelation("source", "kafka-old", "kafka-old/0")
+	h.hook(h.unit(1), "source-relation-created", rel, "")
+	assert.Empty(t, rel.Data[app], "a non-leader cannot write the application databag")
+	h.hook(h.unit(0), "source-relation-created", rel, "")
+	assert.Equal(t, map[string]string{
+		"topic":             "__mirrormaker-user",
+		"extra-user-roles":  "admin",
+		"requested-secrets": `["username","password","tls","tls-ca","uris"]`,
+	}, rel.Data[app])
+}
+
+func TestGivenProviderSilentWhenRelatedThenWaitingForCredentials(t *testing.T) {
+	h := newHarness(t, 1)
+	h.relate("source", "kafka-old", nil)
+	h.relate("target", "kafka-k8s", h.providerAnswer("k:9092", "pw"))
+	assert.Equal(t, "waiting", h.status(h.unit(0)).Name)
+	assert.Equal(t, "waiting for source credentials", h.status(h.unit(0)).Message)
+}
+
+func TestGivenBothRelationsWhenCredentialsArriveThenReadyButNotMirroring(t *testing.T) {
+	h := newHarness(t, 2)
+	h.ready()
+	for _, u := range h.m.Units {
+		assert.Equal(t, wantActive("ready: run start-migration"), h.status(u))
+		w := h.workloads[u]
+		assert.Equal(t, 0, w.starts, "MM2 never starts merely because relations exist")
+		require.Contains(t, w.files, mm2.PropertiesPath)
+		require.Contains(t, w.files, mm2.SecretsPath)
+		assert.EqualValues(t, 0o600, w.files[mm2.SecretsPath].Perm)
+		assert.Equal(t, "kafka", w.files[mm2.SecretsPath].User)
+		assert.Contains(t, string(w.files[mm2.SecretsPath].Content), "src-Pa55word")
+		assert.NotContains(t, string(w.files[mm2.PropertiesPath].Content), "Pa55word")
+		assert.False(t, w.running)
+		assert.Equal(t, "/opt/kafka/bin/connect-mirror-maker.sh /etc/kafka/mm2.properties", w.service.Command)
+		assert.Equal(t, "kafka", w.service.User)
+	}
+	assert.Contains(t, string(h.workloads[h.unit(1)].files[mm2.PropertiesPath].Content), "127.0.0.12",
+		"each unit advertises its own address")
+}
+
+func TestGivenReadyWhenStartMigrationOnLeaderThenEveryUnitMirrors(t *testing.T) {
+	h := newHarness(t, 3)
+	h.ready()
+	a := h.action(h.unit(0), "start-migration", nil)
+	require.False(t, a.Failed, a.FailMessage)
+	assert.Equal(t, "started: MirrorMaker 2 starts on all 3 units", a.Results["status"])
+	assert.Equal(t, "started", h.peerData()["migration"])
+	assert.Equal(t, wantActive("mirroring"), h.status(h.unit(0)))
+	h.peerChanged()
+	for _, u := range h.m.Units {
+		assert.Equal(t, 1, h.workloads[u].starts, u)
+		assert.Equal(t, wantActive("mirroring"), h.status(u))
+	}
+	again := h.action(h.unit(0), "start-migration", nil)
+	assert.Equal(t, "already mirroring", again.Results["status"])
+	for _, u := range h.m.Units {
+		assert.Equal(t, 1, h.workloads[u].starts, "a second start-migration restarts nothing on %s", u)
+	}
+}
+
+func TestGivenNonLeaderWhenActionThenFailsNamingLeaderCommand(t *testing.T) {
+	h := newHarness(t, 2)
+	h.ready()
+	for _, name := range []string{"start-migration", "stop-migration"} {
+		a := h.action(h.unit(1), name, nil)
+		assert.True(t, a.Failed)
+		assert.Equal(t, name+" must run on the leader: juju run mirrormaker-k8s/leader "+name, a.FailMessage)
+	}
+	assert.Empty(t, h.peerData()["migration"])
+	assert.Equal(t, 0, h.workloads[h.unit(1)].starts)
+}
+
+func TestGivenNotReadyWhenStartMigrationThenFailsWithReason(t *testing.T) {
+	h := newHarness(t, 1)
+	h.relate("source", "kafka-old", h.providerAnswer("old-0:9092", "pw"))
+	a := h.action(h.unit(0), "start-migration", nil)
+	assert.True(t, a.Failed)
+	assert.Equal(t, "cannot start the migration: missing target relation", a.FailMessage)
+}
+
+func TestGivenDryRunWhenStartMigrationThenNothingStarts(t *testing.T) {
+	h := newHarness(t, 1)
+	h.ready()
+	a := h.action(h.unit(0), "start-migration", map[string]any{"dry-run": true})
+	require.False(t, a.Failed, a.FailMessage)
+	assert.Equal(t, "dry run: nothing started", a.Results["status"])
+	assert.Equal(t, "old-0:9092,old-1:9092", a.Results["source"])
+	assert.Equal(t, 0, h.workloads[h.unit(0)].starts)
+	assert.Empty(t, h.peerData()["migration"])
+}
+
+func TestGivenMirroringWhenHooksRepeatThenNothingIsPushedOrRestarted(t *testing.T) {
+	h := newHarness(t, 2)
+	h.ready()
+	h.action(h.unit(0), "start-migration", nil)
+	h.peerChanged()
+	for _, ev := range []string{"update-status", "config-changed", "upgrade-charm", "mirrormaker-pebble-ready"} {
+		h.everywhere(ev, nil)
+	}
+	for _, u := range h.m.Units {
+		w := h.workloads[u]
+		last := w.applied[len(w.applied)-1]
+		assert.Empty(t, last.Pushed, u)
+		assert.False(t, last.LayerChanged || last.Restarted || last.Started || last.Stopped, u)
+		assert.Equal(t, 1, w.starts, u)
+	}
+}
+
+func TestGivenMirroringWhenStopMigrationThenEveryUnitStopsAndCanResume(t *testing.T) {
+	h := newHarness(t, 2)
+	h.ready()
+	h.action(h.unit(0), "start-migration", nil)
+	h.peerChanged()
+	a := h.action(h.unit(0), "stop-migration", nil)
+	require.False(t, a.Failed, a.FailMessage)
+	h.peerChanged()
+	for _, u := range h.m.Units {
+		assert.Equal(t, "inactive", h.workloads[u].state, u)
+		assert.Equal(t, wantActive("migration stopped: run start-migration to resume"), h.status(u))
+	}
+	h.action(h.unit(0), "start-migration", nil)
+	h.peerChanged()
+	for _, u := range h.m.Units {
+		assert.Equal(t, "active", h.workloads[u].state, u)
+	}
+}
+
+func TestGivenMirroringWhenTargetRelationBrokenThenStopsAndResumesOnRelate(t *testing.T) {
+	h := newHarness(t, 2)
+	_, target := h.ready()
+	h.action(h.unit(0), "start-migration", nil)
+	h.peerChanged()
+	h.everywhere("target-relation-departed", target)
+	target.Broken = true
+	h.everywhere("target-relation-broken", target)
+	h.m.RemoveRelation(target.ID)
+	for _, u := range h.m.Units {
+		assert.Equal(t, "inactive", h.workloads[u].state, u)
+		assert.Equal(t, wantBlocked("missing target relation (mirroring paused until this is fixed)"), h.status(u))
+	}
+	h.relate("target", "kafka-k8s", h.providerAnswer("kafka-k8s-0.kafka-k8s-endpoints:9092", "tgt-Pa55word"))
+	for _, u := range h.m.Units {
+		assert.Equal(t, "active", h.workloads[u].state, "%s resumes: the intent survived", u)
+		assert.Equal(t, wantActive("mirroring"), h.status(u))
+	}
+}
+
+func TestGivenMirroringWhenSecretRotatedThenRestartOnceWithNewPassword(t *testing.T) {
+	h := newHarness(t, 1)
+	source, _ := h.ready()
+	h.action(h.unit(0), "start-migration", nil)
+	uri := source.Data["kafka-old"]["secret-user"]
+	require.NoError(t, h.m.UpdateSecret(uri, map[string]string{"username": "relation-9", "password": "rotated-Pa55"}))
+	h.hook(h.unit(0), "secret-changed", nil, "")
+	w := h.workloads[h.unit(0)]
+	assert.Contains(t, string(w.files[mm2.SecretsPath].Content), "rotated-Pa55")
+	assert.Equal(t, 2, w.starts, "one start, then exactly one restart for the new password")
+	h.hook(h.unit(0), "update-status", nil, "")
+	assert.Equal(t, 2, w.starts)
+}
+
+func TestGivenMirroringWhenConfigChangesThenRestartOnce(t *testing.T) {
+	h := newHarness(t, 2)
+	h.ready()
+	h.action(h.unit(0), "start-migration", nil)
+	h.peerChanged()
+	h.m.Config["topics-exclude"] = "internal-.*"
+	h.everywhere("config-changed", nil)
+	for _, u := range h.m.Units {
+		assert.Equal(t, 2, h.workloads[u].starts, u)
+		assert.Contains(t, string(h.workloads[u].files[mm2.PropertiesPath].Content), "internal-.*")
+	}
+}
+
+func TestGivenBadConfigWhenConfigChangedThenBlockedNamingOptionAndStopped(t *testing.T) {
+	tests := []struct {
+		option string
+		value  any
+		want   string
+	}{
+		{"tasks-max", float64(0), "invalid config: tasks-max: must be at least 1, got 0"},
+		{"replication-policy", "mirror", `invalid config: replication-policy: want one of identity, prefix, got "mirror"`},
+		{"topics", "orders-(", `invalid config: topics: "orders-(" is not a valid regular expression: missing closing )`},
+		{"topics", " , ", "invalid config: topics: must name at least one pattern"},
+		{"groups-exclude", "[abc", `invalid config: groups-exclude: "[abc" is not a valid regular expression: missing closing ]`},
+		{"exactly-once", "yes", `invalid config: exactly-once: want one of disabled, preparing, enabled, got "yes"`},
+		{"heap-size", "lots", `invalid config: heap-size: want a size such as 512M or 2G, got "lots"`},
+		{"replication-factor", float64(0), "invalid config: replication-factor: want -1 (broker default) or at least 1, got 0"},
+		{"source-alias", "old.one", `invalid config: source-alias: want letters, digits, _ or -, got "old.one"`},
+		{"target-alias", "old", "invalid config: target-alias: must differ from source-alias"},
+		{"log-level", "loud", `invalid config: log-level: want ERROR, WARN, INFO, DEBUG or TRACE, got "LOUD"`},
+		{"source-bootstrap-servers", "nohost", `invalid config: source-bootstrap-servers: "nohost" is not host:port`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.option, func(t *testing.T) {
+			h := newHarness(t, 1)
+			h.ready()
+			h.action(h.unit(0), "start-migration", nil)
+			h.m.Config[tt.option] = tt.value
+			h.hook(h.unit(0), "config-changed", nil, "")
+			assert.Equal(t, wantBlocked(tt.want+" (mirroring paused until this is fixed)"), h.status(h.unit(0)))
+			assert.Equal(t, "inactive", h.workloads[h.unit(0)].state)
+		})
+	}
+}
+
+// Java regex syntax that Go's RE2 lacks must not be refused: MM2 accepts it.
+func TestGivenJavaOnlyRegexWhenConfiguredThenAccepted(t *testing.T) {
+	h := newHarness(t, 1)
+	h.ready()
+	h.m.Config["topics"] = `(?!internal).*, orders\d++`
+	h.hook(h.unit(0), "config-changed", nil, "")
+	assert.Equal(t, wantActive("ready: run start-migration"), h.status(h.unit(0)))
+}
+
+func TestGivenExternalSourceWhenSecretGrantedThenReady(t *testing.T) {
+	h := newHarness(t, 1)
+	uri := h.m.AddSecret(map[string]string{"username": "admin", "password": "ext-Pa55word"})
+	h.m.Config["source-bootstrap-servers"] = "10.1.1.1:9093,10.1.1.2:9093"
+	h.m.Config["source-security-protocol"] = "SASL_SSL"
+	h.m.Config["source-sasl-mechanism"] = "SCRAM-SHA-256"
+	h.m.Config["source-credentials"] = uri
+	h.relate("target", "kafka-k8s", h.providerAnswer("k:9092", "tgt"))
+	assert.Equal(t, wantActive("ready: run start-migration"), h.status(h.unit(0)))
+	props := string(h.workloads[h.unit(0)].files[mm2.PropertiesPath].Content)
+	assert.Contains(t, props, "SCRAM-SHA-256")
+	assert.Contains(t, props, "10.1.1.1:9093")
+}
+
+func TestGivenExternalSourceWhenSecretNotGrantedThenBlockedWithHint(t *testing.T) {
+	h := newHarness(t, 1)
+	uri := h.m.AddSecret(map[string]string{"username": "admin", "password": "ext"})
+	h.m.Secret(uri).Denied = true
+	h.m.Config["source-bootstrap-servers"] = "10.1.1.1:9093"
+	h.m.Config["source-credentials"] = uri
+	h.relate("target", "kafka-k8s", h.providerAnswer("k:9092", "tgt"))
+	assert.Equal(t, wantBlocked("invalid config: source-credentials: cannot read the secret; grant it with "+
+		"juju grant-secret <secret> mirrormaker-k8s"), h.status(h.unit(0)))
+}
+
+func TestGivenSourceRelationAndExternalConfigThenBlockedSayingWhichToRemove(t *testing.T) {
+	h := newHarness(t, 1)
+	h.ready()
+	h.m.Config["source-bootstrap-servers"] = "10.1.1.1:9093"
+	h.hook(h.unit(0), "config-changed", nil, "")
+	st := h.status(h.unit(0))
+	assert.Equal(t, "blocked", st.Name)
+	assert.Contains(t, st.Message, "both a source relation and source-* config are set: remove one")
+}
+
+func TestGivenProviderDataErrorsThenBlockedNamingRelation(t *testing.T) {
+	h := newHarness(t, 1)
+	h.relate("source", "kafka-old", h.providerAnswer("old-0:9092", "pw"))
+	h.relate("target", "kafka-k8s", map[string]string{"endpoints": "kafka-k8s-0", "username": "u", "password": "p"})
+	assert.Equal(t, wantBlocked(`target relation: invalid endpoints: "kafka-k8s-0" is not host:port`), h.status(h.unit(0)))
+}
+
+func TestGivenTLSCABugWhenRelatedThenActiveWithWarning(t *testing.T) {
+	h := newHarness(t, 1)
+	h.relate("source", "kafka-old", h.providerAnswer("old-0:9092", "pw"))
+	tls := h.m.AddSecret(map[string]string{"tls": "enabled", "tls-ca": "enabled"})
+	answer := h.providerAnswer("k:9093", "tgt")
+	answer["secret-tls"] = tls
+	h.relate("target", "kafka-k8s", answer)
+	assert.Equal(t, wantActive("ready: run start-migration (target tls-ca is not a PEM certificate; using the default trust store)"),
+		h.status(h.unit(0)))
+}
+
+func TestGivenCutoverBeforeItExistsThenFailsClearly(t *testing.T) {
+	h := newHarness(t, 1)
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers"})
+	assert.True(t, a.Failed)
+	assert.Equal(t, "cutover is not available in this revision of the charm", a.FailMessage)
+}
+
+// No password may reach logs, statuses, action results or a command line.
+func TestGivenWholeLifecycleThenNoPasswordLeaks(t *testing.T) {
+	h := newHarness(t, 2)
+	source, target := h.ready()
+	h.action(h.unit(0), "start-migration", map[string]any{"dry-run": true})
+	h.action(h.unit(0), "start-migration", nil)
+	h.peerChanged()
+	h.m.Config["tasks-max"] = float64(0)
+	h.everywhere("config-changed", nil)
+	h.m.Config["tasks-max"] = float64(4)
+	h.everywhere("config-changed", nil)
+	target.Broken = true
+	h.everywhere("target-relation-broken", target)
+	h.m.RemoveRelation(target.ID)
+	h.action(h.unit(0), "stop-migration", nil)
+	_ = source
+
+	var seen []string
+	seen = append(seen, h.argv...)
+	for _, l := range h.m.Logs {
+		seen = append(seen, l.Message)
+	}
+	for _, s := range h.m.StatusHistory {
+		seen = append(seen, s.Status.Message)
+	}
+	if h.m.Action != nil {
+		for k, v := range h.m.Action.Results {
+			seen = append(seen, k+"="+v)
+		}
+		seen = append(seen, h.m.Action.FailMessage)
+	}
+	require.NotEmpty(t, h.argv)
+	for _, s := range seen {
+		for _, pw := range []string{"src-Pa55word", "tgt-Pa55word"} {
+			assert.NotContains(t, s, pw)
+		}
+	}
+}
+
+func wantBlocked(msg string) hookstest.Status {
+	return hookstest.Status{Name: hooks.StatusBlocked, Message: msg}
+}
+
+func wantActive(msg string) hookstest.Status {
+	return hookstest.Status{Name: hooks.StatusActive, Message: msg}
+}

@@ -174,10 +174,12 @@ func podEnv(dir string) []string {
 	return env
 }
 
-// SocketPath is the host path of the pod's Pebble socket: the same inode as
-// PodSocket inside the pod, because /charm is the pod's charm-root folder.
+// SocketPath is a host path to the pod's Pebble socket: PodSocket seen
+// through the daemon's /proc root, which resolves in the pod's mount
+// namespace and stays short (unix socket paths are limited to 108 bytes,
+// which a deep state dir would exceed).
 func (p *Pod) SocketPath() string {
-	return filepath.Join(p.Dir, "charm-root", "containers", PodContainer, "pebble.socket")
+	return fmt.Sprintf("/proc/%d/root%s", p.PID, PodSocket)
 }
 
 // Client returns a Pebble client talking to the pod's daemon from the host.

@@ -1,0 +1,238 @@
+package kafka
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Turning the answers Measure gathered into a SyncView: pure functions of
+// their inputs, tested without any cluster.
+
+// mirroredPartitions are the source partitions flow replicates, sorted.
+// Topics the source could not describe are reported and left out.
+func mirroredPartitions(meta clusterMeta, m *matcher, flow Flow, errs *itemErrors) []topicPartition {
+	var out []topicPartition
+	for t, ps := range meta.topics {
+		if !m.mirrored(flow, t) {
+			continue
+		}
+		for _, p := range ps {
+			out = append(out, topicPartition{t, p.id})
+		}
+	}
+	for t, err := range meta.topicErrs {
+		if m.mirrored(flow, t) {
+			errs.add("source topic "+t, err)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return lessTP(out[i], out[j]) })
+	return out
+}
+
+// checkpointKey is the checkpoints topic's compaction key.
+type checkpointKey struct {
+	group string
+	tp    topicPartition // target-side topic
+}
+
+// mm2State is what MM2's internal topics say, with the reasons a part of it
+// is unknown: progressErr when the Connect offsets could not all be read
+// (any partition may hold any source partition's key, so then no progress
+// is certain), checkpointErr likewise for the checkpoints.
+type mm2State struct {
+	progress      map[topicPartition]int64 // source partition -> last replicated offset
+	checkpoints   map[checkpointKey]Checkpoint
+	progressErr   error
+	checkpointErr error
+}
+
+// mm2Progress replays the internal topics read from the target: last
+// record per key wins, a null value deletes the key. Records that cannot be
+// decoded are reported and skipped.
+func mm2Progress(flow Flow, read map[string]*topicRead, targetErr error, errs *itemErrors) mm2State {
+	st := mm2State{progress: map[topicPartition]int64{}, checkpoints: map[checkpointKey]Checkpoint{}}
+	if targetErr != nil {
+		st.progressErr, st.checkpointErr = targetErr, targetErr
+		return st
+	}
+	offsetsTopic, checkpointsTopic := flow.ConnectOffsetsTopic(), flow.CheckpointsTopic()
+	st.progressErr = readFailure(offsetsTopic, read[offsetsTopic])
+	st.checkpointErr = readFailure(checkpointsTopic, read[checkpointsTopic])
+
+	replay(read[offsetsTopic], func(p int32, r record) {
+		o, ok, err := DecodeConnectOffset(r.key, r.value)
+		switch {
+		case err != nil:
+			errs.add(fmt.Sprintf("target record %s/%d@%d", offsetsTopic, p, r.offset), err)
+		case !ok || o.Cluster != flow.SourceAlias:
+		case o.Tombstone:
+			delete(st.progress, topicPartition{o.Topic, o.Partition})
+		default:
+			st.progress[topicPartition{o.Topic, o.Partition}] = o.Offset
+		}
+	})
+	replay(read[checkpointsTopic], func(p int32, r record) {
+		var c Checkpoint
+		var err error
+		if r.value == nil {
+			if c, err = decodeCheckpointKey(r.key); err == nil {
+				delete(st.checkpoints, checkpointKey{c.Group, topicPartition{c.Topic, c.Partition}})
+				return
+			}
+		} else {
+			c, err = DecodeCheckpoint(r.key, r.value)
+		}
+		if err != nil {
+			errs.add(fmt.Sprintf("target record %s/%d@%d", checkpointsTopic, p, r.offset), err)
+			return
+		}
+		st.checkpoints[checkpointKey{c.Group, topicPartition{c.Topic, c.Partition}}] = c
+	})
+	return st
+}
+
+// readFailure is the error that makes a whole internal topic uncertain.
+func readFailure(topic string, r *topicRead) error {
+	if r == nil || len(r.failed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("cannot read all of %s (%d partitions failed)", topic, len(r.failed))
+}
+
+// replay calls fn for every record, partition by partition in offset order.
+func replay(r *topicRead, fn func(int32, record)) {
+	if r == nil {
+		return
+	}
+	ps := make([]int32, 0, len(r.records))
+	for p := range r.records {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+	for _, p := range ps {
+		for _, rec := range r.records[p] {
+			fn(p, rec)
+		}
+	}
+}
+
+// partitionLags computes each mirrored partition's lag and sums topics.
+func partitionLags(flow Flow, mirrored []topicPartition, starts, ends map[topicPartition]offsetAnswer, st mm2State) ([]PartitionLag, []TopicLag) {
+	parts := make([]PartitionLag, 0, len(mirrored))
+	var topics []TopicLag
+	for _, tp := range mirrored {
+		s, e := starts[tp], ends[tp]
+		pl := PartitionLag{Topic: tp.topic, Partition: tp.partition, SourceStart: s.offset, SourceEnd: e.offset, Committed: -1, Lag: -1}
+		if c, ok := st.progress[tp]; ok {
+			pl.Committed = c
+		}
+		switch {
+		case s.err != nil || e.err != nil:
+			pl.Err = errors.Join(s.err, e.err)
+		case st.progressErr != nil:
+			pl.Err = st.progressErr
+		default:
+			pl.Lag = lag(s.offset, e.offset, pl.Committed)
+		}
+		parts = append(parts, pl)
+
+		if len(topics) == 0 || topics[len(topics)-1].Topic != tp.topic {
+			topics = append(topics, TopicLag{Topic: tp.topic, TargetTopic: flow.TargetTopic(tp.topic)})
+		}
+		tl := &topics[len(topics)-1]
+		tl.Partitions++
+		if pl.Lag < 0 {
+			tl.Unknown++
+		} else {
+			tl.Lag += pl.Lag
+		}
+	}
+	return parts, topics
+}
+
+// unknownGroups answers for every group with err, for a side that could
+// not be asked.
+func unknownGroups(groups []string, err error) groupsInfo {
+	info := groupsInfo{offsets: map[string]groupOffsets{}, states: map[string]groupState{}}
+	for _, g := range groups {
+		info.offsets[g] = groupOffsets{err: err}
+		info.states[g] = groupState{err: err}
+	}
+	return info
+}
+
+// groupViews joins each group's source and target offsets with MM2's
+// checkpoints and applies the Synced definition (see GroupView.Synced).
+func groupViews(flow Flow, mirrored []topicPartition, groups []string, src, tgt groupsInfo, st mm2State, errs *itemErrors) []GroupView {
+	isMirrored := make(map[topicPartition]bool, len(mirrored))
+	for _, tp := range mirrored {
+		isMirrored[tp] = true
+	}
+	views := make([]GroupView, 0, len(groups))
+	for _, g := range groups {
+		v := GroupView{Group: g, SourceState: src.states[g].state, TargetState: tgt.states[g].state,
+			SourceMembers: src.states[g].members, TargetMembers: tgt.states[g].members}
+		for side, s := range map[string]groupState{"source": src.states[g], "target": tgt.states[g]} {
+			if s.err != nil && !errors.Is(s.err, errNoTarget) {
+				errs.add(fmt.Sprintf("%s group %s", side, g), fmt.Errorf("cannot describe: %w", s.err))
+			}
+		}
+		so, to := src.offsets[g], tgt.offsets[g]
+		if so.err != nil {
+			v.Err = so.err
+			errs.add("source group "+g, so.err)
+			views = append(views, v)
+			continue
+		}
+		for tp, off := range so.offsets {
+			if !isMirrored[tp] || off < 0 {
+				continue
+			}
+			gp := GroupPartition{Topic: tp.topic, Partition: tp.partition, SourceCommitted: off, TargetCommitted: -1}
+			target := topicPartition{flow.TargetTopic(tp.topic), tp.partition}
+			if t, ok := to.offsets[target]; ok {
+				gp.TargetCommitted = t
+			}
+			if c, ok := st.checkpoints[checkpointKey{g, target}]; ok {
+				gp.Checkpoint = &c
+			}
+			gp.Synced = groupPartitionSynced(gp)
+			v.Partitions = append(v.Partitions, gp)
+		}
+		sort.Slice(v.Partitions, func(i, j int) bool {
+			a, b := v.Partitions[i], v.Partitions[j]
+			return lessTP(topicPartition{a.Topic, a.Partition}, topicPartition{b.Topic, b.Partition})
+		})
+		v.Counted = len(v.Partitions) > 0
+		switch {
+		case to.err != nil:
+			v.Err = to.err
+			if !errors.Is(to.err, errNoTarget) {
+				errs.add("target group "+g, to.err)
+			}
+		case st.checkpointErr != nil:
+			v.Err = st.checkpointErr
+		}
+		v.Synced = v.Counted && v.Err == nil
+		for _, gp := range v.Partitions {
+			v.Synced = v.Synced && gp.Synced
+		}
+		views = append(views, v)
+	}
+	return views
+}
+
+// sorted is the collected errors in a stable order.
+func (e *itemErrors) sorted() []ItemError {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := append([]ItemError(nil), e.list...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Item != out[j].Item {
+			return out[i].Item < out[j].Item
+		}
+		return out[i].Err.Error() < out[j].Err.Error()
+	})
+	return out
+}

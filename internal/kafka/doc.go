@@ -1,0 +1,25 @@
+// Package kafka is what the charm asks Kafka to know how far a MirrorMaker 2
+// migration has got, precisely and cheaply enough to run in every hook.
+//
+// From the source cluster it reads each mirrored partition's log start and
+// end offsets and every matching consumer group's committed offsets and
+// state; from the target it reads MM2's own bookkeeping (the Connect offsets
+// topic, which says how far MirrorSourceConnector has replicated each
+// partition, and the checkpoints topic, which says how MirrorCheckpointConnector
+// translated each group's position) plus the target groups' committed offsets
+// and state. Measure combines both into a SyncView: records behind per
+// partition and in total, and whether each group's position has been carried
+// across exactly.
+//
+// It asks in batches (ListOffsets per partition leader, OffsetFetch and
+// DescribeGroups per group coordinator, Fetch per leader, all brokers in
+// parallel), so the number of requests does not grow with the number of
+// partitions or groups. One unreachable broker or unreadable topic degrades
+// the view (the item is named in SyncView.Errors) rather than failing it.
+// Nothing is ever written to either cluster: the internal topics are read
+// with plain fetches, never through a consumer group, so no offsets are
+// committed anywhere.
+//
+// The package knows nothing of Juju. No client exists until Dial is called,
+// so importing it costs a hook nothing.
+package kafka

@@ -1,0 +1,273 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/IBM/sarama"
+)
+
+// fakeCluster is a hand-written in-memory Kafka cluster speaking wire. It
+// counts every request by kind and broker, so tests can assert how Measure
+// batches, and can be told to fail a broker or a topic.
+type fakeCluster struct {
+	mu      sync.Mutex
+	brokers []int32
+	// partitions per topic; leader of each partition.
+	topics    map[string][]partitionMeta
+	topicErrs map[string]error
+	start     map[topicPartition]int64
+	logs      map[topicPartition][]record // offset-ordered; end = last offset + 1 unless ends set
+	ends      map[topicPartition]int64
+	groups    map[string]*fakeGroup
+	// down makes every request to the broker fail.
+	down map[int32]error
+	// metaErr fails Metadata.
+	metaErr error
+	// fetchRecords caps records per partition per Fetch, to force rounds.
+	fetchRecords int
+	// movedTo puts a group on another broker than the one the hash over
+	// __consumer_offsets names, as during a coordinator move.
+	movedTo map[string]int32
+
+	calls map[string]int // "Kind" and "Kind@broker"
+}
+
+type fakeGroup struct {
+	protocol string
+	state    string
+	members  int
+	offsets  map[topicPartition]int64
+}
+
+func newFakeCluster(brokers ...int32) *fakeCluster {
+	return &fakeCluster{
+		brokers:   brokers,
+		topics:    map[string][]partitionMeta{},
+		topicErrs: map[string]error{},
+		start:     map[topicPartition]int64{},
+		logs:      map[topicPartition][]record{},
+		ends:      map[topicPartition]int64{},
+		groups:    map[string]*fakeGroup{},
+		down:      map[int32]error{},
+		calls:     map[string]int{},
+	}
+}
+
+// addTopic creates topic with n partitions led round-robin by the brokers.
+func (f *fakeCluster) addTopic(topic string, n int) {
+	ps := make([]partitionMeta, n)
+	for i := range ps {
+		ps[i] = partitionMeta{id: int32(i), leader: f.brokers[i%len(f.brokers)]}
+	}
+	f.topics[topic] = ps
+}
+
+// setOffsets sets a partition's log start and end without records.
+func (f *fakeCluster) setOffsets(topic string, p int32, start, end int64) {
+	tp := topicPartition{topic, p}
+	f.start[tp], f.ends[tp] = start, end
+}
+
+// append adds records (offsets continue from the current end).
+func (f *fakeCluster) append(topic string, p int32, kvs ...[2][]byte) {
+	tp := topicPartition{topic, p}
+	next := f.endOf(tp)
+	for _, kv := range kvs {
+		f.logs[tp] = append(f.logs[tp], record{offset: next, key: kv[0], value: kv[1]})
+		next++
+	}
+	f.ends[tp] = next
+}
+
+func (f *fakeCluster) endOf(tp topicPartition) int64 {
+	if e, ok := f.ends[tp]; ok {
+		return e
+	}
+	return f.start[tp]
+}
+
+func (f *fakeCluster) addGroup(name, state string, members int, offsets map[topicPartition]int64) {
+	f.groups[name] = &fakeGroup{protocol: "consumer", state: state, members: members, offsets: offsets}
+}
+
+// trueCoordinator is where the group lives: what FindCoordinator says.
+func (f *fakeCluster) trueCoordinator(g string) int32 {
+	if b, ok := f.movedTo[g]; ok {
+		return b
+	}
+	ps := f.topics[consumerOffsetsTopic]
+	if len(ps) == 0 {
+		return f.brokers[0]
+	}
+	return ps[groupPartition(g, len(ps))].leader
+}
+
+func (f *fakeCluster) call(kind string, broker int32) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[kind]++
+	if broker >= 0 {
+		f.calls[fmt.Sprintf("%s@%d", kind, broker)]++
+		if err := f.down[broker]; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// total is the number of requests of all kinds.
+func (f *fakeCluster) total() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for k, v := range f.calls {
+		if !containsAt(k) {
+			n += v
+		}
+	}
+	return n
+}
+
+func containsAt(s string) bool {
+	for i := range len(s) {
+		if s[i] == '@' {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fakeCluster) metadata(ctx context.Context) (clusterMeta, error) {
+	if err := f.call("Metadata", -1); err != nil {
+		return clusterMeta{}, err
+	}
+	if f.metaErr != nil {
+		return clusterMeta{}, f.metaErr
+	}
+	m := clusterMeta{brokers: f.brokers, topics: map[string][]partitionMeta{}, topicErrs: map[string]error{}}
+	for t, ps := range f.topics {
+		m.topics[t] = append([]partitionMeta(nil), ps...)
+	}
+	for t, err := range f.topicErrs {
+		m.topicErrs[t] = err
+	}
+	return m, nil
+}
+
+func (f *fakeCluster) leaderOf(tp topicPartition) int32 {
+	for _, p := range f.topics[tp.topic] {
+		if p.id == tp.partition {
+			return p.leader
+		}
+	}
+	return -1
+}
+
+func (f *fakeCluster) listOffsets(ctx context.Context, broker int32, at int64, committedOnly bool, tps []topicPartition) (map[topicPartition]offsetAnswer, error) {
+	if err := f.call("ListOffsets", broker); err != nil {
+		return nil, err
+	}
+	out := map[topicPartition]offsetAnswer{}
+	for _, tp := range tps {
+		if f.leaderOf(tp) != broker {
+			out[tp] = offsetAnswer{offset: -1, err: sarama.ErrNotLeaderForPartition}
+			continue
+		}
+		if at == offsetEarliest {
+			out[tp] = offsetAnswer{offset: f.start[tp]}
+		} else {
+			out[tp] = offsetAnswer{offset: f.endOf(tp)}
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCluster) listGroups(ctx context.Context, broker int32) (map[string]string, error) {
+	if err := f.call("ListGroups", broker); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for g, fg := range f.groups {
+		if f.trueCoordinator(g) == broker {
+			out[g] = fg.protocol
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCluster) findCoordinator(ctx context.Context, group string) (int32, error) {
+	if err := f.call("FindCoordinator", -1); err != nil {
+		return -1, err
+	}
+	return f.trueCoordinator(group), nil
+}
+
+func (f *fakeCluster) fetchOffsets(ctx context.Context, broker int32, groups []string) (map[string]groupOffsets, error) {
+	if err := f.call("OffsetFetch", broker); err != nil {
+		return nil, err
+	}
+	out := map[string]groupOffsets{}
+	for _, g := range groups {
+		if f.trueCoordinator(g) != broker {
+			out[g] = groupOffsets{err: sarama.ErrNotCoordinatorForConsumer}
+			continue
+		}
+		o := groupOffsets{offsets: map[topicPartition]int64{}}
+		if fg, ok := f.groups[g]; ok {
+			for tp, off := range fg.offsets {
+				o.offsets[tp] = off
+			}
+		}
+		out[g] = o
+	}
+	return out, nil
+}
+
+func (f *fakeCluster) describeGroups(ctx context.Context, broker int32, groups []string) (map[string]groupState, error) {
+	if err := f.call("DescribeGroups", broker); err != nil {
+		return nil, err
+	}
+	out := map[string]groupState{}
+	for _, g := range groups {
+		switch fg, ok := f.groups[g]; {
+		case f.trueCoordinator(g) != broker:
+			out[g] = groupState{err: sarama.ErrNotCoordinatorForConsumer}
+		case !ok:
+			out[g] = groupState{state: "Dead"}
+		default:
+			out[g] = groupState{state: fg.state, members: fg.members}
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCluster) fetch(ctx context.Context, broker int32, asks []fetchAsk) (map[topicPartition]fetched, error) {
+	if err := f.call("Fetch", broker); err != nil {
+		return nil, err
+	}
+	out := map[topicPartition]fetched{}
+	for _, a := range asks {
+		if f.leaderOf(a.tp) != broker {
+			out[a.tp] = fetched{next: a.offset, err: sarama.ErrNotLeaderForPartition}
+			continue
+		}
+		log := f.logs[a.tp]
+		i := sort.Search(len(log), func(i int) bool { return log[i].offset >= a.offset })
+		n := len(log) - i
+		if f.fetchRecords > 0 && n > f.fetchRecords {
+			n = f.fetchRecords
+		}
+		got := fetched{records: append([]record(nil), log[i:i+n]...), next: a.offset}
+		if n > 0 {
+			got.next = log[i+n-1].offset + 1
+		}
+		if i+n == len(log) {
+			got.next = max(got.next, f.endOf(a.tp)) // trailing control records
+		}
+		out[a.tp] = got
+	}
+	return out, nil
+}

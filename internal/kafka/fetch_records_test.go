@@ -1,0 +1,83 @@
+package kafka
+
+import (
+	"testing"
+
+	"github.com/IBM/sarama"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// transactionalLog is one partition holding, in order: an aborted
+// transaction of producer 7 (offsets 0-1, abort marker at 2), a plain
+// record (3), a committed transaction of producer 8 (4, commit marker at 5)
+// another plain record (6) and a trailing commit marker of producer 9 (7).
+func transactionalLog() *sarama.FetchResponseBlock {
+	r := &sarama.FetchResponse{}
+	s := sarama.StringEncoder("")
+	r.AddRecordBatch("t", 0, sarama.StringEncoder("k0"), sarama.StringEncoder("aborted-0"), 0, 7, true)
+	r.AddRecordBatch("t", 0, sarama.StringEncoder("k1"), sarama.StringEncoder("aborted-1"), 1, 7, true)
+	r.AddControlRecord("t", 0, 2, 7, sarama.ControlRecordAbort)
+	r.AddRecordBatch("t", 0, sarama.StringEncoder("k3"), sarama.StringEncoder("plain-3"), 3, -1, false)
+	r.AddRecordBatch("t", 0, sarama.StringEncoder("k4"), sarama.StringEncoder("committed-4"), 4, 8, true)
+	r.AddControlRecord("t", 0, 5, 8, sarama.ControlRecordCommit)
+	r.AddRecordBatch("t", 0, sarama.StringEncoder("k6"), s, 6, -1, false)
+	r.AddControlRecord("t", 0, 7, 9, sarama.ControlRecordCommit)
+	blk := r.GetBlock("t", 0)
+	blk.AbortedTransactions = []*sarama.AbortedTransaction{{ProducerID: 7, FirstOffset: 0}}
+	return blk
+}
+
+func offsetsOfRecords(rs []record) []int64 {
+	out := []int64{}
+	for _, r := range rs {
+		out = append(out, r.offset)
+	}
+	return out
+}
+
+func TestFetchedRecordsSkipAbortedAndControlRecords(t *testing.T) {
+	f := fetchedRecords(transactionalLog(), 0)
+	require.NoError(t, f.err)
+	assert.Equal(t, []int64{3, 4, 6}, offsetsOfRecords(f.records))
+	assert.Equal(t, "committed-4", string(f.records[1].value))
+	assert.Equal(t, int64(8), f.next, "past the trailing control batch")
+}
+
+func TestFetchedRecordsFromInsideTheLog(t *testing.T) {
+	f := fetchedRecords(transactionalLog(), 4)
+	assert.Equal(t, []int64{4, 6}, offsetsOfRecords(f.records), "records before the asked offset are dropped")
+	assert.Equal(t, int64(8), f.next)
+}
+
+func TestFetchedRecordsKeepNullValues(t *testing.T) {
+	r := &sarama.FetchResponse{}
+	r.AddRecordBatch("t", 0, sarama.StringEncoder("k"), nil, 10, -1, false)
+	f := fetchedRecords(r.GetBlock("t", 0), 10)
+	require.Len(t, f.records, 1)
+	assert.Nil(t, f.records[0].value, "a tombstone stays nil")
+	assert.Equal(t, int64(11), f.next)
+}
+
+func TestFetchedRecordsErrors(t *testing.T) {
+	r := &sarama.FetchResponse{}
+	r.AddError("t", 0, sarama.ErrOffsetOutOfRange)
+	f := fetchedRecords(r.GetBlock("t", 0), 5)
+	assert.ErrorIs(t, f.err, sarama.ErrOffsetOutOfRange)
+	assert.Equal(t, int64(5), f.next)
+
+	legacy := &sarama.FetchResponse{}
+	legacy.AddMessage("t", 0, sarama.StringEncoder("k"), sarama.StringEncoder("v"), 0)
+	assert.ErrorIs(t, fetchedRecords(legacy.GetBlock("t", 0), 0).err, errLegacyFormat)
+}
+
+func TestFetchedRecordsStopAtAPartialBatch(t *testing.T) {
+	r := &sarama.FetchResponse{}
+	r.AddRecordBatch("t", 0, sarama.StringEncoder("k"), sarama.StringEncoder("v"), 0, -1, false)
+	r.AddRecordBatch("t", 0, sarama.StringEncoder("k"), sarama.StringEncoder("v"), 1, -1, false)
+	blk := r.GetBlock("t", 0)
+	blk.RecordsSet[1].RecordBatch.PartialTrailingRecord = true
+	f := fetchedRecords(blk, 0)
+	assert.Equal(t, []int64{0}, offsetsOfRecords(f.records))
+	assert.Equal(t, int64(1), f.next)
+}

@@ -1,0 +1,48 @@
+package sandbox
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestGivenCLIWhenVerbsRunAsSeparateProcessesThenPodsOutliveEachCall drives
+// the real cmd/sandbox binary: every verb is its own process, as in the demo.
+func TestGivenCLIWhenVerbsRunAsSeparateProcessesThenPodsOutliveEachCall(t *testing.T) {
+	requireRoot(t)
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "sandbox")
+	out, err := exec.Command("go", "build", "-o", bin, "mirrormaker-k8s/cmd/sandbox").CombinedOutput()
+	require.NoError(t, err, string(out))
+	env := append(os.Environ(), DirEnv+"="+filepath.Join(tmp, "state"), "CHARM_FILE="+writeFakeCharm(t), "PEBBLE_BIN="+testPebble(t))
+	sandbox := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "sandbox %v: %s", args, out)
+		return string(out)
+	}
+	t.Cleanup(func() {
+		cmd := exec.Command(bin, "down")
+		cmd.Env = env
+		_ = cmd.Run()
+	})
+
+	assert.Contains(t, sandbox("deploy", "-n", "2", "--config", "tasks-max=2"), "mirrormaker-k8s/1   active")
+	pod, err := AttachPod(filepath.Join(tmp, "state", "juju", "units", "mirrormaker-k8s-0"))
+	require.NoError(t, err, "the pod outlives the deploy call")
+
+	assert.Contains(t, sandbox("config"), "tasks-max: 2")
+	assert.Contains(t, sandbox("run", "leader", "hello", "name=cli"), "greeting: hello cli")
+	assert.Contains(t, sandbox("add-unit"), "mirrormaker-k8s/2   active")
+	assert.Contains(t, sandbox("status"), "mirrormaker-k8s/0*")
+
+	sandbox("down")
+	assert.Empty(t, pod.Processes())
+	assert.NoDirExists(t, filepath.Join(tmp, "state"))
+}

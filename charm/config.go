@@ -195,6 +195,10 @@ func (r *reader) patterns(name string, required bool) []string {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
+		if strings.Contains(p, "${") {
+			// MM2 would take it for a config provider reference.
+			r.fail(name, fmt.Sprintf("%q must not contain ${", p))
+		}
 		if err := checkJavaRegex(p); err != nil {
 			r.fail(name, err.Error())
 		}

@@ -144,9 +144,9 @@ func (c *Charm) converge(ctx context.Context, v view) (hooks.Status, error) {
 	}
 	desired, err := c.desired(ctx, v)
 	if err != nil {
-		var cfgErr *ConfigError
-		if errors.As(err, &cfgErr) {
-			return hooks.Status{Name: hooks.StatusBlocked, Message: err.Error()}, nil
+		var rerr *renderError
+		if errors.As(err, &rerr) {
+			return hooks.Status{Name: hooks.StatusBlocked, Message: rerr.Error()}, nil
 		}
 		return hooks.Status{}, err
 	}
@@ -200,7 +200,9 @@ func (c *Charm) desired(ctx context.Context, v view) (workload.Desired, error) {
 		Units:       v.peers.units,
 	})
 	if err != nil {
-		return workload.Desired{}, &ConfigError{Option: "mirrormaker", Reason: err.Error()}
+		// Config is validated before rendering, so this is a provider answer or a combination
+		// the renderer refuses; either way the user must act, and Render's message says on what.
+		return workload.Desired{}, &renderError{err}
 	}
 	version, err := c.workload.KafkaVersion()
 	if err != nil {
@@ -208,3 +210,9 @@ func (c *Charm) desired(ctx context.Context, v view) (workload.Desired, error) {
 	}
 	return buildDesired(out, v.cfg, address, version, v.peers.migrating()), nil
 }
+
+// renderError is a rendering refusal: the charm blocks on it instead of retrying the hook.
+type renderError struct{ err error }
+
+func (e *renderError) Error() string { return e.err.Error() }
+func (e *renderError) Unwrap() error { return e.err }

@@ -223,6 +223,7 @@ func TestGivenBadConfigWhenConfigChangedThenBlockedNamingOptionAndStopped(t *tes
 		{"replication-policy", "mirror", `invalid config: replication-policy: want one of identity, prefix, got "mirror"`},
 		{"topics", "orders-(", `invalid config: topics: "orders-(" is not a valid regular expression: missing closing )`},
 		{"topics", " , ", "invalid config: topics: must name at least one pattern"},
+		{"topics", "a${b}", `invalid config: topics: "a${b}" must not contain ${`},
 		{"groups-exclude", "[abc", `invalid config: groups-exclude: "[abc" is not a valid regular expression: missing closing ]`},
 		{"exactly-once", "yes", `invalid config: exactly-once: want one of disabled, preparing, enabled, got "yes"`},
 		{"heap-size", "lots", `invalid config: heap-size: want a size such as 512M or 2G, got "lots"`},

@@ -29,7 +29,7 @@ type SimOptions struct {
 	// PebbleBin is the pebble daemon; DefaultPebbleBin() when empty.
 	PebbleBin string
 	// ToolBinary is the multi-call hook tool binary; the running executable
-	// when empty (cmd/sandbox, or a test binary calling MaybeRunHookTool).
+	// when empty, which serves as one because it links this package.
 	ToolBinary string
 	// KafkaHome is bound over /opt/kafka in every pod (KafkaDist.Home).
 	KafkaHome string

@@ -9,13 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMain lets this test binary serve as the hook tool multi-call binary
-// (the Sim links the running executable as config-get, relation-set, ...).
-func TestMain(m *testing.M) {
-	MaybeRunHookTool()
-	os.Exit(m.Run())
-}
-
 // fakeDispatch is a charm written in sh against the hook tools: it records
 // what the tests check in the pod's private /etc/kafka and prints a line per
 // event to hooks.log.

@@ -109,7 +109,8 @@ func (s *Sim) UpdateSecret(ctx context.Context, uri string, content map[string]s
 
 // UpgradeCharm replaces every unit's charm with the charm file (rebuilt
 // since deploy, say) and fires upgrade-charm, config-changed and
-// <container>-pebble-ready on every unit, as a K8s refresh does.
+// <container>-pebble-ready on every unit, as a K8s refresh does. Do not run
+// it concurrently with other calls on the same Sim.
 func (s *Sim) UpgradeCharm(ctx context.Context) error {
 	meta, err := readCharm(s.state.CharmFile)
 	if err != nil {

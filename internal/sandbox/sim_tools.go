@@ -15,16 +15,21 @@ import (
 
 // IsHookTool reports whether name is a hook tool the model answers; the
 // simulator links every one of them (hookstest.Tools) into a hook's PATH,
-// each a symlink to one multi-call binary (cmd/sandbox, or a test binary
-// whose TestMain calls MaybeRunHookTool).
+// each a symlink to one multi-call binary.
 func IsHookTool(name string) bool { return slices.Contains(hookstest.Tools(), name) }
 
-// MaybeRunHookTool runs the hook tool named by os.Args[0] and exits, when
-// the binary was invoked through a tool symlink; otherwise it returns. Call
-// it first thing in main (or TestMain) of any binary used as ToolBinary.
+// init makes every binary that links this package a valid hook tool binary
+// (cmd/sandbox, and any test binary driving a Sim): run through a tool
+// symlink with $SANDBOX_MODEL set, it serves the tool and exits before main
+// or TestMain, so a test binary can never re-run its tests as config-get.
+func init() { MaybeRunHookTool() }
+
+// MaybeRunHookTool runs the hook tool named by os.Args[0] and exits when the
+// binary was invoked through a tool symlink with $SANDBOX_MODEL set;
+// otherwise it returns. The package's init already calls it.
 func MaybeRunHookTool() {
 	name := filepath.Base(os.Args[0])
-	if !IsHookTool(name) {
+	if os.Getenv(ModelEnv) == "" || !IsHookTool(name) {
 		return
 	}
 	os.Exit(RunHookTool(name, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -173,12 +172,4 @@ func (s *Sim) resolveUnit(ctx context.Context, unit string) (string, error) {
 		return "", fmt.Errorf("cannot find unit %s", unit)
 	}
 	return unit, nil
-}
-
-// removeAll deletes the state dir; the pods must be stopped first.
-func (s *Sim) removeAll() error {
-	if err := os.RemoveAll(s.dir); err != nil {
-		return fmt.Errorf("cannot remove sim dir: %w", err)
-	}
-	return nil
 }

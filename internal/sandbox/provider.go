@@ -84,7 +84,6 @@ func (p *KafkaProvider) Answer(ctx context.Context, relationID int, request map[
 		"endpoints": p.endpoints,
 		"topic":     topic,
 		"tls":       "disabled",
-		"tls-ca":    "disabled",
 	}}
 	if cg := request["consumer-group-prefix"]; cg != "" {
 		ans.Data["consumer-group-prefix"] = cg

@@ -233,10 +233,8 @@ func (s *Sim) peerID(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, r := range m.Relations {
-		if r.Endpoint == s.charm.Peer {
-			return r.ID, nil
-		}
+	if r := peerRelation(m, s.charm.Peer); r != nil {
+		return r.ID, nil
 	}
 	return 0, fmt.Errorf("cannot find peer relation %q", s.charm.Peer)
 }

@@ -51,6 +51,12 @@ actions/hello)
 	action-log "saying hello to $name"
 	action-set greeting="hello $name" unit="$JUJU_UNIT_NAME"
 	;;
+hooks/cluster-relation-changed)
+	relation-get --format=json --app - "$JUJU_REMOTE_APP" > /etc/kafka/peer.json
+	;;
+actions/share)
+	echo '{"phase":"mirroring"}' | relation-set -r "$(relation-ids cluster)" --app --file -
+	;;
 actions/refuse)
 	action-fail "refused"
 	;;
@@ -89,6 +95,7 @@ const fakeActions = `hello:
       type: string
       default: world
 refuse: {}
+share: {}
 `
 
 // writeFakeCharm packs the fake charm as a .charm zip in a temp dir.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,7 +25,12 @@ type event struct {
 	remoteUnit string
 	departing  string
 	secretURI  string
+	depth      int // how many relation-changed cascades led here
 }
+
+// maxCascade bounds relation-changed cascades: charms that keep rewriting
+// their databags would otherwise never settle.
+const maxCascade = 8
 
 // HookError is a hook or action that exited non-zero: Juju would put the
 // unit in error. Tail holds the end of that hook's output.
@@ -41,33 +47,89 @@ func (e *HookError) Error() string {
 	return fmt.Sprintf("hook %q failed on %s (exit %d):\n%s", e.Hook, e.Unit, e.ExitCode, e.Tail)
 }
 
-// fire runs ev on unit: one hook at a time per unit, in the unit's pod, with
-// a clean Juju-like environment. Its output goes to the unit's hooks.log.
+// fire runs ev on unit, then, as Juju does when a hook changed relation
+// data, <peer>-relation-changed on the other units when the unit changed its
+// own peer databag, or as leader the application's.
 func (s *Sim) fire(ctx context.Context, unit string, ev event) error {
+	before, err := s.runHook(ctx, unit, ev)
+	if err != nil {
+		return err
+	}
+	return s.propagate(ctx, unit, before, ev.depth)
+}
+
+// propagate fires <peer>-relation-changed on every other unit when unit's
+// hook changed unit's peer databag or (as leader) the app's. A unit-bag
+// change names the unit as JUJU_REMOTE_UNIT; an app-bag change names none.
+func (s *Sim) propagate(ctx context.Context, unit string, before *hookstest.Model, depth int) error {
+	after, err := s.store.read(ctx)
+	if err != nil {
+		return err
+	}
+	bp, ap := peerRelation(before, s.charm.Peer), peerRelation(after, s.charm.Peer)
+	if bp == nil || ap == nil {
+		return nil
+	}
+	unitChanged := !maps.Equal(bp.Data[unit], ap.Data[unit])
+	appChanged := before.Leader == unit && !maps.Equal(bp.Data[after.App], ap.Data[after.App])
+	if !unitChanged && !appChanged {
+		return nil
+	}
+	if depth >= maxCascade {
+		return fmt.Errorf("cannot settle %s: %s-relation-changed cascaded %d times", unit, s.charm.Peer, depth)
+	}
+	remote := ""
+	if unitChanged {
+		remote = unit
+	}
+	var others []string
+	for _, u := range after.Units {
+		if u != unit {
+			others = append(others, u)
+		}
+	}
+	return forEach(others, func(o string) error {
+		return s.fire(ctx, o, event{hook: s.charm.Peer + "-relation-changed", relID: ap.ID, remoteUnit: remote, depth: depth + 1})
+	})
+}
+
+func peerRelation(m *hookstest.Model, endpoint string) *hookstest.Relation {
+	for _, r := range m.Relations {
+		if r.Endpoint == endpoint {
+			return r
+		}
+	}
+	return nil
+}
+
+// runHook runs ev on unit: one hook at a time per unit, in the unit's pod,
+// with a clean Juju-like environment; output goes to the unit's hooks.log.
+// It returns the model as the hook found it.
+func (s *Sim) runHook(ctx context.Context, unit string, ev event) (*hookstest.Model, error) {
 	name := ev.hook
 	if ev.action != "" {
 		name = "action " + ev.action
 	}
 	pod, err := s.Pod(unit)
 	if err != nil {
-		return fmt.Errorf("cannot run %s on %s: %w", name, unit, err)
+		return nil, fmt.Errorf("cannot run %s on %s: %w", name, unit, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	lock, err := lockFile(ctx, filepath.Join(s.UnitDir(unit), "hook.lock"))
 	if err != nil {
-		return fmt.Errorf("cannot run %s on %s: %w", name, unit, err)
+		return nil, fmt.Errorf("cannot run %s on %s: %w", name, unit, err)
 	}
 	defer lock.unlock()
 
 	m, err := s.store.read(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	env := s.hookEnv(m, unit, pod, ev)
 	logf, err := os.OpenFile(filepath.Join(s.UnitDir(unit), "hooks.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return fmt.Errorf("cannot open hooks log: %w", err)
+		return nil, fmt.Errorf("cannot open hooks log: %w", err)
 	}
 	defer logf.Close()
 	fmt.Fprintf(logf, "=== %s %s\n", time.Now().Format("15:04:05.000"), name)
@@ -80,7 +142,7 @@ func (s *Sim) fire(ctx context.Context, unit string, ev event) error {
 	if err != nil {
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) {
-			return fmt.Errorf("cannot run %s on %s: %w", name, unit, err)
+			return nil, fmt.Errorf("cannot run %s on %s: %w", name, unit, err)
 		}
 		code = exit.ExitCode()
 		fmt.Fprintf(logf, "=== %s exited %d\n", name, code)
@@ -90,11 +152,11 @@ func (s *Sim) fire(ctx context.Context, unit string, ev event) error {
 	}
 	if ev.action != "" {
 		if code != 0 {
-			return &HookError{Unit: unit, Hook: name, ExitCode: code, Tail: tailLines(out.String(), 30)}
+			return nil, &HookError{Unit: unit, Hook: name, ExitCode: code, Tail: tailLines(out.String(), 30)}
 		}
-		return nil
+		return m, nil
 	}
-	return s.recordHook(unit, ev.hook, code, out.String())
+	return m, s.recordHook(unit, ev.hook, code, out.String())
 }
 
 // recordHook remembers a failed hook for status (agent "error") and turns

@@ -232,6 +232,13 @@ func TestGivenDeployedWhenActionsRunThenResultsLogsAndFailuresComeBack(t *testin
 	require.NoError(t, err)
 	assert.Equal(t, "hello kafka", res.Results["greeting"])
 
+	// The leader's peer app data reaches the other unit as relation-changed.
+	_, err = sim.Run(ctx, "leader", "share", nil)
+	require.NoError(t, err)
+	evs := events(t, sim, "mirrormaker-k8s/1")
+	assert.Equal(t, "hooks/cluster-relation-changed", evs[len(evs)-1])
+	assert.Equal(t, "mirroring", readJSON(t, filepath.Join(sim.UnitDir("mirrormaker-k8s/1"), "etc-kafka", "peer.json"))["phase"])
+
 	res, err = sim.Run(ctx, "mirrormaker-k8s/leader", "refuse", nil)
 	require.NoError(t, err)
 	assert.True(t, res.Failed)

@@ -112,7 +112,8 @@ func Parse(data map[string]string, get SecretGetter) (Credentials, error) {
 	default:
 		return c, &DataError{Field: "tls", Reason: fmt.Sprintf("want enabled or disabled, got %q", tlsFlag)}
 	}
-	if ca := field("tls-ca", tls); ca != "" {
+	// Without TLS a provider may still fill tls-ca (with "disabled", say): it means nothing then.
+	if ca := field("tls-ca", tls); c.TLS && ca != "" {
 		if IsPEM(ca) {
 			c.CA = ca
 		} else {

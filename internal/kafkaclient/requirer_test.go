@@ -59,6 +59,10 @@ func TestParse(t *testing.T) {
 		want: Credentials{Endpoints: []string{"h:9093"}, Username: "relation-7", Password: "s3cret", TLS: true,
 			Warning: "tls-ca is not a PEM certificate; using the default trust store"},
 	}, {
+		name: "tls-ca of a provider without TLS means nothing",
+		data: map[string]string{"endpoints": "h:9092", "secret-user": "secret:user", "tls": "disabled", "tls-ca": "disabled"},
+		want: Credentials{Endpoints: []string{"h:9092"}, Username: "relation-7", Password: "s3cret"},
+	}, {
 		name:   "nothing yet",
 		data:   map[string]string{},
 		notYet: true,

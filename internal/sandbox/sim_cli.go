@@ -37,6 +37,7 @@ const cliUsage = `usage: sandbox VERB [ARGS]   (state in $SANDBOX_DIR, default .
   remove-unit UNIT
   update-status                   fire update-status on every unit
   down                            stop every pod and cluster and remove the state dir
+  demo                            the whole migration flow on fresh clusters, narrated, then torn down
 `
 
 // clusterRecord is how a cluster started by `up` is found by later calls.
@@ -88,6 +89,8 @@ func (c *cli) run(ctx context.Context, verb string, args []string) error {
 	switch verb {
 	case "up":
 		return c.up(ctx)
+	case "demo":
+		return Demo(ctx, c.out, filepath.Join(c.dir, "demo"))
 	case "down":
 		return c.down()
 	}

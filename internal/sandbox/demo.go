@@ -90,7 +90,7 @@ func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
 	if d.sim, err = OpenSim(SimOptions{Dir: filepath.Join(dir, "juju"), KafkaHome: dist.Home}); err != nil {
 		return err
 	}
-	d.cmd("juju deploy mirrormaker-k8s -n 2 --config replication-factor=1 --config internal-replication-factor=1 --config heap-size=512M")
+	d.cmd("juju deploy mirrormaker-k8s -n 2" + configFlags(demoConfig))
 	if err := d.sim.Deploy(ctx, 2, demoConfig); err != nil {
 		return err
 	}
@@ -333,6 +333,20 @@ func (d *demo) teardown() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// configFlags spells options as `juju deploy --config` flags, in a stable order.
+func configFlags(cfg map[string]any) string {
+	keys := make([]string, 0, len(cfg))
+	for k := range cfg {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, " --config %s=%v", k, cfg[k])
+	}
+	return b.String()
 }
 
 func indent(s string) string {

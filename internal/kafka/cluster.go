@@ -70,8 +70,8 @@ type Cluster struct {
 	sent map[string]int
 }
 
-// Dial connects to a cluster: one SASL handshake and one small Metadata
-// request, bounded by short timeouts and ctx. Nothing is connected before
+// Dial connects to a cluster: one SASL handshake and one Metadata request,
+// bounded by short timeouts and ctx. Nothing is connected before
 // Dial is called, so a hook that does not measure pays nothing.
 func Dial(ctx context.Context, a Access) (*Cluster, error) {
 	conf, err := config(a)
@@ -130,7 +130,7 @@ func config(a Access) (*sarama.Config, error) {
 	conf.Metadata.Retry.Max = metadataRetry
 	conf.Metadata.Retry.Backoff = 250 * time.Millisecond
 	conf.Metadata.RefreshFrequency = 0
-	conf.Metadata.Full = false
+	conf.Metadata.Full = true // Dial's one Metadata request proves access and finds the brokers
 
 	protocol := a.SecurityProtocol
 	if protocol == "" {

@@ -84,6 +84,38 @@ func (k *kit) createTopic(name string, partitions int32, compacted bool) {
 	require.NoError(k.tb, k.admin.CreateTopic(name, detail, false))
 }
 
+// waitTopics polls metadata until every partition of topics has a leader:
+// CreateTopics returns before the broker has loaded them.
+func (k *kit) waitTopics(topics ...string) {
+	k.tb.Helper()
+	deadline := time.Now().Add(time.Minute)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := k.client.RefreshMetadata(topics...)
+		ready := err == nil
+		for _, t := range topics {
+			if !ready {
+				break
+			}
+			ps, err := k.client.Partitions(t)
+			ready = err == nil && len(ps) > 0
+			for _, p := range ps {
+				if l, err := k.client.Leader(t, p); err != nil || l == nil {
+					ready = false
+				}
+			}
+		}
+		if ready {
+			return
+		}
+		if time.Now().After(deadline) {
+			k.tb.Fatalf("topics %v not ready in time (last error: %v)", topics, err)
+		}
+		<-tick.C
+	}
+}
+
 // send writes records to one partition; a nil value is a tombstone.
 func (k *kit) send(topic string, partition int32, kvs ...[2][]byte) {
 	k.tb.Helper()

@@ -26,6 +26,7 @@ func TestGivenRealBrokerWhenMeasuredThenFiguresAreExact(t *testing.T) {
 	k.createTopic("old.orders", 3, false)
 	k.createTopic(flow.ConnectOffsetsTopic(), 5, true)
 	k.createTopic(flow.CheckpointsTopic(), 1, true)
+	k.waitTopics("orders", "old.orders", flow.ConnectOffsetsTopic(), flow.CheckpointsTopic())
 
 	k.fill("orders", 0, 10)
 	k.fill("orders", 1, 5)

@@ -94,7 +94,12 @@ func mm2Progress(flow Flow, read map[string]*topicRead, targetErr error, errs *i
 
 // readFailure is the error that makes a whole internal topic uncertain.
 func readFailure(topic string, r *topicRead) error {
-	if r == nil || len(r.failed) == 0 {
+	switch {
+	case r == nil:
+		return nil
+	case r.err != nil:
+		return fmt.Errorf("cannot read %s: %w", topic, r.err)
+	case len(r.failed) == 0:
 		return nil
 	}
 	return fmt.Errorf("cannot read all of %s (%d partitions failed)", topic, len(r.failed))

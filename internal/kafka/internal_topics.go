@@ -31,6 +31,8 @@ type topicRead struct {
 	found   bool
 	records map[int32][]record
 	failed  map[int32]error
+	// err is set when the topic itself could not be described.
+	err error
 }
 
 // readTopics reads topics to their end. The end is the last stable offset,
@@ -44,7 +46,7 @@ func readTopics(ctx context.Context, w wire, side string, meta clusterMeta, l le
 		r := &topicRead{records: map[int32][]record{}, failed: map[int32]error{}}
 		out[t] = r
 		if err, ok := meta.topicErrs[t]; ok {
-			r.found = true
+			r.found, r.err = true, err
 			errs.add(fmt.Sprintf("%s topic %s", side, t), err)
 			continue
 		}
@@ -90,13 +92,16 @@ func readTopics(ctx context.Context, w wire, side string, meta clusterMeta, l le
 		}
 		failed := make(map[topicPartition]error)
 		batches := l.byLeader(sortedKeys(pending), failed)
+		// Copy every ask before any answer changes pending.
+		round := make(map[int32][]fetchAsk, len(batches))
+		for broker, batch := range batches {
+			for _, tp := range batch {
+				round[broker] = append(round[broker], *pending[tp])
+			}
+		}
 		var mu sync.Mutex
 		var wg sync.WaitGroup
-		for broker, batch := range batches {
-			asks := make([]fetchAsk, len(batch))
-			for i, tp := range batch {
-				asks[i] = *pending[tp]
-			}
+		for broker, asks := range round {
 			wg.Go(func() {
 				answers, err := w.fetch(ctx, broker, asks)
 				if err != nil {

@@ -183,6 +183,14 @@ func TestGivenFaultsWhenMeasuredThenViewDegradesAndNamesTheItem(t *testing.T) {
 			},
 			unknown: 6, behind: 0, items: []string{"target partition mm2-offsets.old.internal/1"}, synced: 1,
 		}, {
+			name: "the checkpoints topic cannot be described",
+			break_: func(src, tgt *fakeCluster) wire {
+				tgt.topicErrs["old.checkpoints.internal"] = errors.New("topic authorization failed")
+				delete(tgt.topics, "old.checkpoints.internal")
+				return tgt
+			},
+			unknown: 0, behind: 85, items: []string{"target topic old.checkpoints.internal"}, synced: 0,
+		}, {
 			name:    "a target broker is down",
 			break_:  func(src, tgt *fakeCluster) wire { tgt.down[2] = boom; return tgt },
 			unknown: 6, behind: 0, items: []string{"target broker 2"}, synced: -1,

@@ -122,10 +122,10 @@ func replay(r *topicRead, fn func(int32, record)) {
 	}
 }
 
-// partitionLags computes each mirrored partition's lag and sums topics.
-func partitionLags(flow Flow, mirrored []topicPartition, starts, ends map[topicPartition]offsetAnswer, st mm2State) ([]PartitionLag, []TopicLag) {
+// partitionLags computes each mirrored partition's lag by offset
+// arithmetic (see lag).
+func partitionLags(mirrored []topicPartition, starts, ends map[topicPartition]offsetAnswer, st mm2State) []PartitionLag {
 	parts := make([]PartitionLag, 0, len(mirrored))
-	var topics []TopicLag
 	for _, tp := range mirrored {
 		s, e := starts[tp], ends[tp]
 		pl := PartitionLag{Topic: tp.topic, Partition: tp.partition, SourceStart: s.offset, SourceEnd: e.offset, Committed: -1, Lag: -1}
@@ -141,19 +141,37 @@ func partitionLags(flow Flow, mirrored []topicPartition, starts, ends map[topicP
 			pl.Lag = lag(s.offset, e.offset, pl.Committed)
 		}
 		parts = append(parts, pl)
+	}
+	return parts
+}
 
-		if len(topics) == 0 || topics[len(topics)-1].Topic != tp.topic {
-			topics = append(topics, TopicLag{Topic: tp.topic, TargetTopic: flow.TargetTopic(tp.topic)})
+// summarise fills the view's totals from its partitions and groups.
+func (v *SyncView) summarise(flow Flow) {
+	for _, p := range v.Partitions {
+		if len(v.Topics) == 0 || v.Topics[len(v.Topics)-1].Topic != p.Topic {
+			v.Topics = append(v.Topics, TopicLag{Topic: p.Topic, TargetTopic: flow.TargetTopic(p.Topic)})
 		}
-		tl := &topics[len(topics)-1]
+		tl := &v.Topics[len(v.Topics)-1]
 		tl.Partitions++
-		if pl.Lag < 0 {
+		switch {
+		case p.Lag < 0:
 			tl.Unknown++
-		} else {
-			tl.Lag += pl.Lag
+			v.PartitionsUnknown++
+		case p.Lag == 0:
+			v.PartitionsCaughtUp++
+		default:
+			tl.Lag += p.Lag
+			v.RecordsBehind += p.Lag
 		}
 	}
-	return parts, topics
+	for _, g := range v.Groups {
+		if g.Counted {
+			v.GroupsCounted++
+			if g.Synced {
+				v.GroupsSynced++
+			}
+		}
+	}
 }
 
 // unknownGroups answers for every group with err, for a side that could

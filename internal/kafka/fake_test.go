@@ -21,7 +21,10 @@ type fakeCluster struct {
 	start     map[topicPartition]int64
 	logs      map[topicPartition][]record // offset-ordered; end = last offset + 1 unless ends set
 	ends      map[topicPartition]int64
-	groups    map[string]*fakeGroup
+	// markers are offsets of partitions without logs that hold control
+	// records; every other offset in [start, end) holds a record.
+	markers map[topicPartition]map[int64]bool
+	groups  map[string]*fakeGroup
 	// down makes every request to the broker fail.
 	down map[int32]error
 	// metaErr fails Metadata.
@@ -50,6 +53,7 @@ func newFakeCluster(brokers ...int32) *fakeCluster {
 		start:     map[topicPartition]int64{},
 		logs:      map[topicPartition][]record{},
 		ends:      map[topicPartition]int64{},
+		markers:   map[topicPartition]map[int64]bool{},
 		groups:    map[string]*fakeGroup{},
 		down:      map[int32]error{},
 		calls:     map[string]int{},
@@ -244,7 +248,7 @@ func (f *fakeCluster) describeGroups(ctx context.Context, broker int32, groups [
 	return out, nil
 }
 
-func (f *fakeCluster) fetch(ctx context.Context, broker int32, asks []fetchAsk) (map[topicPartition]fetched, error) {
+func (f *fakeCluster) fetch(ctx context.Context, broker int32, committedOnly bool, asks []fetchAsk) (map[topicPartition]fetched, error) {
 	if err := f.call("Fetch", broker); err != nil {
 		return nil, err
 	}
@@ -254,7 +258,10 @@ func (f *fakeCluster) fetch(ctx context.Context, broker int32, asks []fetchAsk) 
 			out[a.tp] = fetched{next: a.offset, err: sarama.ErrNotLeaderForPartition}
 			continue
 		}
-		log := f.logs[a.tp]
+		log, ok := f.logs[a.tp]
+		if !ok {
+			log = f.synthesise(a.tp)
+		}
 		i := sort.Search(len(log), func(i int) bool { return log[i].offset >= a.offset })
 		n := len(log) - i
 		if f.fetchRecords > 0 && n > f.fetchRecords {
@@ -270,4 +277,16 @@ func (f *fakeCluster) fetch(ctx context.Context, broker int32, asks []fetchAsk) 
 		out[a.tp] = got
 	}
 	return out, nil
+}
+
+// synthesise is the log of a partition given only offsets: one record per
+// offset except markers.
+func (f *fakeCluster) synthesise(tp topicPartition) []record {
+	var log []record
+	for off := f.start[tp]; off < f.endOf(tp); off++ {
+		if !f.markers[tp][off] {
+			log = append(log, record{offset: off, value: []byte("v")})
+		}
+	}
+	return log
 }

@@ -42,7 +42,12 @@ type Flow struct {
 	// Prefix selects DefaultReplicationPolicy (topic t becomes
 	// "<SourceAlias>.t" on the target); false is IdentityReplicationPolicy.
 	Prefix bool
-	Filter Filter
+	// ReadCommitted says MM2's source consumer reads with
+	// isolation.level=read_committed (the charm's exactly-once mode): it then
+	// skips aborted transactions rather than copying them, which changes
+	// how many records are still to copy (see settleTails).
+	ReadCommitted bool
+	Filter        Filter
 }
 
 // separator is the replication policy's default separator; the charm does

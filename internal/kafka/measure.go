@@ -23,6 +23,9 @@ var errNoTarget = errors.New("no target cluster")
 // (a broker, a partition, a group, the whole target) is named in the view's
 // Errors and the view carries what could be measured.
 func Measure(ctx context.Context, source, target *Cluster, flow Flow) (SyncView, error) {
+	if source == nil {
+		return SyncView{}, errors.New("cannot measure: no source cluster")
+	}
 	var tgt wire
 	if target != nil {
 		tgt = target
@@ -91,30 +94,13 @@ func measure(ctx context.Context, src, tgt wire, flow Flow, now time.Time) (Sync
 
 	st := mm2Progress(flow, internal, tgtErr, errs)
 	view.MirrorStarted = internal != nil && internal[flow.ConnectOffsetsTopic()].found
-	view.Partitions, view.Topics = partitionLags(flow, mirrored, starts, ends, st)
-	for _, p := range view.Partitions {
-		switch {
-		case p.Lag < 0:
-			view.PartitionsUnknown++
-		case p.Lag == 0:
-			view.PartitionsCaughtUp++
-		}
-		if p.Lag > 0 {
-			view.RecordsBehind += p.Lag
-		}
-	}
+	view.Partitions = partitionLags(mirrored, starts, ends, st)
+	settleTails(ctx, src, srcLeaders, view.Partitions, flow.ReadCommitted)
 	if tgtErr != nil {
 		tgtGroups = unknownGroups(groups, tgtErr)
 	}
 	view.Groups = groupViews(flow, mirrored, groups, srcGroups, tgtGroups, st, errs)
-	for _, g := range view.Groups {
-		if g.Counted {
-			view.GroupsCounted++
-			if g.Synced {
-				view.GroupsSynced++
-			}
-		}
-	}
+	view.summarise(flow)
 	view.Errors = errs.sorted()
 	return view, nil
 }

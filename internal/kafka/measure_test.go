@@ -267,7 +267,7 @@ func scaledCluster(partitionsPerTopic, topics, groups int) (*fakeCluster, *fakeC
 		name := fmt.Sprintf("t%03d", i)
 		src.addTopic(name, partitionsPerTopic)
 		for p := range partitionsPerTopic {
-			src.setOffsets(name, int32(p), 0, 1000)
+			src.setOffsets(name, int32(p), 0, 5000) // beyond tailCheckMax: no tail reads
 		}
 	}
 	for i := range groups {
@@ -336,6 +336,38 @@ func TestReadingInternalTopicsTakesRoundsByDataNotPartitions(t *testing.T) {
 	for _, b := range []int32{1, 2, 3} {
 		assert.Equal(t, 4, tgt.calls[fmt.Sprintf("Fetch@%d", b)])
 	}
+}
+
+func TestGivenTransactionMarkersWhenTailIsShortThenLagCountsRecords(t *testing.T) {
+	src := newFakeCluster(1, 2)
+	src.addTopic("tx", 3)
+	src.setOffsets("tx", 0, 0, 10) // MM2 at 7; 8 is a record, 9 a commit marker
+	src.markers[tp("tx", 0)] = map[int64]bool{9: true}
+	src.setOffsets("tx", 1, 0, 3) // MM2 at 1; 2 is a marker: fully mirrored
+	src.markers[tp("tx", 1)] = map[int64]bool{2: true}
+	src.setOffsets("tx", 2, 0, 5000) // long tail: offset count
+	src.markers[tp("tx", 2)] = map[int64]bool{4999: true}
+	tgt := newFakeCluster(1)
+	tgt.addTopic("mm2-offsets.old.internal", 1)
+	tgt.append("mm2-offsets.old.internal", 0,
+		kv(connectKey("old", "tx", 0), connectValue(7)),
+		kv(connectKey("old", "tx", 1), connectValue(1)),
+		kv(connectKey("old", "tx", 2), connectValue(10)))
+
+	for _, readCommitted := range []bool{false, true} {
+		flow := testFlow
+		flow.ReadCommitted = readCommitted
+		v, err := measure(context.Background(), src, tgt, flow, time.Now())
+		require.NoError(t, err)
+		require.Empty(t, v.Errors)
+		lags := []int64{}
+		for _, p := range v.Partitions {
+			lags = append(lags, p.Lag)
+		}
+		assert.Equal(t, []int64{1, 0, 4989}, lags, "read committed: %v", readCommitted)
+		assert.Equal(t, 1, v.PartitionsCaughtUp)
+	}
+	assert.Equal(t, 2, src.calls["Fetch@1"], "one Fetch per leader for all short tails")
 }
 
 func TestLag(t *testing.T) {

@@ -44,7 +44,7 @@ func TestGivenRealBrokerWhenMeasuredThenFiguresAreExact(t *testing.T) {
 		kv(connectKey("old", "orders", 1), connectValue(1)),
 		kv(connectKey("old", "orders", 2), connectValue(1)),
 		kv(connectKey("old", "orders", 2), nil))
-	k.sendAborted(offsets, 0, kv(connectKey("old", "orders", 0), connectValue(0)))
+	k.sendTxn(offsets, 0, false, kv(connectKey("old", "orders", 0), connectValue(0)))
 
 	checkpoints := flow.CheckpointsTopic()
 	k.send(checkpoints, 0,
@@ -108,6 +108,44 @@ func TestGivenRealBrokerWhenMeasuredThenFiguresAreExact(t *testing.T) {
 	assert.Equal(t, groupsBefore, k.consumerGroups(), "measuring created or joined no group")
 }
 
+// TestGivenTransactionalSourceWhenMeasuredThenMarkersDoNotCount: a
+// committed transaction (records 0-1, marker 2) and an aborted one (record
+// 3, marker 4), with MM2 at offset 1. Offsets say 3 behind; a
+// read_uncommitted MM2 still copies the aborted record 3, a read_committed
+// one has nothing left.
+func TestGivenTransactionalSourceWhenMeasuredThenMarkersDoNotCount(t *testing.T) {
+	c := requireKafka(t, "txn", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	k := newKit(t, c)
+	flow := Flow{SourceAlias: "old", TargetAlias: "new", Prefix: true, Filter: Filter{Topics: []string{"payments"}}}
+	k.createTopic("payments", 1, false)
+	k.createTopic(flow.ConnectOffsetsTopic(), 1, true)
+	k.waitTopics("payments", flow.ConnectOffsetsTopic())
+	k.sendTxn("payments", 0, true, kv([]byte("a"), []byte("1")), kv([]byte("b"), []byte("2")))
+	k.sendTxn("payments", 0, false, kv([]byte("c"), []byte("3")))
+	k.send(flow.ConnectOffsetsTopic(), 0, kv(connectKey("old", "payments", 0), connectValue(1)))
+
+	cl, err := Dial(ctx, adminAccess(c))
+	require.NoError(t, err)
+	defer cl.Close()
+	for _, tc := range []struct {
+		readCommitted bool
+		lag           int64
+	}{{false, 1}, {true, 0}} {
+		flow.ReadCommitted = tc.readCommitted
+		v, err := Measure(ctx, cl, cl, flow)
+		require.NoError(t, err)
+		require.Empty(t, v.Errors)
+		require.Len(t, v.Partitions, 1)
+		p := v.Partitions[0]
+		assert.Equal(t, int64(5), p.SourceEnd)
+		assert.Equal(t, int64(1), p.Committed)
+		assert.Equal(t, tc.lag, p.Lag, "read committed: %v", tc.readCommitted)
+		assert.Equal(t, tc.lag == 0, v.CaughtUp())
+	}
+}
+
 func TestGivenSCRAMUsersWhenDialledThenOnlyTheRightPasswordConnects(t *testing.T) {
 	c := requireKafka(t, "auth", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -140,14 +178,15 @@ func TestGivenNoBrokerWhenDialledThenFailsFast(t *testing.T) {
 	assert.Less(t, time.Since(begin), 10*time.Second)
 }
 
-// sendAborted writes records in a transaction and aborts it, as a
-// crashed exactly-once MM2 task would leave them.
-func (k *kit) sendAborted(topic string, partition int32, kvs ...[2][]byte) {
+// sendTxn writes records in one transaction and commits or aborts it (as a
+// crashed exactly-once MM2 task would leave them). Either way the
+// transaction ends with a control record taking one offset.
+func (k *kit) sendTxn(topic string, partition int32, commit bool, kvs ...[2][]byte) {
 	k.tb.Helper()
 	cfg := k.cluster.Config(k.cluster.Admin)
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
 	cfg.Producer.Idempotent = true
-	cfg.Producer.Transaction.ID = "test-aborted"
+	cfg.Producer.Transaction.ID = "test-txn"
 	cfg.Net.MaxOpenRequests = 1
 	p, err := sarama.NewSyncProducer([]string{k.cluster.Bootstrap}, cfg)
 	require.NoError(k.tb, err)
@@ -158,5 +197,9 @@ func (k *kit) sendAborted(topic string, partition int32, kvs ...[2][]byte) {
 			Key: sarama.ByteEncoder(r[0]), Value: sarama.ByteEncoder(r[1])})
 		require.NoError(k.tb, err)
 	}
-	require.NoError(k.tb, p.AbortTxn())
+	if commit {
+		require.NoError(k.tb, p.CommitTxn())
+	} else {
+		require.NoError(k.tb, p.AbortTxn())
+	}
 }

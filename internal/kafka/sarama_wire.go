@@ -272,13 +272,16 @@ const fetchWait = 100
 // fetchMaxBytes bounds one Fetch answer.
 const fetchMaxBytes = 64 << 20
 
-func (c *Cluster) fetch(ctx context.Context, id int32, asks []fetchAsk) (map[topicPartition]fetched, error) {
+func (c *Cluster) fetch(ctx context.Context, id int32, committedOnly bool, asks []fetchAsk) (map[topicPartition]fetched, error) {
 	b, err := c.broker(id)
 	if err != nil {
 		return nil, err
 	}
 	req := &sarama.FetchRequest{Version: 12, MinBytes: 1, MaxWaitTime: fetchWait, MaxBytes: fetchMaxBytes,
-		Isolation: sarama.ReadCommitted, SessionID: 0, SessionEpoch: -1}
+		SessionID: 0, SessionEpoch: -1}
+	if committedOnly {
+		req.Isolation = sarama.ReadCommitted
+	}
 	for _, a := range asks {
 		req.AddBlock(a.tp.topic, a.tp.partition, a.offset, a.maxBytes, -1)
 	}

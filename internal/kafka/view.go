@@ -67,8 +67,14 @@ type PartitionLag struct {
 	// Committed is the offset of the last record MM2 replicated (its Connect
 	// offset), -1 when MM2 has not replicated anything from the partition.
 	Committed int64
-	// Lag is the number of offsets still to replicate (see lag); -1 when it
-	// could not be measured (Err says why).
+	// Lag is what MM2 still has to copy: the number of offsets from
+	// Committed+1 (or the log start) to SourceEnd, an upper bound on
+	// records; when that range is short (tailCheckMax) it is read and the
+	// records MM2 will copy are counted exactly, so transaction markers and
+	// (for a read_committed MM2) aborted records do not count. -1 when it
+	// could not be measured (Err says why). MM2 stores Committed every
+	// offset.flush.interval.ms, so Lag trails what is already written by up
+	// to that interval: it can over-report, never under-report.
 	Lag int64
 	Err error
 }

@@ -30,8 +30,9 @@ type wire interface {
 	// describeGroups asks broker for the state of groups it coordinates.
 	describeGroups(ctx context.Context, broker int32, groups []string) (map[string]groupState, error)
 	// fetch reads records from broker, the leader of every partition asked,
-	// skipping aborted transactions and control records.
-	fetch(ctx context.Context, broker int32, asks []fetchAsk) (map[topicPartition]fetched, error)
+	// skipping control records, and with committedOnly the records of
+	// aborted transactions (a read_committed Fetch).
+	fetch(ctx context.Context, broker int32, committedOnly bool, asks []fetchAsk) (map[topicPartition]fetched, error)
 }
 
 // Special timestamps of ListOffsets.

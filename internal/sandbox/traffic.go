@@ -68,7 +68,11 @@ func (t *Traffic) Produce(topic string, partitions int32, start, n int) error {
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
 	cfg.Producer.Idempotent = true
 	cfg.Net.MaxOpenRequests = 1
+	// Batch up to 500 records, but flush at least every 10 ms: with a message
+	// trigger alone, sarama never sends a batch's tail (fewer than 500 records
+	// for a broker) and AsyncClose waits for it forever.
 	cfg.Producer.Flush.Messages = 500
+	cfg.Producer.Flush.Frequency = 10 * time.Millisecond
 	producer, err := sarama.NewAsyncProducer([]string{t.c.Bootstrap}, cfg)
 	if err != nil {
 		return fmt.Errorf("cannot make a producer for %s: %w", t.c.Name, err)

@@ -9,7 +9,9 @@
 // translated each group's position) plus the target groups' committed offsets
 // and state. Measure combines both into a SyncView: records behind per
 // partition and in total, and whether each group's position has been carried
-// across exactly.
+// across exactly (GroupView.Synced defines it). Lag is counted in offsets,
+// an upper bound; a short remaining range is read and its records counted,
+// so a transactional source's markers never hold a cutover gate shut.
 //
 // It asks in batches (ListOffsets per partition leader, OffsetFetch and
 // DescribeGroups per group coordinator, Fetch per leader, all brokers in

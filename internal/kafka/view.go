@@ -141,8 +141,11 @@ type ItemError struct {
 	Err  error
 }
 
+// Error names the item first, as a status message would.
 func (e ItemError) Error() string { return fmt.Sprintf("%s: %v", e.Item, e.Err) }
 
+// Unwrap lets callers test the cause with errors.Is (sarama's KErrors, a
+// context deadline).
 func (e ItemError) Unwrap() error { return e.Err }
 
 // lag is the number of source offsets MM2 still has to replicate: from the

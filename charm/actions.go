@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // runAction handles an action. Every action of this charm changes or reads application-wide
@@ -15,6 +14,7 @@ func (c *Charm) runAction(ctx context.Context) error {
 	handlers := map[string]func(context.Context, view, map[string]any) (map[string]string, error){
 		"start-migration": c.startMigration,
 		"stop-migration":  c.stopMigration,
+		"sync-status":     c.syncStatus,
 	}
 	handler, ok := handlers[name]
 	if !ok {
@@ -38,7 +38,8 @@ func (c *Charm) runAction(ctx context.Context) error {
 	if err := c.tools.ActionSet(ctx, results); err != nil {
 		return fmt.Errorf("cannot set action results: %w", err)
 	}
-	return nil
+	// The status after an action shows its effect; the view may be the action's own.
+	return c.reportSync(ctx, v, c.now())
 }
 
 // fail reports an action failure to the user. The dispatch itself succeeds: a failed action is
@@ -67,7 +68,7 @@ func (c *Charm) startMigration(ctx context.Context, v view, params map[string]an
 		results["status"] = "already mirroring"
 		return results, nil
 	}
-	if err := c.setMigration(ctx, &v.peers, migrationStarted, time.Now()); err != nil {
+	if err := c.setMigration(ctx, &v.peers, migrationStarted, c.now()); err != nil {
 		return nil, err
 	}
 	if err := c.applyAndReport(ctx, v); err != nil {
@@ -81,7 +82,7 @@ func (c *Charm) stopMigration(ctx context.Context, v view, _ map[string]any) (ma
 	if !v.peers.migrating() {
 		return map[string]string{"status": "not mirroring"}, nil
 	}
-	if err := c.setMigration(ctx, &v.peers, migrationStopped, time.Now()); err != nil {
+	if err := c.setMigration(ctx, &v.peers, migrationStopped, c.now()); err != nil {
 		return nil, err
 	}
 	if err := c.applyAndReport(ctx, v); err != nil {

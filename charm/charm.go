@@ -6,6 +6,7 @@ package charm
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"mirrormaker-k8s/hooks"
 	"mirrormaker-k8s/internal/workload"
@@ -34,11 +35,14 @@ type Charm struct {
 	hook     hooks.Context
 	tools    *hooks.Tools
 	workload Workload
+	kafka    Kafka
+	now      func() time.Time
+	measured *measured // this dispatch's sync view, once taken
 }
 
 // New builds the charm for one dispatch.
-func New(hc hooks.Context, tools *hooks.Tools, w Workload) *Charm {
-	return &Charm{hook: hc, tools: tools, workload: w}
+func New(hc hooks.Context, tools *hooks.Tools, w Workload, k Kafka) *Charm {
+	return &Charm{hook: hc, tools: tools, workload: w, kafka: k, now: time.Now}
 }
 
 // Run handles the event Juju dispatched. It returns an error only for failures Juju should retry
@@ -51,8 +55,14 @@ func (c *Charm) Run(ctx context.Context) error {
 	case "mirrormaker-pebble-ready", "upgrade-charm":
 		c.setVersion(ctx)
 	}
-	_, err := c.reconcile(ctx)
-	return err
+	v, err := c.reconcile(ctx)
+	if err != nil {
+		return err
+	}
+	if c.hook.Hook == "update-status" {
+		return c.reportSync(ctx, v, c.now())
+	}
+	return nil
 }
 
 // setVersion shows the workload's Kafka version in `juju status`; a failure only costs the

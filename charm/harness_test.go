@@ -10,12 +10,15 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
 	"mirrormaker-k8s/hooks"
 	"mirrormaker-k8s/hooks/hookstest"
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/workload"
 )
 
@@ -25,6 +28,7 @@ const app = "mirrormaker-k8s"
 // which files a dispatch pushed and whether MM2 was started, restarted or stopped.
 type fakeWorkload struct {
 	notReady bool
+	broken   bool // MM2 keeps failing: Pebble holds it in backoff whatever is applied
 	version  string
 	files    map[string]workload.File
 	service  *workload.Service
@@ -70,6 +74,9 @@ func (f *fakeWorkload) Apply(d workload.Desired) (workload.Result, error) {
 		f.state, r.Stopped = "inactive", true
 		f.stops++
 	}
+	if f.broken && d.Running {
+		f.state = "backoff"
+	}
 	f.applied = append(f.applied, r)
 	return r, nil
 }
@@ -85,6 +92,18 @@ func (f *fakeWorkload) Stop() (bool, error) {
 
 func (f *fakeWorkload) ServiceState() (string, error) { return f.state, nil }
 func (f *fakeWorkload) KafkaVersion() (string, error) { return f.version, nil }
+
+// fakeKafka answers measurements with a prepared view, or an error.
+type fakeKafka struct {
+	view  kafka.SyncView
+	err   error
+	calls int
+}
+
+func (f *fakeKafka) Measure(context.Context, mm2.Cluster, mm2.Cluster, kafka.Flow) (kafka.SyncView, error) {
+	f.calls++
+	return f.view, f.err
+}
 
 // recordingRunner serves hook tools from the in-memory model and keeps every argv, so tests
 // can prove no secret ever reached a command line.
@@ -108,12 +127,15 @@ type harness struct {
 	t         *testing.T
 	m         *hookstest.Model
 	workloads map[string]*fakeWorkload
+	kafka     *fakeKafka
+	now       time.Time
 	argv      []string
 }
 
 func newHarness(t *testing.T, units int) *harness {
 	t.Helper()
-	h := &harness{t: t, m: hookstest.NewModel(app, units), workloads: map[string]*fakeWorkload{}}
+	h := &harness{t: t, m: hookstest.NewModel(app, units), workloads: map[string]*fakeWorkload{},
+		kafka: &fakeKafka{view: startingView()}, now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	h.m.Config = configDefaults(t)
 	for _, u := range h.m.Units {
 		h.workloads[u] = newFakeWorkload()
@@ -151,7 +173,9 @@ func (h *harness) dispatch(unit string, env map[string]string) error {
 	hc, err := hooks.NewContext(func(k string) string { return env[k] })
 	require.NoError(h.t, err)
 	runner := recordingRunner{m: h.m, unit: unit, argv: &h.argv}
-	return New(hc, hooks.NewTools(runner), h.workloads[unit]).Run(context.Background())
+	c := New(hc, hooks.NewTools(runner), h.workloads[unit], h.kafka)
+	c.now = func() time.Time { return h.now }
+	return c.Run(context.Background())
 }
 
 // hook fires a hook on unit; rel and remote are set for relation events.
@@ -222,4 +246,33 @@ func (h *harness) status(unit string) hookstest.Status { return h.m.StatusOf(uni
 
 func (h *harness) peerData() map[string]string {
 	return maps.Clone(h.m.PeerRelation().Bag(app))
+}
+
+// startingView is a migration MM2 has not begun: 2 topics of 6 partitions, 5,000 records to
+// copy, one group with commits on the source.
+func startingView() kafka.SyncView {
+	v := kafka.SyncView{RecordsBehind: 5000, GroupsCounted: 1}
+	for _, topic := range []string{"orders", "payments"} {
+		v.Topics = append(v.Topics, kafka.TopicLag{Topic: topic, TargetTopic: topic, Partitions: 6, Lag: 2500})
+		for p := range int32(6) {
+			v.Partitions = append(v.Partitions, kafka.PartitionLag{Topic: topic, Partition: p, Committed: -1})
+		}
+	}
+	v.Groups = []kafka.GroupView{{Group: "billing", SourceState: "Empty", TargetState: "Dead", Counted: true}}
+	return v
+}
+
+// lagView is the same migration, under way with behind records left and synced of its groups.
+func lagView(behind int64, synced int) kafka.SyncView {
+	v := startingView()
+	v.MirrorStarted = true
+	v.RecordsBehind = behind
+	v.GroupsSynced = synced
+	for i := range v.Partitions {
+		v.Partitions[i].Committed = 100
+		if behind == 0 {
+			v.PartitionsCaughtUp++
+		}
+	}
+	return v
 }

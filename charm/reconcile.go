@@ -129,6 +129,26 @@ func (c *Charm) converge(ctx context.Context, v view) (hooks.Status, error) {
 	if err := c.workload.Ready(); err != nil {
 		return hooks.Status{Name: hooks.StatusWaiting, Message: "waiting for Pebble"}, nil
 	}
+	st, err := c.apply(ctx, v)
+	if err != nil {
+		return st, err
+	}
+	state, err := c.workload.ServiceState()
+	if err != nil {
+		return st, fmt.Errorf("cannot read the MirrorMaker 2 service state: %w", err)
+	}
+	if err := c.publishServiceState(ctx, v.peers, state); err != nil {
+		return st, err
+	}
+	if st.Name == "" {
+		st = c.runningStatus(v, state)
+	}
+	return st, nil
+}
+
+// apply makes the container match the view: MM2 stopped while something blocks it, otherwise
+// the rendered files, layer and service. It returns a status only when MM2 cannot run.
+func (c *Charm) apply(ctx context.Context, v view) (hooks.Status, error) {
 	if st, ok := v.problem(); ok {
 		stopped, err := c.workload.Stop()
 		if err != nil {
@@ -157,10 +177,12 @@ func (c *Charm) converge(ctx context.Context, v view) (hooks.Status, error) {
 	if changes := describe(res); changes != "" {
 		c.logf(ctx, "INFO", "MirrorMaker 2: %s", changes)
 	}
-	return c.runningStatus(v)
+	return hooks.Status{}, nil
 }
 
-func (c *Charm) runningStatus(v view) (hooks.Status, error) {
+// runningStatus is the status of a unit whose MM2 may run. The leader shows its last sync
+// line while MM2 runs, so hooks that do not measure keep the numbers on screen.
+func (c *Charm) runningStatus(v view, state string) hooks.Status {
 	suffix := ""
 	if w := v.warnings(); len(w) > 0 {
 		suffix = " (" + strings.Join(w, "; ") + ")"
@@ -170,20 +192,19 @@ func (c *Charm) runningStatus(v view) (hooks.Status, error) {
 		if v.peers.app[keyMigration] == migrationStopped {
 			msg = "migration stopped: run start-migration to resume"
 		}
-		return hooks.Status{Name: hooks.StatusActive, Message: msg + suffix}, nil
-	}
-	state, err := c.workload.ServiceState()
-	if err != nil {
-		return hooks.Status{}, fmt.Errorf("cannot read the MirrorMaker 2 service state: %w", err)
+		return hooks.Status{Name: hooks.StatusActive, Message: msg + suffix}
 	}
 	switch state {
 	case "active":
-		return hooks.Status{Name: hooks.StatusActive, Message: "mirroring" + suffix}, nil
+		if st, ok := storedSync(v.peers); ok && v.leader {
+			return st
+		}
+		return hooks.Status{Name: hooks.StatusActive, Message: "mirroring" + suffix}
 	case "backoff", "error":
 		return hooks.Status{Name: hooks.StatusWaiting, Message: "MirrorMaker 2 failed and is being restarted " +
-			"(juju ssh --container mirrormaker <unit> pebble logs mirrormaker)"}, nil
+			"(juju ssh --container mirrormaker <unit> pebble logs mirrormaker)"}
 	}
-	return hooks.Status{Name: hooks.StatusMaintenance, Message: "starting MirrorMaker 2"}, nil
+	return hooks.Status{Name: hooks.StatusMaintenance, Message: "starting MirrorMaker 2"}
 }
 
 // desired renders the files and service MM2 needs on this unit.

@@ -33,5 +33,5 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	return charm.New(hc, tools, w).Run(ctx)
+	return charm.New(hc, tools, w, charm.KafkaProbe{}).Run(ctx)
 }

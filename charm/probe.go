@@ -1,0 +1,100 @@
+package charm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
+)
+
+// Kafka is what the charm asks of both clusters. KafkaProbe connects for real; tests use a fake.
+// Nothing connects until a method is called, so hooks that do not measure stay fast.
+type Kafka interface {
+	Measure(ctx context.Context, source, target mm2.Cluster, flow kafka.Flow) (kafka.SyncView, error)
+}
+
+// ClusterError says which cluster could not be reached, for the status line.
+type ClusterError struct {
+	Side string // "source" or "target"
+	Err  error
+}
+
+func (e *ClusterError) Error() string { return fmt.Sprintf("%s cluster unreachable: %v", e.Side, e.Err) }
+func (e *ClusterError) Unwrap() error { return e.Err }
+
+// KafkaProbe measures the migration over real connections, bounded by Timeout so that one
+// unreachable cluster cannot hold a hook for long.
+type KafkaProbe struct {
+	Timeout time.Duration
+}
+
+// probeTimeout bounds a whole measurement; Juju kills hooks only after much longer, but a
+// status that arrives late is a status the operator does not see.
+const probeTimeout = 45 * time.Second
+
+// Measure dials both clusters and takes one sync view. An unreachable target still gives the
+// source's figures; an unreachable source gives a *ClusterError.
+func (p KafkaProbe) Measure(ctx context.Context, source, target mm2.Cluster, flow kafka.Flow) (kafka.SyncView, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout())
+	defer cancel()
+	src, err := kafka.Dial(ctx, accessOf(source))
+	if err != nil {
+		return kafka.SyncView{}, &ClusterError{Side: "source", Err: err}
+	}
+	defer src.Close()
+	tgt, tgtErr := kafka.Dial(ctx, accessOf(target))
+	if tgtErr == nil {
+		defer tgt.Close()
+	}
+	view, err := kafka.Measure(ctx, src, tgt, flow)
+	if err != nil {
+		return view, err
+	}
+	if tgtErr != nil {
+		return view, &ClusterError{Side: "target", Err: tgtErr}
+	}
+	return view, nil
+}
+
+func (p KafkaProbe) timeout() time.Duration {
+	if p.Timeout > 0 {
+		return p.Timeout
+	}
+	return probeTimeout
+}
+
+func accessOf(c mm2.Cluster) kafka.Access {
+	return kafka.Access{
+		Bootstrap:        c.BootstrapServers,
+		SecurityProtocol: c.SecurityProtocol,
+		Mechanism:        c.Mechanism,
+		Username:         c.Username,
+		Password:         c.Password,
+		CAPEM:            c.CA,
+	}
+}
+
+// flowOf is the replication flow as the charm configured MM2, for measuring it.
+func flowOf(cfg config) kafka.Flow {
+	s := cfg.settings
+	return kafka.Flow{
+		SourceAlias:   cfg.sourceAlias,
+		TargetAlias:   cfg.targetAlias,
+		Prefix:        s.ReplicationPolicy == "prefix",
+		ReadCommitted: true, // mm2.Render always sets the source consumer to read_committed
+		Filter: kafka.Filter{
+			Topics: s.Topics, TopicsExclude: s.TopicsExclude,
+			Groups: s.Groups, GroupsExclude: s.GroupsExclude,
+		},
+	}
+}
+
+// isClusterError reports a measurement that failed because a cluster is unreachable.
+func isClusterError(err error) (*ClusterError, bool) {
+	var ce *ClusterError
+	ok := errors.As(err, &ce)
+	return ce, ok
+}

@@ -1,0 +1,273 @@
+package charm
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"mirrormaker-k8s/hooks"
+	"mirrormaker-k8s/internal/kafka"
+)
+
+// Peer databag keys of the sync view. The leader keeps its last status line and lag sample in
+// the application databag: the line survives hooks that do not measure, the sample gives the
+// next measurement a trend for its ETA. Each unit keeps its own MM2 service state in its unit
+// databag, so the leader can name units whose MM2 is down.
+const (
+	keySyncLine   = "sync-status"
+	keySyncSample = "sync-sample"
+	keyUnitMM2    = "mm2"
+)
+
+// sample is one lag measurement, stored as "<unix seconds> <records behind>".
+type sample struct {
+	at     time.Time
+	behind int64
+}
+
+func (s sample) String() string { return fmt.Sprintf("%d %d", s.at.Unix(), s.behind) }
+
+func parseSample(s string) (sample, bool) {
+	at, behind, ok := strings.Cut(s, " ")
+	if !ok {
+		return sample{}, false
+	}
+	sec, err1 := strconv.ParseInt(at, 10, 64)
+	n, err2 := strconv.ParseInt(behind, 10, 64)
+	if err1 != nil || err2 != nil {
+		return sample{}, false
+	}
+	return sample{at: time.Unix(sec, 0), behind: n}, true
+}
+
+// summary is the leader's one-line account of the migration and the status it deserves.
+type summary struct {
+	status hooks.Status
+	sample sample
+	ok     bool // a sample was taken (lag known)
+}
+
+// summarize turns a measurement into the status line users read in `juju status`:
+//
+//	mirroring 12 topics/72 partitions: 1,204,332 records behind, ETA 3m; groups 3/5 synced
+//	in sync 12 topics/72 partitions: 0 records behind; groups 5/5 synced
+//
+// prev, when set, is the previous sample; the ETA is the current lag over the rate at which it
+// fell since then.
+func summarize(view kafka.SyncView, prev *sample, now time.Time, down []string) summary {
+	partitions := len(view.Partitions)
+	head := fmt.Sprintf("%d topics/%d partitions", len(view.Topics), partitions)
+	var b strings.Builder
+	st := hooks.StatusActive
+	switch {
+	case view.CaughtUp():
+		fmt.Fprintf(&b, "in sync %s: 0 records behind", head)
+	case !view.MirrorStarted:
+		fmt.Fprintf(&b, "mirroring %s: starting, %s records to copy", head, thousands(view.RecordsBehind))
+	default:
+		fmt.Fprintf(&b, "mirroring %s: %s records behind", head, thousands(view.RecordsBehind))
+		if eta := etaOf(prev, view.RecordsBehind, now); eta != "" {
+			b.WriteString(", " + eta)
+		}
+	}
+	if view.GroupsCounted > 0 {
+		fmt.Fprintf(&b, "; groups %d/%d synced", view.GroupsSynced, view.GroupsCounted)
+	} else {
+		b.WriteString("; no groups to sync")
+	}
+	if !view.Complete() {
+		fmt.Fprintf(&b, "; %d unmeasured (%s)", len(view.Errors), shorten(view.Errors[0].Error(), 80))
+		st = hooks.StatusWaiting
+	}
+	if len(down) > 0 {
+		fmt.Fprintf(&b, "; MM2 down on %s", strings.Join(down, ", "))
+		st = hooks.StatusWaiting
+	}
+	return summary{
+		status: hooks.Status{Name: st, Message: b.String()},
+		sample: sample{at: now, behind: view.RecordsBehind},
+		ok:     view.PartitionsUnknown == 0,
+	}
+}
+
+// etaOf estimates when the lag reaches zero at the rate it fell since prev. It says nothing
+// when there is no trend yet, and says so when the lag is not falling.
+func etaOf(prev *sample, behind int64, now time.Time) string {
+	if prev == nil || behind <= 0 {
+		return ""
+	}
+	elapsed := now.Sub(prev.at).Seconds()
+	if elapsed <= 0 {
+		return ""
+	}
+	rate := float64(prev.behind-behind) / elapsed
+	if rate <= 0 {
+		return "not catching up"
+	}
+	return "ETA " + roughDuration(time.Duration(float64(behind)/rate*float64(time.Second)))
+}
+
+// roughDuration rounds to what a person plans with: seconds under a minute, minutes under an
+// hour, then hours and minutes.
+func roughDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", max(int(d.Seconds()), 1))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Round(time.Minute).Minutes()))
+	}
+	d = d.Round(time.Minute)
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// thousands writes n with comma separators, as the status line is read at a glance.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}
+
+// publishServiceState records this unit's MM2 state in its peer databag when it changed,
+// stamped with the leader's decision it follows, so the leader can tell a unit that is down
+// from one that has not yet seen the decision.
+func (c *Charm) publishServiceState(ctx context.Context, p peers, state string) error {
+	if p.id == "" {
+		return nil
+	}
+	want := state + " " + p.app[keyChangedAt]
+	mine, err := c.tools.RelationGet(ctx, p.id, c.hook.Unit, false)
+	if err != nil {
+		return fmt.Errorf("cannot read this unit's peer data: %w", err)
+	}
+	if mine[keyUnitMM2] == want {
+		return nil
+	}
+	if err := c.tools.RelationSet(ctx, p.id, false, map[string]string{keyUnitMM2: want}); err != nil {
+		return fmt.Errorf("cannot record this unit's MM2 state: %w", err)
+	}
+	return nil
+}
+
+// unitsDown lists the units whose MM2 is not running although the migration is, by their own
+// account in the peer databags; the leader's own state comes from its workload. A unit whose
+// account predates the leader's latest decision is still catching up, not down.
+func (c *Charm) unitsDown(ctx context.Context, p peers, ownState string) ([]string, error) {
+	var down []string
+	if ownState != "active" {
+		down = append(down, c.hook.Unit)
+	}
+	if p.id == "" {
+		return down, nil
+	}
+	others, err := c.tools.RelationUnits(ctx, p.id)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list peer units: %w", err)
+	}
+	for _, u := range others {
+		data, err := c.tools.RelationGet(ctx, p.id, u, false)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s's peer data: %w", u, err)
+		}
+		state, stamp, _ := strings.Cut(data[keyUnitMM2], " ")
+		if stamp == p.app[keyChangedAt] && state != "active" {
+			down = append(down, u)
+		}
+	}
+	return down, nil
+}
+
+// reportSync is the leader's measurement after update-status and actions: it sets the unit
+// and application status to the sync line and keeps the line and sample for the next hooks.
+func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
+	if !v.leader || !v.peers.migrating() {
+		return nil
+	}
+	if _, blocked := v.problem(); blocked {
+		return nil
+	}
+	state, err := c.workload.ServiceState()
+	if err != nil {
+		return fmt.Errorf("cannot read the MirrorMaker 2 service state: %w", err)
+	}
+	down, err := c.unitsDown(ctx, v.peers, state)
+	if err != nil {
+		return err
+	}
+	view, err := c.measure(ctx, v)
+	var st hooks.Status
+	data := map[string]string{}
+	switch ce, isCE := isClusterError(err); {
+	case isCE && ce.Side == "source":
+		st = hooks.Status{Name: hooks.StatusWaiting, Message: shorten(ce.Error(), 200)}
+	case err != nil && !isCE:
+		st = hooks.Status{Name: hooks.StatusWaiting, Message: shorten("cannot measure the migration: "+err.Error(), 200)}
+	default:
+		var prev *sample
+		if s, ok := parseSample(v.peers.app[keySyncSample]); ok {
+			prev = &s
+		}
+		sum := summarize(view, prev, now, down)
+		st = sum.status
+		if isCE {
+			st = hooks.Status{Name: hooks.StatusWaiting, Message: shorten(ce.Error(), 120) + "; " + st.Message}
+		}
+		if sum.ok {
+			data[keySyncSample] = sum.sample.String()
+		}
+	}
+	data[keySyncLine] = st.Name + " " + st.Message
+	if err := c.tools.RelationSet(ctx, v.peers.id, true, data); err != nil {
+		return fmt.Errorf("cannot record the sync view: %w", err)
+	}
+	if err := c.tools.StatusSet(ctx, st, false); err != nil {
+		return fmt.Errorf("cannot set status: %w", err)
+	}
+	if err := c.tools.StatusSet(ctx, st, true); err != nil {
+		return fmt.Errorf("cannot set the application status: %w", err)
+	}
+	return nil
+}
+
+// storedSync is the leader's last sync line, for hooks that do not measure.
+func storedSync(p peers) (hooks.Status, bool) {
+	name, msg, ok := strings.Cut(p.app[keySyncLine], " ")
+	if !ok || msg == "" {
+		return hooks.Status{}, false
+	}
+	return hooks.Status{Name: name, Message: msg}, true
+}
+
+// measured is one dispatch's measurement, kept so an action and the status after it share it.
+type measured struct {
+	view kafka.SyncView
+	err  error
+}
+
+// measure takes the sync view once per dispatch.
+func (c *Charm) measure(ctx context.Context, v view) (kafka.SyncView, error) {
+	if c.measured == nil {
+		view, err := c.kafka.Measure(ctx, *v.source.cluster, *v.target.cluster, flowOf(v.cfg))
+		c.measured = &measured{view, err}
+	}
+	return c.measured.view, c.measured.err
+}

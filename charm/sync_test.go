@@ -1,0 +1,131 @@
+package charm
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/hooks"
+	"mirrormaker-k8s/hooks/hookstest"
+	"mirrormaker-k8s/internal/kafka"
+)
+
+func mirroring(t *testing.T, units int) *harness {
+	t.Helper()
+	h := newHarness(t, units)
+	h.ready()
+	a := h.action(h.unit(0), "start-migration", nil)
+	require.False(t, a.Failed, a.FailMessage)
+	h.peerChanged()
+	return h
+}
+
+func TestGivenMirroringWhenUpdateStatusThenLeaderShowsRecordsBehindETAAndGroups(t *testing.T) {
+	h := mirroring(t, 2)
+	steps := []struct {
+		after  time.Duration
+		view   kafka.SyncView
+		status hookstest.Status
+	}{
+		{0, lagView(1_000_000, 0), wantActive("mirroring 2 topics/12 partitions: 1,000,000 records behind; groups 0/1 synced")},
+		{time.Minute, lagView(400_000, 0), wantActive("mirroring 2 topics/12 partitions: 400,000 records behind, ETA 40s; groups 0/1 synced")},
+		{6 * time.Minute, lagView(300_000, 1), wantActive("mirroring 2 topics/12 partitions: 300,000 records behind, ETA 15m; groups 1/1 synced")},
+		{7 * time.Minute, lagView(350_000, 1), wantActive("mirroring 2 topics/12 partitions: 350,000 records behind, not catching up; groups 1/1 synced")},
+		{8 * time.Minute, lagView(0, 1), wantActive("in sync 2 topics/12 partitions: 0 records behind; groups 1/1 synced")},
+	}
+	start := h.now
+	for _, s := range steps {
+		h.now = start.Add(s.after)
+		h.kafka.view = s.view
+		h.everywhere("update-status", nil)
+		assert.Equal(t, s.status, h.status(h.unit(0)))
+		assert.Equal(t, s.status, h.m.AppStatus, "the application status carries the sync line")
+		assert.Equal(t, wantActive("mirroring"), h.status(h.unit(1)), "non-leaders report their own MM2")
+	}
+	calls := h.kafka.calls
+	h.everywhere("config-changed", nil)
+	assert.Equal(t, calls, h.kafka.calls, "hooks other than update-status and actions never ask Kafka")
+	assert.Equal(t, steps[len(steps)-1].status, h.status(h.unit(0)), "the leader keeps its last sync line")
+}
+
+func TestGivenMM2DownOnAUnitWhenUpdateStatusThenLeaderNamesIt(t *testing.T) {
+	h := mirroring(t, 3)
+	h.workloads[h.unit(2)].broken = true
+	h.hook(h.unit(2), "update-status", nil, "")
+	assert.Equal(t, "waiting", h.status(h.unit(2)).Name)
+	h.kafka.view = lagView(10, 1)
+	h.hook(h.unit(0), "update-status", nil, "")
+	assert.Equal(t, hookstest.Status{Name: hooks.StatusWaiting,
+		Message: "mirroring 2 topics/12 partitions: 10 records behind; groups 1/1 synced; MM2 down on mirrormaker-k8s/2"},
+		h.status(h.unit(0)))
+}
+
+func TestGivenSourceUnreachableWhenUpdateStatusThenStatusNamesIt(t *testing.T) {
+	h := mirroring(t, 1)
+	h.kafka.err = &ClusterError{Side: "source", Err: errors.New("cannot connect to old-0:9092: i/o timeout")}
+	h.hook(h.unit(0), "update-status", nil, "")
+	assert.Equal(t, hookstest.Status{Name: hooks.StatusWaiting,
+		Message: "source cluster unreachable: cannot connect to old-0:9092: i/o timeout"}, h.status(h.unit(0)))
+}
+
+func TestGivenTargetUnreachableWhenUpdateStatusThenStatusNamesItAndKeepsSourceFigures(t *testing.T) {
+	h := mirroring(t, 1)
+	h.kafka.err = &ClusterError{Side: "target", Err: errors.New("cannot connect to k:9092")}
+	h.kafka.view = lagView(10, 0)
+	h.kafka.view.Errors = []kafka.ItemError{{Item: "target", Err: errors.New("no target cluster")}}
+	h.hook(h.unit(0), "update-status", nil, "")
+	st := h.status(h.unit(0))
+	assert.Equal(t, "waiting", st.Name)
+	assert.Contains(t, st.Message, "target cluster unreachable: cannot connect to k:9092; mirroring 2 topics/12 partitions")
+}
+
+func TestGivenSyncStatusActionThenStructuredResults(t *testing.T) {
+	h := mirroring(t, 1)
+	v := lagView(42, 1)
+	v.Groups[0].Synced = true
+	v.Groups[0].Partitions = []kafka.GroupPartition{{Topic: "orders", Partition: 3, SourceCommitted: 90, TargetCommitted: 88,
+		Checkpoint: &kafka.Checkpoint{UpstreamOffset: 90, DownstreamOffset: 88}, Synced: true}}
+	h.kafka.view = v
+	a := h.action(h.unit(0), "sync-status", map[string]any{"group": "billing"})
+	require.False(t, a.Failed, a.FailMessage)
+	for k, want := range map[string]string{
+		"summary.records-behind":                   "42",
+		"summary.partitions":                       "12",
+		"summary.groups-synced":                    "1",
+		"summary.in-sync":                          "false",
+		"topics.1.name":                            "payments",
+		"topics.1.partitions":                      "6",
+		"groups.0.name":                            "billing",
+		"groups.0.synced":                          "true",
+		"groups.0.offsets.0.topic":                 "orders",
+		"groups.0.offsets.0.source-committed":      "90",
+		"groups.0.offsets.0.checkpoint-downstream": "88",
+		"migration":                                "started",
+	} {
+		assert.Equal(t, want, a.Results[k], k)
+	}
+	other := h.action(h.unit(0), "sync-status", nil)
+	assert.NotContains(t, other.Results, "groups.0.offsets.0.topic", "per-partition offsets only on request")
+}
+
+func TestSummaryFormatting(t *testing.T) {
+	assert.Equal(t, "1,204,332", thousands(1204332))
+	assert.Equal(t, "999", thousands(999))
+	assert.Equal(t, "-1,000", thousands(-1000))
+	for d, want := range map[time.Duration]string{
+		200 * time.Millisecond:         "1s",
+		45 * time.Second:               "45s",
+		3*time.Minute + 20*time.Second: "3m",
+		2*time.Hour + 10*time.Minute:   "2h10m",
+	} {
+		assert.Equal(t, want, roughDuration(d))
+	}
+	s, ok := parseSample(sample{at: time.Unix(100, 0), behind: 7}.String())
+	require.True(t, ok)
+	assert.Equal(t, int64(7), s.behind)
+	_, ok = parseSample("garbage")
+	assert.False(t, ok)
+}

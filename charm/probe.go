@@ -22,7 +22,9 @@ type ClusterError struct {
 	Err  error
 }
 
-func (e *ClusterError) Error() string { return fmt.Sprintf("%s cluster unreachable: %v", e.Side, e.Err) }
+func (e *ClusterError) Error() string {
+	return fmt.Sprintf("%s cluster unreachable: %v", e.Side, e.Err)
+}
 func (e *ClusterError) Unwrap() error { return e.Err }
 
 // KafkaProbe measures the migration over real connections, bounded by Timeout so that one

@@ -119,8 +119,8 @@ func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
 	d.results(res.Results)
 	mirrorStart := time.Now()
 
-	d.step("Catching up while production continues (update-status every 10s)")
-	d.sim.StartUpdateStatus(10 * time.Second)
+	d.step("Catching up while production continues: the leader's status after each update-status (every 5s), and the records counted on both clusters")
+	d.sim.StartUpdateStatus(5 * time.Second)
 	if err := d.watch(ctx, 30*time.Second, func(src, dst int64) bool { return dst*10 >= src*9 }); err != nil {
 		return err
 	}
@@ -248,7 +248,12 @@ func (d *demo) watch(ctx context.Context, minimum time.Duration, done func(src, 
 			all = all && done(src, dst)
 			behind += max(src-dst, 0)
 		}
-		d.say("[%3.0fs] target/source records: %s (%d behind)", time.Since(began).Seconds(), strings.Join(line, ", "), behind)
+		app := ""
+		if st, err := d.sim.Status(ctx); err == nil {
+			app = st.Status.Message
+		}
+		d.say("[%3.0fs] status: %s", time.Since(began).Seconds(), app)
+		d.say("       counted: %s (%d behind)", strings.Join(line, ", "), behind)
 		if all && time.Since(began) >= minimum {
 			return nil
 		}

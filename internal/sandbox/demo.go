@@ -146,10 +146,18 @@ func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
 	if err := d.groups(ctx); err != nil {
 		return err
 	}
-	d.cmd("juju status")
-	if err := d.sim.UpdateStatus(ctx); err != nil {
+	d.step("Waiting for the charm to report it: MM2 commits its progress every offset-flush-interval (5s)")
+	err = pollUntil(ctx, time.Minute, time.Second, func() (bool, error) {
+		if err := d.sim.UpdateStatus(ctx); err != nil {
+			return false, err
+		}
+		st, err := d.sim.Status(ctx)
+		return err == nil && strings.HasPrefix(st.Status.Message, "in sync"), err
+	}, "the charm to report in sync")
+	if err != nil {
 		return err
 	}
+	d.cmd("juju status")
 	if err := d.status(ctx); err != nil {
 		return err
 	}

@@ -66,7 +66,8 @@ type PlannedTopic struct {
 	// retention has not yet removed and index-free log overhead.
 	Bytes int64
 	// ExistsOnTarget reports that the target already has a topic of the
-	// target name: MM2 will append to it rather than create it.
+	// target name: MM2 will append to it rather than create it. False when
+	// the target could not be asked.
 	ExistsOnTarget bool
 }
 

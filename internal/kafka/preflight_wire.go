@@ -63,11 +63,12 @@ type configValue struct {
 const opsUnknown = int32(-1 << 31)
 
 // Protocol versions Preflight asks for; sarama lowers them to what each
-// broker supports.
+// broker supports, and refuses any newer than protocolVersion (3.0) allows.
+// All are still served by Kafka 4 (KIP-896 removed only older ones).
 const (
 	metadataOpsVersion     = 10 // v11 dropped the cluster's authorized operations (KIP-700)
 	describeConfigsVersion = 4
-	describeLogDirsVersion = 4
+	describeLogDirsVersion = 2 // v3, with its top-level error, needs Kafka 3.2
 )
 
 var _ preflightWire = (*Cluster)(nil)

@@ -60,7 +60,8 @@ func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) fetched {
 			for _, r := range batch.Records {
 				off := batch.FirstOffset + r.OffsetDelta
 				if off >= from {
-					f.records = append(f.records, record{offset: off, key: r.Key, value: r.Value})
+					f.records = append(f.records, record{offset: off, key: r.Key, value: r.Value,
+						timestamp: recordTimestamp(batch, r), headers: headersOf(r)})
 				}
 			}
 		}
@@ -74,4 +75,28 @@ func isAbortMarker(batch *sarama.RecordBatch) bool {
 		return false
 	}
 	return binary.BigEndian.Uint16(batch.Records[0].Key[2:4]) == controlAbort
+}
+
+// recordTimestamp is the timestamp a Kafka consumer reports for r: the
+// batch's append time for LogAppendTime topics, else its own create time.
+func recordTimestamp(batch *sarama.RecordBatch, r *sarama.Record) int64 {
+	ts := batch.FirstTimestamp.Add(r.TimestampDelta)
+	if batch.LogAppendTime {
+		ts = batch.MaxTimestamp
+	}
+	if (batch.FirstTimestamp.IsZero() && !batch.LogAppendTime) || ts.IsZero() {
+		return -1
+	}
+	return ts.UnixMilli()
+}
+
+func headersOf(r *sarama.Record) []header {
+	if len(r.Headers) == 0 {
+		return nil
+	}
+	out := make([]header, len(r.Headers))
+	for i, h := range r.Headers {
+		out[i] = header{key: h.Key, value: h.Value}
+	}
+	return out
 }

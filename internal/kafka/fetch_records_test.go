@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"testing"
+	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
@@ -80,4 +81,25 @@ func TestFetchedRecordsStopAtAPartialBatch(t *testing.T) {
 	f := fetchedRecords(blk, 0)
 	assert.Equal(t, []int64{0}, offsetsOfRecords(f.records))
 	assert.Equal(t, int64(1), f.next)
+}
+
+func TestFetchedRecordsCarryTimestampAndHeaders(t *testing.T) {
+	r := &sarama.FetchResponse{}
+	at := time.UnixMilli(1700000000123)
+	r.AddRecordBatchWithTimestamp("t", 0, sarama.StringEncoder("k"), sarama.StringEncoder("v"), 0, -1, false, at)
+	r.AddRecordBatchWithTimestamp("t", 0, sarama.StringEncoder("k"), sarama.StringEncoder("v"), 1, -1, false, time.Time{})
+	blk := r.GetBlock("t", 0)
+	blk.RecordsSet[0].RecordBatch.Records[0].Headers = []*sarama.RecordHeader{{Key: []byte("h"), Value: []byte("1")}}
+	f := fetchedRecords(blk, 0)
+	require.Len(t, f.records, 2)
+	assert.Equal(t, int64(1700000000123), f.records[0].timestamp)
+	assert.Equal(t, []header{{key: []byte("h"), value: []byte("1")}}, f.records[0].headers)
+	assert.Equal(t, int64(-1), f.records[1].timestamp, "no timestamp")
+	assert.Nil(t, f.records[1].headers)
+
+	logAppend := &sarama.FetchResponse{LogAppendTime: true, Timestamp: time.UnixMilli(1800000000000)}
+	logAppend.AddRecordBatchWithTimestamp("t", 0, sarama.StringEncoder("k"), sarama.StringEncoder("v"), 0, -1, false, at)
+	f = fetchedRecords(logAppend.GetBlock("t", 0), 0)
+	require.Len(t, f.records, 1)
+	assert.Equal(t, int64(1800000000000), f.records[0].timestamp, "the append time, as a consumer sees it")
 }

@@ -102,4 +102,12 @@ type fetched struct {
 type record struct {
 	offset     int64
 	key, value []byte
+	// timestamp is the record's timestamp as a consumer sees it (Unix
+	// milliseconds, -1 for none) and headers its headers: with key and
+	// value, what MM2 copies unchanged, so what tells a copy from another
+	// record.
+	timestamp int64
+	headers   []header
 }
+
+type header struct{ key, value []byte }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"mirrormaker-k8s/internal/kafka"
 )
 
 // runAction handles an action. Every action of this charm changes or reads application-wide
@@ -55,17 +57,30 @@ func (c *Charm) startMigration(ctx context.Context, v view, params map[string]an
 	if st, ok := v.problem(); ok {
 		return nil, fmt.Errorf("cannot start the migration: %s", st.Message)
 	}
-	results := map[string]string{
-		"source": strings.Join(v.source.cluster.BootstrapServers, ","),
-		"target": strings.Join(v.target.cluster.BootstrapServers, ","),
-		"units":  strconv.Itoa(v.peers.units),
+	dryRun, _ := params["dry-run"].(bool)
+	if v.peers.migrating() && !dryRun {
+		return map[string]string{"status": "already mirroring"}, nil
 	}
-	if dryRun, _ := params["dry-run"].(bool); dryRun {
-		results["status"] = "dry run: nothing started"
-		return results, nil
+	_ = c.tools.ActionLog(ctx, "preflight: checking both clusters")
+	plan, err := c.kafka.Preflight(ctx, *v.source.cluster, *v.target.cluster, kafka.PreflightOptions{
+		Flow:                      flowOf(v.cfg),
+		ReplicationFactor:         v.cfg.settings.ReplicationFactor,
+		InternalReplicationFactor: v.cfg.settings.InternalReplFactor,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot run the preflight: %w", err)
 	}
-	if v.peers.migrating() {
-		results["status"] = "already mirroring"
+	results := planResults(plan)
+	results["units"] = strconv.Itoa(v.peers.units)
+	if !plan.OK() {
+		// The results carry every problem too, for scripts; the message is what people read.
+		if err := c.tools.ActionSet(ctx, results); err != nil {
+			return nil, fmt.Errorf("cannot set action results: %w", err)
+		}
+		return nil, preflightError(plan)
+	}
+	if dryRun {
+		results["status"] = "dry run: preflight passed, nothing started"
 		return results, nil
 	}
 	if err := c.setMigration(ctx, &v.peers, migrationStarted, c.now()); err != nil {
@@ -76,6 +91,34 @@ func (c *Charm) startMigration(ctx context.Context, v view, params map[string]an
 	}
 	results["status"] = fmt.Sprintf("started: MirrorMaker 2 starts on all %d units", v.peers.units)
 	return results, nil
+}
+
+// planResults is what the preflight found to mirror, and every problem, as action results.
+func planResults(plan kafka.Plan) map[string]string {
+	r := map[string]string{
+		"plan.topics":     strconv.Itoa(len(plan.Topics)),
+		"plan.partitions": strconv.Itoa(plan.Partitions),
+		"plan.bytes":      strconv.FormatInt(plan.Bytes, 10),
+		"plan.groups":     strconv.Itoa(len(plan.Groups)),
+	}
+	for i, t := range plan.Topics {
+		k := "plan.topic." + strconv.Itoa(i) + "."
+		r[k+"source"], r[k+"target"] = t.Source, t.Target
+		r[k+"partitions"] = strconv.Itoa(int(t.Partitions))
+		r[k+"bytes"] = strconv.FormatInt(t.Bytes, 10)
+	}
+	for i, p := range plan.Problems {
+		r["problems."+strconv.Itoa(i)] = p.String()
+	}
+	return r
+}
+
+func preflightError(plan kafka.Plan) error {
+	lines := make([]string, len(plan.Problems))
+	for i, p := range plan.Problems {
+		lines[i] = fmt.Sprintf("(%d) %s", i+1, p)
+	}
+	return fmt.Errorf("preflight found %d problem(s), nothing started: %s", len(lines), strings.Join(lines, "; "))
 }
 
 func (c *Charm) stopMigration(ctx context.Context, v view, _ map[string]any) (map[string]string, error) {

@@ -95,9 +95,16 @@ func (f *fakeWorkload) KafkaVersion() (string, error) { return f.version, nil }
 
 // fakeKafka answers measurements with a prepared view, or an error.
 type fakeKafka struct {
-	view  kafka.SyncView
-	err   error
-	calls int
+	view      kafka.SyncView
+	err       error
+	calls     int
+	plan      kafka.Plan
+	preflight kafka.PreflightOptions // what the last preflight was asked
+}
+
+func (f *fakeKafka) Preflight(_ context.Context, _, _ mm2.Cluster, opts kafka.PreflightOptions) (kafka.Plan, error) {
+	f.preflight = opts
+	return f.plan, nil
 }
 
 func (f *fakeKafka) Measure(context.Context, mm2.Cluster, mm2.Cluster, kafka.Flow) (kafka.SyncView, error) {
@@ -135,7 +142,7 @@ type harness struct {
 func newHarness(t *testing.T, units int) *harness {
 	t.Helper()
 	h := &harness{t: t, m: hookstest.NewModel(app, units), workloads: map[string]*fakeWorkload{},
-		kafka: &fakeKafka{view: startingView()}, now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+		kafka: &fakeKafka{view: startingView(), plan: cleanPlan()}, now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	h.m.Config = configDefaults(t)
 	for _, u := range h.m.Units {
 		h.workloads[u] = newFakeWorkload()
@@ -275,4 +282,15 @@ func lagView(behind int64, synced int) kafka.SyncView {
 		}
 	}
 	return v
+}
+
+// cleanPlan is a preflight that found nothing wrong.
+func cleanPlan() kafka.Plan {
+	return kafka.Plan{
+		Topics: []kafka.PlannedTopic{
+			{Source: "orders", Target: "orders", Partitions: 6, Bytes: 1 << 20},
+			{Source: "payments", Target: "payments", Partitions: 6, Bytes: 2 << 20},
+		},
+		Partitions: 12, Bytes: 3 << 20, Groups: []string{"billing"},
+	}
 }

@@ -14,6 +14,7 @@ import (
 // Nothing connects until a method is called, so hooks that do not measure stay fast.
 type Kafka interface {
 	Measure(ctx context.Context, source, target mm2.Cluster, flow kafka.Flow) (kafka.SyncView, error)
+	Preflight(ctx context.Context, source, target mm2.Cluster, opts kafka.PreflightOptions) (kafka.Plan, error)
 }
 
 // ClusterError says which cluster could not be reached, for the status line.
@@ -59,6 +60,37 @@ func (p KafkaProbe) Measure(ctx context.Context, source, target mm2.Cluster, flo
 		return view, &ClusterError{Side: "target", Err: tgtErr}
 	}
 	return view, nil
+}
+
+// Preflight checks both clusters before MM2 starts. A cluster that cannot be dialled is one
+// more problem in the plan, so the user sees every problem at once.
+func (p KafkaProbe) Preflight(ctx context.Context, source, target mm2.Cluster, opts kafka.PreflightOptions) (kafka.Plan, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout())
+	defer cancel()
+	var dialProblems []kafka.Problem
+	dial := func(side string, c mm2.Cluster) *kafka.Cluster {
+		cl, err := kafka.Dial(ctx, accessOf(c))
+		if err != nil {
+			dialProblems = append(dialProblems, kafka.DialProblem(side, err))
+			return nil
+		}
+		return cl
+	}
+	src, tgt := dial("source", source), dial("target", target)
+	for _, c := range []*kafka.Cluster{src, tgt} {
+		if c != nil {
+			defer c.Close()
+		}
+	}
+	if src == nil && tgt == nil {
+		return kafka.Plan{Problems: dialProblems}, nil
+	}
+	plan, err := kafka.Preflight(ctx, src, tgt, opts)
+	if err != nil {
+		return plan, err
+	}
+	plan.Problems = append(dialProblems, plan.Problems...)
+	return plan, nil
 }
 
 func (p KafkaProbe) timeout() time.Duration {

@@ -8,6 +8,7 @@ import (
 
 	"mirrormaker-k8s/hooks"
 	"mirrormaker-k8s/hooks/hookstest"
+	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/mm2"
 )
 
@@ -122,15 +123,40 @@ func TestGivenNotReadyWhenStartMigrationThenFailsWithReason(t *testing.T) {
 	assert.Equal(t, "cannot start the migration: missing target relation", a.FailMessage)
 }
 
-func TestGivenDryRunWhenStartMigrationThenNothingStarts(t *testing.T) {
+func TestGivenDryRunWhenStartMigrationThenPlanAndNothingStarts(t *testing.T) {
 	h := newHarness(t, 1)
 	h.ready()
 	a := h.action(h.unit(0), "start-migration", map[string]any{"dry-run": true})
 	require.False(t, a.Failed, a.FailMessage)
-	assert.Equal(t, "dry run: nothing started", a.Results["status"])
-	assert.Equal(t, "old-0:9092,old-1:9092", a.Results["source"])
+	assert.Equal(t, "dry run: preflight passed, nothing started", a.Results["status"])
+	assert.Equal(t, "2", a.Results["plan.topics"])
+	assert.Equal(t, "12", a.Results["plan.partitions"])
+	assert.Equal(t, "3145728", a.Results["plan.bytes"])
+	assert.Equal(t, "payments", a.Results["plan.topic.1.source"])
+	assert.Equal(t, []string{"preflight: checking both clusters"}, a.Logs)
 	assert.Equal(t, 0, h.workloads[h.unit(0)].starts)
 	assert.Empty(t, h.peerData()["migration"])
+	assert.Equal(t, 3, h.kafka.preflight.ReplicationFactor, "the preflight checks the configured replication factor")
+	assert.Equal(t, "old", h.kafka.preflight.Flow.SourceAlias)
+}
+
+func TestGivenPreflightProblemsWhenStartMigrationThenFailsListingEveryProblem(t *testing.T) {
+	h := newHarness(t, 2)
+	h.ready()
+	h.kafka.plan.Problems = []kafka.Problem{
+		{Side: "target", Item: "brokers", Reason: "1 broker, fewer than replication-factor 3"},
+		{Side: "target", Item: "topic orders", Reason: "has 3 partitions, the source topic orders has 6"},
+	}
+	a := h.action(h.unit(0), "start-migration", nil)
+	assert.True(t, a.Failed)
+	assert.Equal(t, "preflight found 2 problem(s), nothing started: "+
+		"(1) target: brokers: 1 broker, fewer than replication-factor 3; "+
+		"(2) target: topic orders: has 3 partitions, the source topic orders has 6", a.FailMessage)
+	assert.Equal(t, "target: brokers: 1 broker, fewer than replication-factor 3", a.Results["problems.0"])
+	assert.Empty(t, h.peerData()["migration"])
+	for _, u := range h.m.Units {
+		assert.Equal(t, 0, h.workloads[u].starts, u)
+	}
 }
 
 func TestGivenMirroringWhenHooksRepeatThenNothingIsPushedOrRestarted(t *testing.T) {

@@ -52,6 +52,9 @@ func (f *fakeWorkload) Ready() error {
 
 func (f *fakeWorkload) Apply(d workload.Desired) (workload.Result, error) {
 	var r workload.Result
+	if f.broken && f.state == "active" {
+		f.state = "backoff" // it crashed since the last hook
+	}
 	for _, file := range d.Files {
 		cur, ok := f.files[file.Path]
 		if !ok || !bytes.Equal(cur.Content, file.Content) || cur.Perm != file.Perm || cur.User != file.User {
@@ -74,10 +77,14 @@ func (f *fakeWorkload) Apply(d workload.Desired) (workload.Result, error) {
 		f.state, r.Stopped = "inactive", true
 		f.stops++
 	}
-	if f.broken && d.Running {
-		f.state = "backoff"
-	}
 	f.applied = append(f.applied, r)
+	if f.broken && d.Running {
+		// As real Pebble: the start change fails ("exited quickly") and the service backs off.
+		f.state = "backoff"
+		if r.Started || r.Restarted {
+			return r, &workload.ChangeError{Action: "start", ID: "1", Err: "exited quickly with code 1, will restart"}
+		}
+	}
 	return r, nil
 }
 

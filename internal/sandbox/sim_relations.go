@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"mirrormaker-k8s/hooks/hookstest"
 )
@@ -131,10 +132,34 @@ func (s *Sim) RemoveRelation(ctx context.Context, endpoint string) error {
 	if err != nil {
 		return err
 	}
-	errs = append(errs, s.everyUnit(ctx, event{hook: endpoint + "-relation-broken", relID: rel.ID}))
+	// Peer databag changes made in relation-broken fire <peer>-relation-changed
+	// only once the relation is gone: while it is marked broken, another
+	// unit's hook would list it and be denied its remote data, a state Juju
+	// never shows (a unit forgets the relation once its relation-broken ran).
+	units, err := s.Units(ctx)
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	before := map[string]*hookstest.Model{}
+	errs = append(errs, forEach(units, func(u string) error {
+		m, err := s.runHook(ctx, u, event{hook: endpoint + "-relation-broken", relID: rel.ID})
+		if err == nil {
+			mu.Lock()
+			before[u] = m
+			mu.Unlock()
+		}
+		return err
+	}))
 	errs = append(errs, s.store.update(ctx, func(m *hookstest.Model) error {
 		m.RemoveRelation(rel.ID)
 		return nil
+	}))
+	errs = append(errs, forEach(units, func(u string) error {
+		if before[u] == nil {
+			return nil
+		}
+		return s.propagate(ctx, u, before[u], 0)
 	}))
 	return errors.Join(errs...)
 }

@@ -17,6 +17,7 @@ func (c *Charm) runAction(ctx context.Context) error {
 		"start-migration": c.startMigration,
 		"stop-migration":  c.stopMigration,
 		"sync-status":     c.syncStatus,
+		"cutover":         c.cutover,
 	}
 	handler, ok := handlers[name]
 	if !ok {

@@ -38,11 +38,15 @@ type Charm struct {
 	kafka    Kafka
 	now      func() time.Time
 	measured *measured // this dispatch's sync view, once taken
+
+	// pollEvery and sleep pace the cutover's waits; tests make time pass instantly.
+	pollEvery time.Duration
+	sleep     func(context.Context, time.Duration) error
 }
 
 // New builds the charm for one dispatch.
 func New(hc hooks.Context, tools *hooks.Tools, w Workload, k Kafka) *Charm {
-	return &Charm{hook: hc, tools: tools, workload: w, kafka: k, now: time.Now}
+	return &Charm{hook: hc, tools: tools, workload: w, kafka: k, now: time.Now, pollEvery: 5 * time.Second, sleep: sleepCtx}
 }
 
 // Run handles the event Juju dispatched. It returns an error only for failures Juju should retry
@@ -84,4 +88,16 @@ func (c *Charm) setVersion(ctx context.Context) {
 func (c *Charm) logf(ctx context.Context, level, format string, args ...any) {
 	// Logging must never fail a hook.
 	_ = c.tools.Log(ctx, level, fmt.Sprintf(format, args...))
+}
+
+// sleepCtx waits d, or until ctx ends: the pace of a poll loop that has its own deadline.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

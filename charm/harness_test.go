@@ -107,6 +107,7 @@ type fakeKafka struct {
 	calls     int
 	plan      kafka.Plan
 	preflight kafka.PreflightOptions // what the last preflight was asked
+	session   *fakeSession
 }
 
 func (f *fakeKafka) Preflight(_ context.Context, _, _ mm2.Cluster, opts kafka.PreflightOptions) (kafka.Plan, error) {
@@ -189,6 +190,7 @@ func (h *harness) dispatch(unit string, env map[string]string) error {
 	runner := recordingRunner{m: h.m, unit: unit, argv: &h.argv}
 	c := New(hc, hooks.NewTools(runner), h.workloads[unit], h.kafka)
 	c.now = func() time.Time { return h.now }
+	c.sleep = func(_ context.Context, d time.Duration) error { h.now = h.now.Add(d); return nil }
 	return c.Run(context.Background())
 }
 

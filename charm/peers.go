@@ -13,8 +13,11 @@ const (
 	keyMigration = "migration" // "started" or "stopped"
 	keyChangedAt = "migration-changed-at"
 
-	migrationStarted = "started"
-	migrationStopped = "stopped"
+	migrationStarted  = "started"
+	migrationStopped  = "stopped"
+	migrationComplete = "cutover-complete" // the producers phase proved the copy and stopped MM2
+
+	keyCutoverEndpoints = "cutover-endpoints"
 )
 
 // peers is this unit's view of the peer relation.

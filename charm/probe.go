@@ -15,6 +15,7 @@ import (
 type Kafka interface {
 	Measure(ctx context.Context, source, target mm2.Cluster, flow kafka.Flow) (kafka.SyncView, error)
 	Preflight(ctx context.Context, source, target mm2.Cluster, opts kafka.PreflightOptions) (kafka.Plan, error)
+	Open(ctx context.Context, source, target mm2.Cluster) (Session, error)
 }
 
 // ClusterError says which cluster could not be reached, for the status line.

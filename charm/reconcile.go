@@ -196,8 +196,11 @@ func (c *Charm) runningStatus(v view, state string) hooks.Status {
 	}
 	if !v.peers.migrating() {
 		msg := "ready: run start-migration"
-		if v.peers.app[keyMigration] == migrationStopped {
+		switch v.peers.app[keyMigration] {
+		case migrationStopped:
 			msg = "migration stopped: run start-migration to resume"
+		case migrationComplete:
+			msg = "cutover complete: clients may use " + v.peers.app[keyCutoverEndpoints]
 		}
 		return hooks.Status{Name: hooks.StatusActive, Message: msg + suffix}
 	}

@@ -337,13 +337,6 @@ func TestGivenTLSCABugWhenRelatedThenActiveWithWarning(t *testing.T) {
 		h.status(h.unit(0)))
 }
 
-func TestGivenCutoverBeforeItExistsThenFailsClearly(t *testing.T) {
-	h := newHarness(t, 1)
-	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers"})
-	assert.True(t, a.Failed)
-	assert.Equal(t, "cutover is not available in this revision of the charm", a.FailMessage)
-}
-
 // No password may reach logs, statuses, action results or a command line.
 func TestGivenWholeLifecycleThenNoPasswordLeaks(t *testing.T) {
 	h := newHarness(t, 2)

@@ -1,0 +1,332 @@
+package charm
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"mirrormaker-k8s/hooks"
+	"mirrormaker-k8s/internal/kafka"
+)
+
+// Cutover parameters' defaults, as actions.yaml declares them.
+const (
+	defaultCutoverTimeout = 10 * time.Minute
+	defaultQuietPeriod    = 10 * time.Second
+	// verifySample is how many records at the end of each partition are compared by content
+	// (plus a few spread over it) when counts can be taken from offsets.
+	verifySample = 100
+)
+
+// cutoverParams are the cutover action's parameters, validated.
+type cutoverParams struct {
+	phase         string
+	groups        []string // nil: every mirrored group
+	timeout       time.Duration
+	quietPeriod   time.Duration
+	keepMirroring bool
+	dryRun        bool
+}
+
+func parseCutoverParams(p map[string]any) (cutoverParams, error) {
+	var c cutoverParams
+	c.phase, _ = p["phase"].(string)
+	if c.phase != "consumers" && c.phase != "producers" {
+		return c, fmt.Errorf("phase: want consumers or producers, got %q", c.phase)
+	}
+	if s, _ := p["groups"].(string); strings.TrimSpace(s) != "" {
+		for _, g := range strings.Split(s, ",") {
+			if g = strings.TrimSpace(g); g != "" {
+				c.groups = append(c.groups, g)
+			}
+		}
+	}
+	var err error
+	if c.timeout, err = durationParam(p, "timeout", defaultCutoverTimeout); err != nil {
+		return c, err
+	}
+	if c.quietPeriod, err = durationParam(p, "quiet-period", defaultQuietPeriod); err != nil {
+		return c, err
+	}
+	c.keepMirroring, _ = p["keep-mirroring"].(bool)
+	c.dryRun, _ = p["dry-run"].(bool)
+	return c, nil
+}
+
+func durationParam(p map[string]any, name string, def time.Duration) (time.Duration, error) {
+	s, _ := p[name].(string)
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: want a positive duration such as 30s or 10m, got %q", name, s)
+	}
+	return d, nil
+}
+
+// cutover proves a switch-over step before the user takes it (see actions.yaml). Both phases
+// are safe to run again: they re-derive everything from the clusters and give the same answer.
+func (c *Charm) cutover(ctx context.Context, v view, params map[string]any) (map[string]string, error) {
+	p, err := parseCutoverParams(params)
+	if err != nil {
+		return nil, fmt.Errorf("cannot cut over: %w", err)
+	}
+	if st, ok := v.problem(); ok {
+		return nil, fmt.Errorf("cannot cut over: %s", st.Message)
+	}
+	if !v.peers.migrating() && v.peers.app[keyMigration] != migrationComplete {
+		return nil, fmt.Errorf("cannot cut over: nothing is being mirrored; run start-migration first")
+	}
+	s, err := c.kafka.Open(ctx, *v.source.cluster, *v.target.cluster)
+	if err != nil {
+		return nil, fmt.Errorf("cannot cut over: %w", err)
+	}
+	defer s.Close()
+	flow := flowOf(v.cfg)
+	deadline := c.now().Add(p.timeout)
+	if p.phase == "consumers" {
+		return c.cutoverConsumers(ctx, s, flow, p, deadline)
+	}
+	return c.cutoverProducers(ctx, s, v, flow, p, deadline)
+}
+
+// cutoverConsumers waits until the groups can move, finds the exact target offset of every
+// source committed position and writes it into the (empty) target groups.
+func (c *Charm) cutoverConsumers(ctx context.Context, s Session, flow kafka.Flow, p cutoverParams, deadline time.Time) (map[string]string, error) {
+	var gates kafka.Gates
+	for {
+		var err error
+		if gates, err = s.Gates(ctx, flow, p.groups); err != nil {
+			return nil, fmt.Errorf("cannot check the groups: %w", err)
+		}
+		if gates.Open() {
+			break
+		}
+		if !c.now().Before(deadline) {
+			return nil, fmt.Errorf("consumers cannot move yet after %s: %s", p.timeout, numbered(gates.Blockers))
+		}
+		c.progress(ctx, "waiting: %d blocker(s), first: %s; %s records behind", len(gates.Blockers), gates.Blockers[0],
+			thousands(gates.View.RecordsBehind))
+		if err := c.sleep(ctx, c.pollEvery); err != nil {
+			return nil, err
+		}
+	}
+	c.progress(ctx, "gates open for %d group(s); translating committed offsets exactly", len(gates.Groups))
+	exact, err := s.ExactOffsets(ctx, flow, gates.Groups)
+	if err != nil {
+		return nil, fmt.Errorf("cannot translate the group offsets: %w", err)
+	}
+	var failures []string
+	for _, g := range exact {
+		if g.Err != nil {
+			failures = append(failures, fmt.Sprintf("group %s: %v", g.Group, g.Err))
+		}
+		for _, po := range g.Partitions {
+			if po.Err != nil {
+				failures = append(failures, fmt.Sprintf("group %s, partition %s/%d: %v", g.Group, po.Topic, po.Partition, po.Err))
+			}
+		}
+	}
+	if len(failures) > 0 {
+		return nil, fmt.Errorf("cannot translate every offset exactly, nothing written: %s", numbered(failures))
+	}
+	if !p.dryRun {
+		for _, g := range exact {
+			if err := s.WriteGroupOffsets(ctx, g.Group, g.Targets()); err != nil {
+				return nil, fmt.Errorf("cannot write the offsets of group %s: %w", g.Group, err)
+			}
+			c.progress(ctx, "group %s: exact offsets written to the target and read back", g.Group)
+		}
+	}
+	return consumerResults(exact, p.dryRun), nil
+}
+
+func consumerResults(exact []kafka.GroupOffsets, dryRun bool) map[string]string {
+	r := map[string]string{}
+	var partitions int
+	var avoided int64
+	for i, g := range exact {
+		k := "groups." + strconv.Itoa(i) + "."
+		r[k+"name"] = g.Group
+		for j, po := range g.Partitions {
+			pk := k + "partitions." + strconv.Itoa(j) + "."
+			r[pk+"topic"] = po.Topic
+			r[pk+"partition"] = strconv.Itoa(int(po.Partition))
+			r[pk+"source-committed"] = i64(po.SourceCommitted)
+			r[pk+"mm2-translation"] = i64(po.Checkpoint)
+			r[pk+"exact"] = i64(po.Exact)
+			r[pk+"replays-avoided"] = i64(po.ReplaysAvoided)
+			r[pk+"how"] = po.How
+			partitions++
+			avoided += max(po.ReplaysAvoided, 0)
+		}
+	}
+	r["summary.groups"] = strconv.Itoa(len(exact))
+	r["summary.partitions"] = strconv.Itoa(partitions)
+	r["summary.replays-avoided"] = i64(avoided)
+	if dryRun {
+		r["status"] = "dry run: exact offsets found, nothing written"
+	} else {
+		r["status"] = fmt.Sprintf("exact offsets written for %d group(s): start their consumers on the target", len(exact))
+	}
+	return r
+}
+
+// cutoverProducers waits until producers have stopped and MM2 has copied everything, proves
+// the copy partition by partition and, unless asked not to, stops MM2 for good.
+func (c *Charm) cutoverProducers(ctx context.Context, s Session, v view, flow kafka.Flow, p cutoverParams, deadline time.Time) (map[string]string, error) {
+	for {
+		blocker, err := c.producerBlocker(ctx, s, flow, p.quietPeriod)
+		if err != nil {
+			return nil, err
+		}
+		if blocker == "" {
+			break
+		}
+		if !c.now().Before(deadline) {
+			return nil, fmt.Errorf("producers cannot move yet after %s: %s", p.timeout, blocker)
+		}
+		c.progress(ctx, "waiting: %s", blocker)
+		if err := c.sleep(ctx, c.pollEvery); err != nil {
+			return nil, err
+		}
+	}
+	c.progress(ctx, "source quiet for %s and every partition copied; verifying counts and samples", p.quietPeriod)
+	ver, err := s.Verify(ctx, flow, verifySample)
+	if err != nil {
+		return nil, fmt.Errorf("cannot verify the copy: %w", err)
+	}
+	if !ver.Equal {
+		return nil, fmt.Errorf("the copy differs, nothing stopped: %s", numbered(differences(ver)))
+	}
+	results := producerResults(ver)
+	endpoints := strings.Join(v.target.cluster.BootstrapServers, ",")
+	switch {
+	case p.dryRun:
+		results["status"] = "dry run: the copy is proven, MirrorMaker 2 left running"
+	case p.keepMirroring:
+		results["status"] = "cutover verified; MirrorMaker 2 keeps mirroring (keep-mirroring=true)"
+	default:
+		if err := c.completeCutover(ctx, &v, endpoints); err != nil {
+			return nil, err
+		}
+		results["status"] = "cutover complete: MirrorMaker 2 stopped on every unit; clients may use " + endpoints
+	}
+	return results, nil
+}
+
+// producerBlocker says what keeps producers from moving: a source still written to, or MM2
+// not yet caught up. "" means neither.
+func (c *Charm) producerBlocker(ctx context.Context, s Session, flow kafka.Flow, quiet time.Duration) (string, error) {
+	moves, err := s.Quiet(ctx, flow, quiet)
+	if err != nil {
+		return "", fmt.Errorf("cannot watch the source: %w", err)
+	}
+	if len(moves) > 0 {
+		m := moves[0]
+		return fmt.Sprintf("the source is still written to (%d partition(s) moved in %s, e.g. %s/%d from %d to %d)",
+			len(moves), quiet, m.Topic, m.Partition, m.Before, m.After), nil
+	}
+	view, err := s.Measure(ctx, flow)
+	if err != nil {
+		return "", fmt.Errorf("cannot measure the migration: %w", err)
+	}
+	if !view.CaughtUp() {
+		if !view.Complete() {
+			return fmt.Sprintf("cannot measure everything: %v", view.Errors[0]), nil
+		}
+		return fmt.Sprintf("%s records still to copy in %d partition(s)", thousands(view.RecordsBehind),
+			len(view.Partitions)-view.PartitionsCaughtUp), nil
+	}
+	return "", nil
+}
+
+func producerResults(ver kafka.Verification) map[string]string {
+	r := map[string]string{
+		"summary.source-records": i64(ver.SourceRecords),
+		"summary.target-records": i64(ver.TargetRecords),
+		"summary.partitions":     strconv.Itoa(len(ver.Partitions)),
+	}
+	type topicSum struct {
+		name, target       string
+		partitions, sample int
+		src, dst           int64
+	}
+	var topics []*topicSum
+	byName := map[string]*topicSum{}
+	sampled := 0
+	for _, pc := range ver.Partitions {
+		t := byName[pc.Topic]
+		if t == nil {
+			t = &topicSum{name: pc.Topic, target: pc.TargetTopic}
+			byName[pc.Topic] = t
+			topics = append(topics, t)
+		}
+		t.partitions++
+		t.src += pc.SourceRecords
+		t.dst += pc.TargetRecords
+		t.sample += pc.Sampled
+		sampled += pc.Sampled
+	}
+	for i, t := range topics {
+		k := "topics." + strconv.Itoa(i) + "."
+		r[k+"name"], r[k+"target"] = t.name, t.target
+		r[k+"partitions"] = strconv.Itoa(t.partitions)
+		r[k+"source-records"] = i64(t.src)
+		r[k+"target-records"] = i64(t.dst)
+		r[k+"sampled"] = strconv.Itoa(t.sample)
+	}
+	r["summary.sampled-records"] = strconv.Itoa(sampled)
+	return r
+}
+
+func differences(ver kafka.Verification) []string {
+	var out []string
+	for _, pc := range ver.Partitions {
+		switch {
+		case pc.Err != nil:
+			out = append(out, fmt.Sprintf("%s/%d: %v", pc.Topic, pc.Partition, pc.Err))
+		case !pc.Equal && pc.SourceRecords != pc.TargetRecords:
+			out = append(out, fmt.Sprintf("%s/%d: %d records on the source, %d on the target", pc.Topic, pc.Partition,
+				pc.SourceRecords, pc.TargetRecords))
+		case !pc.Equal:
+			out = append(out, fmt.Sprintf("%s/%d: sampled records differ", pc.Topic, pc.Partition))
+		}
+	}
+	return out
+}
+
+// completeCutover records the finished cutover: every unit stops MM2 and shows where clients go.
+func (c *Charm) completeCutover(ctx context.Context, v *view, endpoints string) error {
+	if err := c.setMigration(ctx, &v.peers, migrationComplete, c.now()); err != nil {
+		return err
+	}
+	if err := c.tools.RelationSet(ctx, v.peers.id, true, map[string]string{keyCutoverEndpoints: endpoints}); err != nil {
+		return fmt.Errorf("cannot record the cutover: %w", err)
+	}
+	v.peers.app[keyCutoverEndpoints] = endpoints
+	if err := c.applyAndReport(ctx, *v); err != nil {
+		return err
+	}
+	done := hooks.Status{Name: hooks.StatusActive, Message: "cutover complete: clients may use " + endpoints}
+	if err := c.tools.StatusSet(ctx, done, true); err != nil {
+		return fmt.Errorf("cannot set the application status: %w", err)
+	}
+	return nil
+}
+
+// progress is the line users see while the action runs.
+func (c *Charm) progress(ctx context.Context, format string, args ...any) {
+	_ = c.tools.ActionLog(ctx, fmt.Sprintf(format, args...))
+}
+
+func numbered(items []string) string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = fmt.Sprintf("(%d) %s", i+1, s)
+	}
+	return strings.Join(out, "; ")
+}

@@ -1,0 +1,233 @@
+package charm
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
+)
+
+// fakeSession plays a cutover's view of both clusters: gates that open after some polls, a
+// source that goes quiet after some polls, and records what was written.
+type fakeSession struct {
+	gates   []kafka.Gates // returned in turn; the last one repeats
+	exact   []kafka.GroupOffsets
+	moves   [][]kafka.EndMove // Quiet answers in turn; the last one repeats
+	views   []kafka.SyncView
+	verify  kafka.Verification
+	written map[string][]kafka.TargetOffset
+	closed  bool
+	quiet   time.Duration
+}
+
+func nth[T any](s []T, i int) T {
+	if i >= len(s) {
+		return s[len(s)-1]
+	}
+	return s[i]
+}
+
+func (f *fakeSession) Measure(context.Context, kafka.Flow) (kafka.SyncView, error) {
+	v := nth(f.views, 0)
+	if len(f.views) > 1 {
+		f.views = f.views[1:]
+	}
+	return v, nil
+}
+
+func (f *fakeSession) Gates(context.Context, kafka.Flow, []string) (kafka.Gates, error) {
+	g := nth(f.gates, 0)
+	if len(f.gates) > 1 {
+		f.gates = f.gates[1:]
+	}
+	return g, nil
+}
+
+func (f *fakeSession) ExactOffsets(context.Context, kafka.Flow, []string) ([]kafka.GroupOffsets, error) {
+	return f.exact, nil
+}
+
+func (f *fakeSession) WriteGroupOffsets(_ context.Context, group string, offsets []kafka.TargetOffset) error {
+	if f.written == nil {
+		f.written = map[string][]kafka.TargetOffset{}
+	}
+	f.written[group] = offsets
+	return nil
+}
+
+func (f *fakeSession) Quiet(_ context.Context, _ kafka.Flow, period time.Duration) ([]kafka.EndMove, error) {
+	f.quiet = period
+	m := nth(f.moves, 0)
+	if len(f.moves) > 1 {
+		f.moves = f.moves[1:]
+	}
+	return m, nil
+}
+
+func (f *fakeSession) Verify(context.Context, kafka.Flow, int) (kafka.Verification, error) {
+	return f.verify, nil
+}
+
+func (f *fakeSession) Close() { f.closed = true }
+
+func (f *fakeKafka) Open(context.Context, mm2.Cluster, mm2.Cluster) (Session, error) {
+	return f.session, nil
+}
+
+func billingExact() []kafka.GroupOffsets {
+	return []kafka.GroupOffsets{{Group: "billing", Partitions: []kafka.PartitionOffset{
+		{Topic: "orders", TargetTopic: "orders", Partition: 0, SourceCommitted: 500, CheckpointUpstream: 500,
+			Checkpoint: 420, Exact: 500, ReplaysAvoided: 80, How: "copy of the last record below"},
+		{Topic: "orders", TargetTopic: "orders", Partition: 1, SourceCommitted: 0, CheckpointUpstream: -1,
+			Checkpoint: -1, Exact: 0, ReplaysAvoided: -1, How: "copy of the first record at or after"},
+	}}}
+}
+
+func TestGivenConsumersStillRunningWhenCutoverConsumersThenWaitsThenWritesExactOffsets(t *testing.T) {
+	h := mirroring(t, 2)
+	blocked := kafka.Gates{Blockers: []string{"group billing still has 2 active members on the source"}}
+	s := &fakeSession{
+		gates: []kafka.Gates{blocked, blocked, {Groups: []string{"billing"}}},
+		exact: billingExact(),
+	}
+	h.kafka.session = s
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers"})
+	require.False(t, a.Failed, a.FailMessage)
+	assert.Equal(t, []kafka.TargetOffset{{Topic: "orders", Partition: 0, Offset: 500}, {Topic: "orders", Partition: 1, Offset: 0}},
+		s.written["billing"])
+	assert.Equal(t, "exact offsets written for 1 group(s): start their consumers on the target", a.Results["status"])
+	assert.Equal(t, "420", a.Results["groups.0.partitions.0.mm2-translation"])
+	assert.Equal(t, "500", a.Results["groups.0.partitions.0.exact"])
+	assert.Equal(t, "80", a.Results["summary.replays-avoided"])
+	require.Len(t, a.Logs, 4)
+	assert.Contains(t, a.Logs[0], "waiting: 1 blocker(s), first: group billing still has 2 active members on the source")
+	assert.True(t, s.closed)
+	assert.Equal(t, 10*time.Second, h.now.Sub(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)), "two polls of 5s")
+}
+
+func TestGivenBlockersWhenCutoverTimesOutThenFailsNamingEveryBlocker(t *testing.T) {
+	h := mirroring(t, 1)
+	h.kafka.session = &fakeSession{gates: []kafka.Gates{{Blockers: []string{
+		"group billing is active on the target (Stable, 1 members)",
+		"partition orders/3 not yet copied up to committed offset 1234 (MM2 at 1200)",
+	}}}}
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers", "timeout": "30s"})
+	assert.True(t, a.Failed)
+	assert.Equal(t, "consumers cannot move yet after 30s: (1) group billing is active on the target (Stable, 1 members); "+
+		"(2) partition orders/3 not yet copied up to committed offset 1234 (MM2 at 1200)", a.FailMessage)
+	assert.Len(t, a.Logs, 6, "a progress line every poll")
+}
+
+func TestGivenDryRunWhenCutoverConsumersThenNothingWritten(t *testing.T) {
+	h := mirroring(t, 1)
+	s := &fakeSession{gates: []kafka.Gates{{Groups: []string{"billing"}}}, exact: billingExact()}
+	h.kafka.session = s
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers", "dry-run": true})
+	require.False(t, a.Failed, a.FailMessage)
+	assert.Empty(t, s.written)
+	assert.Equal(t, "dry run: exact offsets found, nothing written", a.Results["status"])
+}
+
+func TestGivenPartitionNotTranslatableWhenCutoverConsumersThenNothingWritten(t *testing.T) {
+	h := mirroring(t, 1)
+	exact := billingExact()
+	exact[0].Partitions[1].Err = assert.AnError
+	s := &fakeSession{gates: []kafka.Gates{{Groups: []string{"billing"}}}, exact: exact}
+	h.kafka.session = s
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers"})
+	assert.True(t, a.Failed)
+	assert.True(t, strings.HasPrefix(a.FailMessage, "cannot translate every offset exactly, nothing written: (1) group billing, partition orders/1:"))
+	assert.Empty(t, s.written)
+}
+
+func equalCopy() kafka.Verification {
+	return kafka.Verification{Equal: true, SourceRecords: 300, TargetRecords: 300, Partitions: []kafka.PartitionCheck{
+		{Topic: "orders", TargetTopic: "orders", Partition: 0, SourceRecords: 100, TargetRecords: 100, Sampled: 10, SampleEqual: true, Equal: true},
+		{Topic: "orders", TargetTopic: "orders", Partition: 1, SourceRecords: 200, TargetRecords: 200, Sampled: 10, SampleEqual: true, Equal: true},
+	}}
+}
+
+func TestGivenProducerWritingWhenCutoverProducersThenWaitsThenProvesAndStopsEverywhere(t *testing.T) {
+	h := mirroring(t, 2)
+	s := &fakeSession{
+		moves:  [][]kafka.EndMove{{{Topic: "orders", Partition: 0, Before: 90, After: 100}}, nil},
+		views:  []kafka.SyncView{lagView(7, 1), lagView(0, 1)},
+		verify: equalCopy(),
+	}
+	h.kafka.session = s
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "producers", "quiet-period": "2s"})
+	require.False(t, a.Failed, a.FailMessage)
+	assert.Equal(t, 2*time.Second, s.quiet)
+	assert.Equal(t, "cutover complete: MirrorMaker 2 stopped on every unit; clients may use kafka-k8s-0.kafka-k8s-endpoints:9092",
+		a.Results["status"])
+	assert.Equal(t, "300", a.Results["topics.0.source-records"])
+	assert.Equal(t, "300", a.Results["topics.0.target-records"])
+	assert.Equal(t, "20", a.Results["summary.sampled-records"])
+	assert.Contains(t, a.Logs[0], "the source is still written to (1 partition(s) moved in 2s, e.g. orders/0 from 90 to 100)")
+	assert.Contains(t, a.Logs[1], "7 records still to copy")
+	h.peerChanged()
+	done := wantActive("cutover complete: clients may use kafka-k8s-0.kafka-k8s-endpoints:9092")
+	for _, u := range h.m.Units {
+		assert.Equal(t, "inactive", h.workloads[u].state, u)
+		assert.Equal(t, done, h.status(u))
+	}
+	assert.Equal(t, done, h.m.AppStatus)
+
+	again := h.action(h.unit(0), "cutover", map[string]any{"phase": "producers", "quiet-period": "2s"})
+	require.False(t, again.Failed, again.FailMessage)
+	assert.Equal(t, a.Results, again.Results, "a second run gives the same answer")
+	h.everywhere("update-status", nil)
+	assert.Equal(t, done, h.status(h.unit(0)))
+}
+
+func TestGivenCopyDiffersWhenCutoverProducersThenFailsAndKeepsMirroring(t *testing.T) {
+	h := mirroring(t, 1)
+	ver := equalCopy()
+	ver.Equal = false
+	ver.Partitions[1].Equal, ver.Partitions[1].TargetRecords = false, 199
+	h.kafka.session = &fakeSession{moves: [][]kafka.EndMove{nil}, views: []kafka.SyncView{lagView(0, 1)}, verify: ver}
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "producers"})
+	assert.True(t, a.Failed)
+	assert.Equal(t, "the copy differs, nothing stopped: (1) orders/1: 200 records on the source, 199 on the target", a.FailMessage)
+	assert.Equal(t, "active", h.workloads[h.unit(0)].state)
+}
+
+func TestGivenKeepMirroringWhenCutoverProducersThenMM2KeepsRunning(t *testing.T) {
+	h := mirroring(t, 1)
+	h.kafka.session = &fakeSession{moves: [][]kafka.EndMove{nil}, views: []kafka.SyncView{lagView(0, 1)}, verify: equalCopy()}
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "producers", "keep-mirroring": true})
+	require.False(t, a.Failed, a.FailMessage)
+	assert.Equal(t, "active", h.workloads[h.unit(0)].state)
+	assert.Equal(t, "started", h.peerData()["migration"])
+}
+
+func TestGivenBadParamsOrStateWhenCutoverThenClearFailure(t *testing.T) {
+	tests := []struct {
+		name   string
+		start  bool
+		params map[string]any
+		want   string
+	}{
+		{"phase", true, map[string]any{"phase": "everyone"}, `cannot cut over: phase: want consumers or producers, got "everyone"`},
+		{"timeout", true, map[string]any{"phase": "consumers", "timeout": "soon"}, `cannot cut over: timeout: want a positive duration such as 30s or 10m, got "soon"`},
+		{"not started", false, map[string]any{"phase": "consumers"}, "cannot cut over: nothing is being mirrored; run start-migration first"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, 1)
+			h.ready()
+			if tt.start {
+				h.action(h.unit(0), "start-migration", nil)
+			}
+			a := h.action(h.unit(0), "cutover", tt.params)
+			assert.True(t, a.Failed)
+			assert.Equal(t, tt.want, a.FailMessage)
+		})
+	}
+}

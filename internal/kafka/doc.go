@@ -18,9 +18,11 @@
 // parallel), so the number of requests does not grow with the number of
 // partitions or groups. One unreachable broker or unreadable topic degrades
 // the view (the item is named in SyncView.Errors) rather than failing it.
-// Nothing is ever written to either cluster: the internal topics are read
+// Measuring writes nothing to either cluster: the internal topics are read
 // with plain fetches, never through a consumer group, so no offsets are
-// committed anywhere.
+// committed anywhere. The one write in the package is the cutover's
+// (WriteGroupOffsets): exact group offsets, computed by ExactOffsets,
+// committed to empty groups on the target and read back.
 //
 // The package knows nothing of Juju. No client exists until Dial is called,
 // so importing it costs a hook nothing.

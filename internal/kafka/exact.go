@@ -253,7 +253,7 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow Flow, groups []string
 		} else if err := errors.Join(tStart[ttp].err, tEnd[ttp].err); err != nil {
 			r.Err = fmt.Errorf("cannot list target offsets of %s/%d: %w", ttp.topic, ttp.partition, err)
 		} else if p.c > sEnd[p.tp].offset {
-			r.Err = fmt.Errorf("committed offset %d is past the source's %s %d", p.c, endName(flow.ReadCommitted), sEnd[p.tp].offset)
+			r.Err = fmt.Errorf("cannot translate committed offset %d: past the source's %s %d", p.c, endName(flow.ReadCommitted), sEnd[p.tp].offset)
 		}
 		results[i] = r
 		if r.Err != nil {
@@ -346,10 +346,10 @@ func conclude(r *PartitionOffset, a *anchorSearch, cs *copySearch, progress int6
 		// not copied yet: its copy will be the next record written.
 		r.Exact, r.How = cs.end, "target end: source record not copied yet"
 	case progress < a.anchor.offset:
-		r.Err = fmt.Errorf("source record %s/%d@%d not copied yet (MM2 at %d)", r.Topic, r.Partition, a.anchor.offset, progress)
+		r.Err = fmt.Errorf("cannot translate yet: source record %s/%d@%d not copied (MM2 at %d)", r.Topic, r.Partition, a.anchor.offset, progress)
 		return
 	default:
-		r.Err = fmt.Errorf("copy of source record %s/%d@%d not found on %s/%d between offsets %d and %d",
+		r.Err = fmt.Errorf("cannot find the copy of source record %s/%d@%d on %s/%d between offsets %d and %d",
 			r.Topic, r.Partition, a.anchor.offset, cs.tp.topic, cs.tp.partition, cs.scanFrom, cs.end)
 		return
 	}

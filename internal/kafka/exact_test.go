@@ -165,12 +165,12 @@ func exactCases() []exactCase {
 		name: "not copied yet",
 		src:  dense(0, 10), srcEnd: -1, tgt: dense(0, 6), tgtEnd: -1,
 		c: 8, cpUp: 5, cpDown: 3, progress: 5,
-		err: "source record orders/0@7 not copied yet (MM2 at 5)",
+		err: "cannot translate yet: source record orders/0@7 not copied (MM2 at 5)",
 	}, {
 		name: "copied but not found: content differs on the target",
 		src:  dense(0, 10), srcEnd: -1, tgt: recs(0, names(20, 30)...), tgtEnd: -1,
 		c: 8, cpUp: 8, cpDown: 3, progress: 9,
-		err: "copy of source record orders/0@7 not found on old.orders/0 between offsets 2 and 10",
+		err: "cannot find the copy of source record orders/0@7 on old.orders/0 between offsets 2 and 10",
 	}, {
 		name: "scan bound exceeded",
 		src:  dense(0, 2000), srcEnd: -1, tgt: dense(0, 2000), tgtEnd: -1,

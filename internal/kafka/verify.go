@@ -158,9 +158,9 @@ func verifyPartitions(ctx context.Context, src, tgt wire, flow Flow, opts Verify
 		case tErr[ttp] != nil:
 			c.Err = fmt.Errorf("cannot list offsets of %s/%d on the target: %w", ttp.topic, ttp.partition, tErr[ttp])
 		case flow.ReadCommitted && s.stable < s.end:
-			c.Err = fmt.Errorf("a transaction is open on the source (last stable offset %d, end %d)", s.stable, s.end)
+			c.Err = fmt.Errorf("cannot count: a transaction is open on the source (last stable offset %d, end %d)", s.stable, s.end)
 		case t.stable < t.end:
-			c.Err = fmt.Errorf("a transaction is open on %s/%d (last stable offset %d, end %d)", ttp.topic, ttp.partition, t.stable, t.end)
+			c.Err = fmt.Errorf("cannot count: a transaction is open on %s/%d (last stable offset %d, end %d)", ttp.topic, ttp.partition, t.stable, t.end)
 		}
 		checks[i] = c
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,6 +47,7 @@ type simState struct {
 	ToolBinary string            `json:"tool-binary"`
 	KafkaHome  string            `json:"kafka-home"`
 	NextUnit   int               `json:"next-unit"`
+	Subnet     string            `json:"subnet,omitempty"` // units are <Subnet>.11, .12, ...
 	Errors     map[string]string `json:"errors,omitempty"` // unit -> failed hook
 }
 
@@ -153,6 +155,12 @@ func (s *Sim) Deploy(ctx context.Context, n int, config map[string]any) error {
 		return fmt.Errorf("cannot deploy: %s is already deployed in %s", s.state.App, s.dir)
 	}
 	m := hookstest.NewModel(s.state.App, n)
+	s.mu.Lock()
+	s.state.Subnet = randomSubnet()
+	for i, u := range m.Units {
+		m.Addresses[u] = s.unitAddress(i)
+	}
+	s.mu.Unlock()
 	m.Config = s.charm.defaults()
 	for k, v := range config {
 		if _, ok := s.charm.Config[k]; !ok {
@@ -179,6 +187,26 @@ func (s *Sim) Deploy(ctx context.Context, n int, config map[string]any) error {
 		return err
 	}
 	return s.peersMeet(ctx, m.Units, m.Units)
+}
+
+// randomSubnet picks a /24 of loopback for one model's units, as each pod on
+// K8s has its own IP. Units bind MM2's REST listener and JMX exporter on
+// their address at fixed ports, so simulators running at once (two test
+// packages, two people on one machine) must not share addresses: with the
+// same 127.0.0.11 each side's MM2 fails to bind while the other's runs.
+// 127.0.0.0/24 is left to the brokers.
+func randomSubnet() string {
+	return fmt.Sprintf("127.%d.%d", 1+rand.IntN(254), rand.IntN(256))
+}
+
+// unitAddress is the address of the model's n-th unit (from 0), the one
+// network-get returns.
+func (s *Sim) unitAddress(n int) string {
+	subnet := s.state.Subnet
+	if subnet == "" {
+		subnet = "127.0.0" // a model deployed before subnets were chosen
+	}
+	return fmt.Sprintf("%s.%d", subnet, 11+n)
 }
 
 // setup runs a new unit's setup hooks, in Juju's order.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -92,7 +93,10 @@ func TestGivenNewModelWhenDeployThenSetupHooksRunInJujuOrderInPods(t *testing.T)
 	require.NoError(t, err)
 	require.Len(t, st.Units, 2)
 	assert.Equal(t, "active", st.Units[1].Workload.Name)
-	assert.Equal(t, "started 127.0.0.12", st.Units[1].Workload.Message)
+	assert.Equal(t, "started "+st.Units[1].Address, st.Units[1].Workload.Message)
+	assert.Regexp(t, `^127\.\d+\.\d+\.12$`, st.Units[1].Address)
+	assert.Equal(t, strings.TrimSuffix(st.Units[0].Address, ".11"), strings.TrimSuffix(st.Units[1].Address, ".12"),
+		"units of one model share a subnet")
 	assert.True(t, st.Units[0].Leader)
 	assert.Contains(t, st.String(), "mirrormaker-k8s/0*")
 
@@ -213,7 +217,7 @@ func TestGivenUnitsWhenScaleThenPeersAndLeadershipFollowJuju(t *testing.T) {
 	assert.Equal(t, "mirrormaker-k8s/2", next, "unit numbers are never reused")
 	m, err := sim.Model(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, "127.0.0.13", m.Addresses[next])
+	assert.Equal(t, strings.TrimSuffix(m.Addresses["mirrormaker-k8s/1"], ".12")+".13", m.Addresses[next])
 }
 
 func TestGivenDeployedWhenActionsRunThenResultsLogsAndFailuresComeBack(t *testing.T) {

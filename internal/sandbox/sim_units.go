@@ -17,7 +17,7 @@ import (
 func (s *Sim) AddUnit(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	unit := fmt.Sprintf("%s/%d", s.state.App, s.state.NextUnit)
-	addr := fmt.Sprintf("127.0.0.%d", 11+s.state.NextUnit)
+	addr := s.unitAddress(s.state.NextUnit)
 	s.state.NextUnit++
 	s.mu.Unlock()
 	if err := s.saveState(); err != nil {

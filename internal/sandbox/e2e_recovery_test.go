@@ -1,0 +1,126 @@
+package sandbox
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/canonical/pebble/client"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestMM2KilledIsRestartedByPebble kills the MM2 JVM of one unit while a
+// producer writes: Pebble restarts it (a new process, service active again),
+// the other unit is left alone, and once the producer stops every record is
+// on the target. MM2 is at-least-once here, so duplicates are counted and
+// reported, never a missing record.
+func TestMM2KilledIsRestartedByPebble(t *testing.T) {
+	m := newMigration(t, 2, nil)
+	const topic = "killed-events"
+	m.createTopic(topic, 4)
+	require.NoError(t, m.produce(topic, 4000))
+	m.relate("source")
+	m.relate("target")
+	m.startMigration()
+	m.waitMirroring()
+	m.waitCopied(2*time.Minute, topic)
+
+	producing, stopProducing := context.WithCancel(m.ctx)
+	defer stopProducing()
+	written := make(chan error, 1)
+	go func() {
+		for producing.Err() == nil {
+			if err := m.produce(topic, 200); err != nil {
+				written <- err
+				return
+			}
+			select {
+			case <-producing.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		written <- nil
+	}()
+
+	units := m.units()
+	victim, bystander := units[1], units[0]
+	oldPID, bystanderPID := m.mm2PID(victim), m.mm2PID(bystander)
+	require.NotZero(t, oldPID)
+	require.NoError(t, syscall.Kill(oldPID, syscall.SIGKILL))
+	killed := time.Now()
+
+	var newPID int
+	var svc client.ServiceInfo
+	err := pollUntil(m.ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
+		svc, newPID = m.service(victim), m.mm2PID(victim)
+		return svc.Current == client.StatusActive && newPID != 0 && newPID != oldPID, nil
+	}, "Pebble to restart MM2 on "+victim)
+	require.NoError(t, err, "service %s, pid %d", svc.Current, newPID)
+	t.Logf("Pebble restarted MM2 on %s (pid %d -> %d) in %s", victim, oldPID, newPID, time.Since(killed).Round(time.Millisecond))
+	assert.Equal(t, bystanderPID, m.mm2PID(bystander), "MM2 on %s must not restart", bystander)
+
+	// Keep writing until the restarted worker has taken part in copying:
+	// the target grows past what the source held after the restart.
+	mark, err := m.src.Count(topic)
+	require.NoError(t, err)
+	require.NoError(t, pollUntil(m.ctx, 2*time.Minute, 500*time.Millisecond, func() (bool, error) {
+		n, err := m.tgt.Count(topic)
+		return err == nil && n >= mark, nil
+	}, "the target to pass the records written before the restart"))
+	stopProducing()
+	require.NoError(t, <-written)
+	m.waitCopied(2*time.Minute, topic)
+
+	records, dups := m.assertNoneMissing(t, topic)
+	t.Logf("%d source records all on the target; %d duplicates (at-least-once redelivery after the kill)", records, dups)
+	for u, st := range m.statuses() {
+		assert.True(t, mirroring(st), "%s: %s", u, st)
+	}
+}
+
+// TestTargetRelationRemovedStopsAndResumes removes the target relation while
+// mirroring: MM2 stops on every unit and each says why; records written
+// meanwhile stay on the source only. Relating again (a new relation, a new
+// user) resumes MM2, and every record reaches the target.
+func TestTargetRelationRemovedStopsAndResumes(t *testing.T) {
+	m := newMigration(t, 2, nil)
+	const topic = "paused-orders"
+	m.createTopic(topic, 3)
+	require.NoError(t, m.produce(topic, 3000))
+	m.relate("source")
+	firstTarget := m.relate("target")
+	m.startMigration()
+	m.waitMirroring()
+	m.waitCopied(2*time.Minute, topic)
+
+	require.NoError(t, m.sim.RemoveRelation(m.ctx, "target"))
+	st, err := m.sim.Status(m.ctx)
+	require.NoError(t, err)
+	for _, u := range st.Units {
+		assert.Equal(t, "blocked", u.Workload.Name, u.Name)
+		assert.Equal(t, "missing target relation (mirroring paused until this is fixed)", u.Workload.Message, u.Name)
+		assert.Equal(t, client.StatusInactive, m.service(u.Name).Current, "%s: MM2 service", u.Name)
+		assert.Zero(t, m.mm2PID(u.Name), "%s: no MM2 process may be left", u.Name)
+	}
+
+	copied, err := m.tgt.Count(topic)
+	require.NoError(t, err)
+	require.NoError(t, m.produce(topic, 3000))
+	after, err := m.tgt.Count(topic)
+	require.NoError(t, err)
+	assert.Equal(t, copied, after, "nothing is copied while the target relation is gone")
+	for u, st := range m.statuses() {
+		assert.Equal(t, "blocked: missing target relation (mirroring paused until this is fixed)", st, u,
+			"update-status must not restart MM2")
+	}
+
+	secondTarget := m.relate("target")
+	assert.NotEqual(t, firstTarget, secondTarget, "relating again is a new relation with a new user")
+	m.waitMirroring()
+	m.waitCopied(2*time.Minute, topic)
+	records, dups := m.assertNoneMissing(t, topic)
+	assert.Equal(t, 6000, records)
+	t.Logf("%d records on the target after resuming; %d duplicates", records, dups)
+}

@@ -409,16 +409,18 @@ func TestSync(t *testing.T) {
 			}
 			t.Logf("[%5.1fs] %s: %q; truth: %d <= figure <= %d (reference reading %s); producer %v",
 				time.Since(begin).Seconds(), u.Workload.Name, u.Workload.Message, lower, upper, refAge, producing)
-			if line.unmeasured {
-				skipped++ // the figure leaves partitions out; the line says so
-			} else {
-				checked++
-				assert.LessOrEqual(t, lower, line.behind, "figure below what the target can hold: %q", u.Workload.Message)
-				assert.LessOrEqual(t, line.behind, upper, "figure staler than one flush interval: %q", u.Workload.Message)
-			}
 			assert.Equal(t, [2]int{3, 18}, [2]int{line.topics, line.partitions})
-			peak = max(peak, line.behind)
 			w.explainDown(t, u.Workload.Message)
+			if line.unmeasured {
+				// The figure leaves partitions out (MM2's offsets topic just
+				// created, say), and the line says so: no bound, no trend.
+				skipped++
+				return false, nil
+			}
+			checked++
+			assert.LessOrEqual(t, lower, line.behind, "figure below what the target can hold: %q", u.Workload.Message)
+			assert.LessOrEqual(t, line.behind, upper, "figure staler than one flush interval: %q", u.Workload.Message)
+			peak = max(peak, line.behind)
 			if producing {
 				lastWhileProducing = line.behind
 				// Stop once the figure has fallen well below its peak while
@@ -460,9 +462,11 @@ func TestSync(t *testing.T) {
 			line, ok := parseSyncLine(msg)
 			return ok && line.groupsCounted == 3 && line.groupsSynced == 3, nil
 		}, "the leader to report every group synced")
-		require.NoError(t, err, "last status: %q", msg)
-		assert.Equal(t, "in sync 3 topics/18 partitions: 0 records behind; groups 3/3 synced", msg)
-		t.Logf("groups 3/3 synced %s after in sync", time.Since(begin).Round(time.Millisecond))
+		// Not require: sync-status below names the partitions that are not synced.
+		if assert.NoError(t, err, "last status: %q", msg) {
+			assert.Equal(t, "in sync 3 topics/18 partitions: 0 records behind; groups 3/3 synced", msg)
+			t.Logf("groups 3/3 synced %s after in sync", time.Since(begin).Round(time.Millisecond))
+		}
 
 		for g, c := range groups {
 			res, err := m.sim.Run(m.ctx, "leader", "sync-status", map[string]any{"group": g})
@@ -497,6 +501,9 @@ func TestSync(t *testing.T) {
 				require.NoError(t, err)
 				p := int32(p64)
 				seen[p] = true
+				t.Logf("%s %s/%d: source committed %s, checkpoint %s -> %s, target committed %s (read directly %d), synced %s",
+					g, c.topic, p, r[k+"source-committed"], r[k+"checkpoint-upstream"], r[k+"checkpoint-downstream"],
+					r[k+"target-committed"], target[p], r[k+"synced"])
 				want := strconv.FormatInt(c.offsets[p], 10)
 				assert.Equal(t, want, r[k+"source-committed"], "%s %s/%d: source committed", g, c.topic, p)
 				assert.Equal(t, want, r[k+"checkpoint-upstream"], "%s %s/%d: MM2 checkpointed the committed offset", g, c.topic, p)
@@ -534,10 +541,20 @@ func TestSync(t *testing.T) {
 		var st SimStatus
 		err = pollUntil(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
 			_, st = w.leaderLine(t, leader)
-			return st.Status.Name == "waiting" && strings.HasSuffix(st.Status.Message, "; MM2 down on "+other), nil
-		}, "the leader to name "+other)
+			named := st.Status.Name == "waiting" && strings.HasSuffix(st.Status.Message, "; MM2 down on "+other)
+			// Both together: Pebble shows a crash-looping service as active
+			// during each start attempt, so a hook that lands in one reads
+			// "mirroring" for a round.
+			for _, u := range st.Units {
+				if u.Name == other && !strings.HasPrefix(u.Workload.Message, "MirrorMaker 2 failed") {
+					named = false
+				}
+			}
+			return named, nil
+		}, "the leader to name "+other+" and "+other+" to say its MM2 failed")
 		require.NoError(t, err, "status:\n%s", st)
-		assert.Equal(t, "in sync 3 topics/18 partitions: 0 records behind; groups 3/3 synced; MM2 down on "+other, st.Status.Message)
+		// The groups part is the previous subtest's.
+		assert.Regexp(t, `^in sync 3 topics/18 partitions: 0 records behind; groups \d/3 synced; MM2 down on `+regexp.QuoteMeta(other)+`$`, st.Status.Message)
 		for _, u := range st.Units {
 			if u.Name == other {
 				assert.Equal(t, "waiting", u.Workload.Name, other)

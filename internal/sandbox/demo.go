@@ -5,12 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/IBM/sarama"
 )
 
 // demoTopics are the source's topics in the demo: 3 topics x 6 partitions.
@@ -24,15 +30,17 @@ const (
 	demoCatchUpBudget = 5 * time.Minute
 )
 
-// demoGroups are consumer groups with committed positions on the source, each part-way
-// through its topic, as stopped consumers would have left them.
+// demoGroups are the applications' consumer groups on the source: two with committed positions
+// part-way through their topics, as consumers stopped earlier left them, and one consumer that
+// runs, reading live records, until the cutover stops it.
 var demoGroups = []struct {
 	group, topic string
-	fraction     float64
+	fraction     float64 // of the topic committed, for a stopped consumer
+	running      bool
 }{
-	{"billing", "orders", 0.5},
-	{"ledger", "payments", 0.9},
-	{"tracking", "shipments", 1.0},
+	{"billing", "orders", 0.5, false},
+	{"ledger", "payments", 0.9, false},
+	{"tracking", "shipments", 0, true},
 }
 
 // demoConfig is what the demo sets at deploy: single-broker clusters need replication factor 1.
@@ -128,41 +136,208 @@ func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
 		return err
 	}
 
-	d.step("Stopping the producer, as before a cutover; waiting for the last records")
+	if err := d.cutoverConsumers(ctx); err != nil {
+		return err
+	}
+
+	d.step("Cutover, phase 2: producers. The producer stops; the charm waits for a quiet source and lag 0, then proves the copy")
 	stopProducer()
 	pr := <-produced
 	if pr.err != nil {
 		return pr.err
 	}
 	total := int64(len(demoTopics)*demoRecords + len(demoTopics)*pr.n)
-	d.say("the source holds %d records in total", total)
-	if err := d.watch(ctx, 0, func(src, dst int64) bool { return dst >= src }); err != nil {
-		return err
-	}
-	d.say("every record is on the target, %s after start-migration", time.Since(mirrorStart).Round(time.Second))
-	if err := d.counts(); err != nil {
-		return err
-	}
-	if err := d.groups(ctx); err != nil {
-		return err
-	}
-	d.step("Waiting for the charm to report it: MM2 commits its progress every offset-flush-interval (5s)")
-	err = pollUntil(ctx, time.Minute, time.Second, func() (bool, error) {
-		if err := d.sim.UpdateStatus(ctx); err != nil {
-			return false, err
-		}
-		st, err := d.sim.Status(ctx)
-		return err == nil && strings.HasPrefix(st.Status.Message, "in sync"), err
-	}, "the charm to report in sync")
-	if err != nil {
+	d.say("producer stopped: the source holds %d records in total", total)
+	if err := d.cutoverProducers(ctx); err != nil {
 		return err
 	}
 	d.cmd("juju status")
 	if err := d.status(ctx); err != nil {
 		return err
 	}
-	d.step("Done: %d records in %d topics mirrored; whole demo %s", total, len(demoTopics), time.Since(d.start).Round(time.Second))
+	d.step("Done: %d records in %d topics migrated, consumers and producers moved; start-migration to cutover complete %s, whole demo %s",
+		total, len(demoTopics), time.Since(mirrorStart).Round(time.Second), time.Since(d.start).Round(time.Second))
 	return nil
+}
+
+// cutoverConsumers stops the running consumer, runs the consumers phase, then starts every
+// group's consumer on the target and shows where each resumes.
+func (d *demo) cutoverConsumers(ctx context.Context) error {
+	d.step("Cutover, phase 1: consumers. The applications stop on the source; the producer keeps writing")
+	for _, g := range demoGroups {
+		c := d.consumers[g.group]
+		if c == nil {
+			d.say("%-9s stopped earlier: its committed offsets on %s are final", g.group, g.topic)
+			continue
+		}
+		if err := c.Stop(); err != nil {
+			return err
+		}
+		d.say("%-9s was reading %s live; stopped after %d records", g.group, g.topic, countRead(c.Read()[g.topic]))
+	}
+	d.cmd("juju run mirrormaker-k8s/leader cutover phase=consumers timeout=2m")
+	begin := time.Now()
+	res, err := d.sim.Run(ctx, "leader", "cutover", map[string]any{"phase": "consumers", "timeout": "2m"})
+	if err != nil {
+		return err
+	}
+	d.logs(res.Logs)
+	if res.Failed {
+		return fmt.Errorf("cutover phase=consumers failed: %s", res.Message)
+	}
+	d.say("%s (%s)", res.Results["status"], time.Since(begin).Round(100*time.Millisecond))
+	groups := parseGroupOffsets(res.Results)
+
+	d.step("Per group, summed over its partitions: MirrorMaker 2's translation and the exact offset the action wrote")
+	w := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "\tgroup\ttopic\tsource committed\tMM2's translation\texact written\treplays avoided\t")
+	for _, g := range groups {
+		var committed, translation, exact, avoided int64
+		translated := 0
+		for _, p := range g.partitions {
+			committed += p.committed
+			exact += p.exact
+			if p.translation >= 0 {
+				translation += p.translation
+				avoided += max(p.replaysAvoided, 0)
+				translated++
+			}
+		}
+		mm2, replays := fmt.Sprint(translation), fmt.Sprint(avoided)
+		if translated < len(g.partitions) {
+			mm2 = fmt.Sprintf("%d of %d partitions", translated, len(g.partitions))
+		}
+		fmt.Fprintf(w, "\t%s\t%s\t%d\t%s\t%d\t%s\t\n", g.name, g.topic, committed, mm2, exact, replays)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	d.say("records a consumer started at MirrorMaker 2's translation would have read twice: %s", res.Results["summary.replays-avoided"])
+
+	d.step("Consumers start on the target and resume where they stopped on the source")
+	for _, g := range groups {
+		if err := d.resume(ctx, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resume runs g's consumer on the target until it has read a record on every partition, and
+// checks each first record against the source record at the committed offset.
+func (d *demo) resume(ctx context.Context, g demoGroupOffsets) error {
+	c, err := StartConsumer(ctx, d.dst, g.name, g.topic)
+	if err != nil {
+		return err
+	}
+	err = pollUntil(ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
+		read := c.Read()[g.topic]
+		for _, p := range g.partitions {
+			if len(read[p.partition]) == 0 {
+				return false, nil
+			}
+		}
+		return true, nil
+	}, g.name+" to read on the target")
+	if err := errors.Join(err, c.Stop()); err != nil {
+		return err
+	}
+	read := c.Read()[g.topic]
+	exactly := 0
+	var example string
+	for _, p := range g.partitions {
+		first := read[p.partition][0]
+		want, err := ReadCommitted(ctx, d.src, g.topic, p.partition, p.committed, func(Record) bool { return true })
+		if err != nil {
+			return err
+		}
+		if first.Key != want[0].Key || first.Value != want[0].Value {
+			return fmt.Errorf("%s %s/%d resumed at %q, the record after its source committed offset %d is %q",
+				g.name, g.topic, p.partition, first.Key, p.committed, want[0].Key)
+		}
+		exactly++
+		if example == "" {
+			example = fmt.Sprintf("%s/%d: %s, offset %d on the source, %d on the target", g.topic, p.partition, first.Key, want[0].Offset, first.Offset)
+		}
+	}
+	d.say("%-9s %d/%d partitions: first record read = the record after the source committed offset (e.g. %s)",
+		g.name, exactly, len(g.partitions), example)
+	return nil
+}
+
+// cutoverProducers runs the producers phase and shows its proof.
+func (d *demo) cutoverProducers(ctx context.Context) error {
+	d.cmd("juju run mirrormaker-k8s/leader cutover phase=producers quiet-period=5s timeout=3m")
+	begin := time.Now()
+	res, err := d.sim.Run(ctx, "leader", "cutover", map[string]any{"phase": "producers", "quiet-period": "5s", "timeout": "3m"})
+	if err != nil {
+		return err
+	}
+	d.logs(res.Logs)
+	if res.Failed {
+		return fmt.Errorf("cutover phase=producers failed: %s", res.Message)
+	}
+	r := res.Results
+	w := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "\ttopic\tpartitions\tsource records\ttarget records\tsampled by content\t")
+	for i := 0; r["topics."+strconv.Itoa(i)+".name"] != ""; i++ {
+		k := "topics." + strconv.Itoa(i) + "."
+		fmt.Fprintf(w, "\t%s\t%s\t%s\t%s\t%s\t\n", r[k+"name"], r[k+"partitions"], r[k+"source-records"], r[k+"target-records"], r[k+"sampled"])
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	d.say("%s (%s)", r["status"], time.Since(begin).Round(100*time.Millisecond))
+	return nil
+}
+
+// logs prints an action's progress lines, as `juju run` shows them.
+func (d *demo) logs(lines []string) {
+	for _, l := range lines {
+		fmt.Fprintf(d.out, "    | %s\n", l)
+	}
+}
+
+// demoGroupOffsets is one group of the consumers phase's results.
+type demoGroupOffsets struct {
+	name, topic string
+	partitions  []demoPartitionOffset
+}
+
+type demoPartitionOffset struct {
+	partition                                     int32
+	committed, translation, exact, replaysAvoided int64
+}
+
+// parseGroupOffsets reads groups.N.* of the cutover's consumers phase (one topic per group in
+// the demo).
+func parseGroupOffsets(r map[string]string) []demoGroupOffsets {
+	num := func(k string) int64 {
+		n, _ := strconv.ParseInt(r[k], 10, 64)
+		return n
+	}
+	var out []demoGroupOffsets
+	for i := 0; r["groups."+strconv.Itoa(i)+".name"] != ""; i++ {
+		k := "groups." + strconv.Itoa(i) + "."
+		g := demoGroupOffsets{name: r[k+"name"]}
+		for j := 0; r[k+"partitions."+strconv.Itoa(j)+".topic"] != ""; j++ {
+			pk := k + "partitions." + strconv.Itoa(j) + "."
+			g.topic = r[pk+"topic"]
+			g.partitions = append(g.partitions, demoPartitionOffset{partition: int32(num(pk + "partition")),
+				committed: num(pk + "source-committed"), translation: num(pk + "mm2-translation"),
+				exact: num(pk + "exact"), replaysAvoided: num(pk + "replays-avoided")})
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+func countRead(read map[int32][]Record) int {
+	n := 0
+	for _, rs := range read {
+		n += len(rs)
+	}
+	return n
 }
 
 type produceResult struct {
@@ -176,6 +351,7 @@ type demo struct {
 	src, dst   *Cluster
 	srcT, dstT *Traffic
 	sim        *Sim
+	consumers  map[string]*GroupConsumer // running on the source, by group
 }
 
 func (d *demo) step(format string, args ...any) {
@@ -218,6 +394,18 @@ func (d *demo) fillSource() error {
 		}
 	}
 	for _, g := range demoGroups {
+		if g.running {
+			c, err := StartConsumer(context.Background(), d.src, g.group, g.topic)
+			if err != nil {
+				return err
+			}
+			if d.consumers == nil {
+				d.consumers = map[string]*GroupConsumer{}
+			}
+			d.consumers[g.group] = c
+			d.say("group %-9s a consumer running on %s, reading every record as it arrives", g.group, g.topic)
+			continue
+		}
 		ends, err := d.srcT.EndOffsets(g.topic)
 		if err != nil {
 			return err
@@ -276,61 +464,12 @@ func (d *demo) watch(ctx context.Context, minimum time.Duration, done func(src, 
 	}
 }
 
-func (d *demo) counts() error {
-	d.step("Per-topic record counts on both sides")
-	w := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "\ttopic\tsource\ttarget\t")
-	for _, t := range demoTopics {
-		src, err := d.srcT.Count(t)
-		if err != nil {
-			return err
-		}
-		dst, err := d.dstT.Count(t)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "\t%s\t%d\t%d\t\n", t, src, dst)
-	}
-	return w.Flush()
-}
-
-// groups shows each group's committed offsets on both sides once MM2 has synced them.
-func (d *demo) groups(ctx context.Context) error {
-	d.step("Consumer-group offsets, source and target (MirrorMaker 2's translation; waiting for its group sync)")
-	for _, g := range demoGroups {
-		var src, dst map[int32]int64
-		err := pollUntil(ctx, 90*time.Second, time.Second, func() (bool, error) {
-			var err error
-			if src, err = d.srcT.GroupOffsets(g.group, g.topic, demoPartitions); err != nil {
-				return false, err
-			}
-			if dst, err = d.dstT.GroupOffsets(g.group, g.topic, demoPartitions); err != nil {
-				return false, nil
-			}
-			for _, off := range dst {
-				if off < 0 {
-					return false, nil
-				}
-			}
-			return len(dst) == demoPartitions, nil
-		}, "group "+g.group+" to appear on the target")
-		if err != nil {
-			return err
-		}
-		var srcSum, dstSum int64
-		for p := range int32(demoPartitions) {
-			srcSum += src[p]
-			dstSum += dst[p]
-		}
-		d.say("%-9s on %-9s source committed %6d, target committed %6d (%d records a moved consumer would read again)",
-			g.group, g.topic, srcSum, dstSum, srcSum-dstSum)
-	}
-	return nil
-}
-
 func (d *demo) teardown() error {
 	d.step("Tearing down the units and both clusters")
 	var errs []error
+	for _, c := range d.consumers {
+		errs = append(errs, c.Stop())
+	}
 	if d.sim != nil {
 		d.sim.StopUpdateStatus()
 		errs = append(errs, d.sim.Close())
@@ -365,4 +504,144 @@ func configFlags(cfg map[string]any) string {
 func indent(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return "    " + strings.Join(lines, "\n    ") + "\n"
+}
+
+// GroupConsumer is a real consumer-group member, as an application runs one: it joins its
+// group on a cluster, reads its topics read_committed from the group's committed offsets (the
+// oldest record where there are none), marks every record it has read, commits as it goes and
+// once more when it stops, and keeps what it read, so that the demo and the tests can say
+// where it stopped and where its successor on the other cluster resumed.
+type GroupConsumer struct {
+	Group  string
+	group  sarama.ConsumerGroup
+	cancel context.CancelFunc
+	done   chan error
+
+	mu   sync.Mutex
+	read map[string]map[int32][]Record
+}
+
+// StartConsumer joins group on c as its admin user and consumes topics until Stop.
+func StartConsumer(ctx context.Context, c *Cluster, group string, topics ...string) (*GroupConsumer, error) {
+	cfg := c.Config(c.Admin)
+	cfg.ClientID = "sandbox-consumer-" + group
+	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
+	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
+	cfg.Consumer.Offsets.AutoCommit.Enable = true
+	cfg.Consumer.Offsets.AutoCommit.Interval = 200 * time.Millisecond
+	g, err := sarama.NewConsumerGroup([]string{c.Bootstrap}, group, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot join group %s on %s: %w", group, c.Name, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	gc := &GroupConsumer{Group: group, group: g, cancel: cancel, done: make(chan error, 1), read: map[string]map[int32][]Record{}}
+	go func() {
+		for {
+			err := g.Consume(ctx, topics, gc)
+			if ctx.Err() != nil {
+				gc.done <- nil
+				return
+			}
+			if err != nil {
+				gc.done <- fmt.Errorf("group %s on %s: %w", group, c.Name, err)
+				return
+			}
+		}
+	}()
+	return gc, nil
+}
+
+// Setup is part of sarama.ConsumerGroupHandler.
+func (gc *GroupConsumer) Setup(sarama.ConsumerGroupSession) error { return nil }
+
+// Cleanup is part of sarama.ConsumerGroupHandler: it commits what was marked before the
+// member leaves or rebalances.
+func (gc *GroupConsumer) Cleanup(s sarama.ConsumerGroupSession) error {
+	s.Commit()
+	return nil
+}
+
+// ConsumeClaim is part of sarama.ConsumerGroupHandler: it keeps each record, then marks it.
+func (gc *GroupConsumer) ConsumeClaim(s sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	for {
+		select {
+		case m, ok := <-claim.Messages():
+			if !ok {
+				return nil
+			}
+			gc.mu.Lock()
+			if gc.read[m.Topic] == nil {
+				gc.read[m.Topic] = map[int32][]Record{}
+			}
+			gc.read[m.Topic][m.Partition] = append(gc.read[m.Topic][m.Partition], recordOf(m))
+			gc.mu.Unlock()
+			s.MarkMessage(m, "")
+		case <-s.Context().Done():
+			return nil
+		}
+	}
+}
+
+// Read returns the records read so far, per topic and partition, in the order read.
+func (gc *GroupConsumer) Read() map[string]map[int32][]Record {
+	gc.mu.Lock()
+	defer gc.mu.Unlock()
+	out := make(map[string]map[int32][]Record, len(gc.read))
+	for topic, parts := range gc.read {
+		out[topic] = maps.Clone(parts)
+		for p, rs := range parts {
+			out[topic][p] = slices.Clone(rs)
+		}
+	}
+	return out
+}
+
+// Stop ends the member: its last marks are committed and it leaves the group, so the group
+// is empty once Stop returns.
+func (gc *GroupConsumer) Stop() error {
+	gc.cancel()
+	err := <-gc.done
+	gc.done <- err // Stop may be called again
+	return errors.Join(err, gc.group.Close())
+}
+
+func recordOf(m *sarama.ConsumerMessage) Record {
+	r := Record{Partition: m.Partition, Offset: m.Offset, Key: string(m.Key), Value: string(m.Value),
+		Headers: map[string]string{}, Timestamp: m.Timestamp}
+	for _, h := range m.Headers {
+		r.Headers[string(h.Key)] = string(h.Value)
+	}
+	return r
+}
+
+// ReadCommitted reads topic/partition on c from offset from as a read_committed consumer sees
+// it (no transaction markers, no aborted records), until stop returns true for a record read.
+func ReadCommitted(ctx context.Context, c *Cluster, topic string, partition int32, from int64, stop func(Record) bool) ([]Record, error) {
+	cfg := c.Config(c.Admin)
+	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
+	consumer, err := sarama.NewConsumer([]string{c.Bootstrap}, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot make a consumer for %s: %w", c.Name, err)
+	}
+	defer consumer.Close()
+	pc, err := consumer.ConsumePartition(topic, partition, from)
+	if err != nil {
+		return nil, fmt.Errorf("cannot consume %s/%d from %d on %s: %w", topic, partition, from, c.Name, err)
+	}
+	defer pc.Close()
+	var out []Record
+	for {
+		select {
+		case m := <-pc.Messages():
+			r := recordOf(m)
+			out = append(out, r)
+			if stop(r) {
+				return out, nil
+			}
+		case err := <-pc.Errors():
+			return out, fmt.Errorf("cannot read %s/%d on %s: %w", topic, partition, c.Name, err)
+		case <-ctx.Done():
+			return out, fmt.Errorf("cannot read %s/%d on %s past offset %d: %w", topic, partition, c.Name, from, ctx.Err())
+		}
+	}
 }

@@ -62,6 +62,8 @@ func summarize(view kafka.SyncView, prev *sample, now time.Time, down []string) 
 	var b strings.Builder
 	st := hooks.StatusActive
 	switch {
+	case partitions > 0 && view.PartitionsUnknown == partitions:
+		fmt.Fprintf(&b, "mirroring %s: lag unknown", head)
 	case view.CaughtUp():
 		fmt.Fprintf(&b, "in sync %s: 0 records behind", head)
 	case !view.MirrorStarted:
@@ -85,12 +87,21 @@ func summarize(view kafka.SyncView, prev *sample, now time.Time, down []string) 
 		fmt.Fprintf(&b, "; MM2 down on %s", strings.Join(down, ", "))
 		st = hooks.StatusWaiting
 	}
+	next := sample{at: now, behind: view.RecordsBehind}
+	if prev != nil && now.Sub(prev.at) < minTrend {
+		next = *prev // too close to the last one to show a trend: keep the older sample
+	}
 	return summary{
 		status: hooks.Status{Name: st, Message: b.String()},
-		sample: sample{at: now, behind: view.RecordsBehind},
+		sample: next,
 		ok:     view.PartitionsUnknown == 0,
 	}
 }
+
+// minTrend is the shortest span an ETA is computed over. Within one offset flush interval the
+// figure may not move at all, and an action right after update-status must not read that as
+// "not catching up".
+const minTrend = 10 * time.Second
 
 // etaOf estimates when the lag reaches zero at the rate it fell since prev. It says nothing
 // when there is no trend yet, and says so when the lag is not falling.
@@ -98,10 +109,10 @@ func etaOf(prev *sample, behind int64, now time.Time) string {
 	if prev == nil || behind <= 0 {
 		return ""
 	}
-	elapsed := now.Sub(prev.at).Seconds()
-	if elapsed <= 0 {
+	if now.Sub(prev.at) < minTrend {
 		return ""
 	}
+	elapsed := now.Sub(prev.at).Seconds()
 	rate := float64(prev.behind-behind) / elapsed
 	if rate <= 0 {
 		return "not catching up"

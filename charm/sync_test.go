@@ -15,7 +15,14 @@ import (
 
 func mirroring(t *testing.T, units int) *harness {
 	t.Helper()
+	return mirroringFrom(t, units, startingView())
+}
+
+// mirroringFrom starts the migration while the clusters measure as view.
+func mirroringFrom(t *testing.T, units int, view kafka.SyncView) *harness {
+	t.Helper()
 	h := newHarness(t, units)
+	h.kafka.view = view
 	h.ready()
 	a := h.action(h.unit(0), "start-migration", nil)
 	require.False(t, a.Failed, a.FailMessage)
@@ -24,7 +31,7 @@ func mirroring(t *testing.T, units int) *harness {
 }
 
 func TestGivenMirroringWhenUpdateStatusThenLeaderShowsRecordsBehindETAAndGroups(t *testing.T) {
-	h := mirroring(t, 2)
+	h := mirroringFrom(t, 2, lagView(1_000_000, 0))
 	steps := []struct {
 		after  time.Duration
 		view   kafka.SyncView
@@ -49,6 +56,37 @@ func TestGivenMirroringWhenUpdateStatusThenLeaderShowsRecordsBehindETAAndGroups(
 	h.everywhere("config-changed", nil)
 	assert.Equal(t, calls, h.kafka.calls, "hooks other than update-status and actions never ask Kafka")
 	assert.Equal(t, steps[len(steps)-1].status, h.status(h.unit(0)), "the leader keeps its last sync line")
+}
+
+func TestGivenMeasurementsSecondsApartThenNoFlippingETA(t *testing.T) {
+	h := mirroringFrom(t, 1, lagView(1000, 0))
+	h.now = h.now.Add(time.Minute)
+	h.kafka.view = lagView(400, 0)
+	h.hook(h.unit(0), "update-status", nil, "")
+	assert.Contains(t, h.status(h.unit(0)).Message, "400 records behind, ETA 40s")
+	h.now = h.now.Add(2 * time.Second) // an action right after, within one flush interval
+	a := h.action(h.unit(0), "sync-status", nil)
+	require.False(t, a.Failed)
+	assert.Equal(t, "mirroring 2 topics/12 partitions: 400 records behind; groups 0/1 synced", h.status(h.unit(0)).Message)
+	h.now = h.now.Add(58 * time.Second)
+	h.kafka.view = lagView(100, 0)
+	h.hook(h.unit(0), "update-status", nil, "")
+	assert.Contains(t, h.status(h.unit(0)).Message, "100 records behind, ETA 20s", "the trend spans the older sample")
+}
+
+func TestGivenNothingMeasurableThenLagUnknownNotZero(t *testing.T) {
+	h := mirroring(t, 1)
+	v := lagView(0, 0)
+	v.PartitionsCaughtUp = 0
+	for i := range v.Partitions {
+		v.Partitions[i].Lag = -1
+	}
+	v.PartitionsUnknown = len(v.Partitions)
+	v.Errors = []kafka.ItemError{{Item: "target", Err: errors.New("no target cluster")}}
+	h.kafka.view = v
+	h.hook(h.unit(0), "update-status", nil, "")
+	assert.Equal(t, "mirroring 2 topics/12 partitions: lag unknown; groups 0/1 synced; 1 unmeasured (target: no target cluster)",
+		h.status(h.unit(0)).Message)
 }
 
 func TestGivenMM2DownOnAUnitWhenUpdateStatusThenLeaderNamesIt(t *testing.T) {

@@ -107,13 +107,14 @@ type GroupView struct {
 	// partitions: there is nothing to carry across, and it is left out of
 	// SyncView's group totals.
 	Counted bool
-	// Synced is the definition the cutover relies on: the group is counted
-	// and, for every partition it has committed on the source, MM2's latest
-	// checkpoint translated exactly that committed offset (its upstream
-	// offset equals the source committed offset) and the target group's
-	// committed offset equals the checkpoint's downstream offset. Consumers
-	// moved to the target then resume exactly where they stopped on the
-	// source.
+	// Synced means MM2 has done all it can for the group: the group is
+	// counted and, for every partition it has committed on the source, MM2's
+	// latest checkpoint translated that very committed offset (its upstream
+	// offset equals the source committed offset) and the target group holds
+	// the checkpoint's downstream offset. MM2's translation is coarse (it
+	// rests on offset syncs every offset.lag.max records), so consumers moved
+	// on a synced group may still re-read records; ExactOffsets finds the
+	// exact position the cutover writes.
 	Synced bool
 	Err    error
 }

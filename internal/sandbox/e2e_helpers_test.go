@@ -563,7 +563,7 @@ func (m *migration) assertPrivate(t *testing.T) {
 	}
 }
 
-// changeKinds lists, oldest first, the Pebble changes of unit that start,
+// serviceChanges lists, oldest first, the Pebble changes of unit that start,
 // stop or restart services ("replan", "restart", ...), with their ids.
 func (m *migration) serviceChanges(unit string) []*client.Change {
 	m.t.Helper()

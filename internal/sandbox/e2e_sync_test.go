@@ -25,7 +25,7 @@ import (
 //	mirroring 3 topics/18 partitions: 116,000 records behind, ETA 6m; groups 0/3 synced
 //	in sync 3 topics/18 partitions: 0 records behind; groups 3/3 synced
 var (
-	syncLineRE   = regexp.MustCompile(`^(mirroring|in sync) (\d+) topics/(\d+) partitions: (?:starting, )?([0-9,]+) records (?:behind|to copy)`)
+	syncLineRE   = regexp.MustCompile(`^(mirroring|in sync) (\d+) topics/(\d+) partitions: (?:lag unknown|(?:starting, )?([0-9,]+) records (?:behind|to copy))`)
 	syncGroupsRE = regexp.MustCompile(`; groups (\d+)/(\d+) synced`)
 )
 

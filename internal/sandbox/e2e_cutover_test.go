@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -311,38 +310,18 @@ func TestCutover(t *testing.T) {
 
 	// Production goes on: plain records, transactions (every 4th aborted)
 	// and records with keys of their own on the compacted topic.
-	prodCtx, stopProducing := context.WithCancel(ctx)
-	producerDone := make(chan error, 1)
-	go func() {
-		for round := 0; ; round++ {
-			err := m.produce(cutPlain.name, 60)
-			if err == nil {
-				err = txn.write(10, txnKey, nil, round%4 == 3)
-			}
-			if err == nil {
-				err = comp.write(4, compactLiveKey, nil, false)
-			}
-			if err != nil {
-				producerDone <- err
-				return
-			}
-			select {
-			case <-prodCtx.Done():
-				producerDone <- nil
-				return
-			case <-time.After(250 * time.Millisecond): // pacing, not waiting for a condition
-			}
+	round := 0
+	stopProducer := produceInBackground(t, ctx, func() error {
+		round++
+		err := m.produce(cutPlain.name, 60)
+		if err == nil {
+			err = txn.write(10, txnKey, nil, round%4 == 0)
 		}
-	}()
-	producing := true
-	stopProducer := func() {
-		if producing {
-			producing = false
-			stopProducing()
-			require.NoError(t, <-producerDone)
+		if err == nil {
+			err = comp.write(4, compactLiveKey, nil, false)
 		}
-	}
-	t.Cleanup(stopProducer)
+		return err
+	})
 
 	// The applications: one consumer group per topic on the source, reading
 	// from the start, read_committed.

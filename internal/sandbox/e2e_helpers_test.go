@@ -579,3 +579,36 @@ func (m *migration) serviceChanges(unit string) []*client.Change {
 	slices.SortFunc(out, func(a, b *client.Change) int { return a.SpawnTime.Compare(b.SpawnTime) })
 	return out
 }
+
+// produceInBackground calls write every 250 ms, as a producer still serving production, until
+// the returned stop is called (at cleanup at the latest). stop is idempotent and fails the test
+// with write's error, if any.
+func produceInBackground(t *testing.T, ctx context.Context, write func() error) (stop func()) {
+	t.Helper()
+	prodCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		for {
+			if err := write(); err != nil {
+				done <- err
+				return
+			}
+			select {
+			case <-prodCtx.Done():
+				done <- nil
+				return
+			case <-time.After(250 * time.Millisecond): // pacing, not waiting for a condition
+			}
+		}
+	}()
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			require.NoError(t, <-done)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}

@@ -1,7 +1,7 @@
 package sandbox
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -121,7 +121,7 @@ func readEnds(cl sarama.Client, topics []string, out map[syncTP]int64) error {
 			return fmt.Errorf("cannot list partitions of %s: %w", topic, err)
 		}
 		for _, p := range parts {
-			end, err := cl.GetOffset(topic, p, sarama.OffsetNewest)
+			end, err := endOffset(cl, topic, p)
 			if err != nil {
 				return fmt.Errorf("cannot read the end of %s/%d: %w", topic, p, err)
 			}
@@ -129,6 +129,22 @@ func readEnds(cl sarama.Client, topics []string, out map[syncTP]int64) error {
 		}
 	}
 	return nil
+}
+
+// endOffset reads a partition's end offset. A topic MM2 has just created may still be
+// electing its leader, which the broker answers with a leadership error: then the metadata is
+// refreshed and the read tried again, within a deadline.
+func endOffset(cl sarama.Client, topic string, p int32) (int64, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		end, err := cl.GetOffset(topic, p, sarama.OffsetNewest)
+		leadership := errors.Is(err, sarama.ErrNotLeaderForPartition) || errors.Is(err, sarama.ErrLeaderNotAvailable)
+		if !leadership || time.Now().After(deadline) {
+			return end, err
+		}
+		_ = cl.RefreshMetadata(topic)
+		time.Sleep(100 * time.Millisecond) // pacing between reads, bounded by the deadline
+	}
 }
 
 // explainDown logs, once per unit, why a sync line names a unit whose MM2
@@ -360,33 +376,19 @@ func TestSync(t *testing.T) {
 	t.Logf("[%5.1fs] start-migration: %s: %s", time.Since(begin).Seconds(), st.Status.Name, st.Status.Message)
 
 	// Production goes on while MM2 starts and copies.
-	prodCtx, stopProducing := context.WithCancel(m.ctx)
-	producerDone := make(chan error, 1)
-	go func() {
-		for {
-			for _, topic := range w.topics {
-				if err := m.produce(topic, 100); err != nil {
-					producerDone <- err
-					return
-				}
-			}
-			select {
-			case <-prodCtx.Done():
-				producerDone <- nil
-				return
-			case <-time.After(250 * time.Millisecond): // pacing, not waiting for a condition
-			}
-		}
-	}()
 	producing := true
-	stopProducer := func() {
-		if producing {
-			producing = false
-			stopProducing()
-			require.NoError(t, <-producerDone)
+	stopProduction := produceInBackground(t, m.ctx, func() error {
+		for _, topic := range w.topics {
+			if err := m.produce(topic, 100); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	stopProducer := func() {
+		producing = false
+		stopProduction()
 	}
-	t.Cleanup(stopProducer)
 
 	t.Run("records behind stays within one flush interval of the truth, falls, and reaches in sync", func(t *testing.T) {
 		var peak, lastWhileProducing int64 = -1, -1

@@ -161,15 +161,11 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow Flow, groups []string
 	if err != nil {
 		return nil, fmt.Errorf("cannot translate offsets: %w", err)
 	}
-	var srcMeta, tgtMeta clusterMeta
-	var srcErr, tgtErr error
-	var wg sync.WaitGroup
-	wg.Go(func() { srcMeta, srcErr = src.metadata(ctx) })
-	wg.Go(func() { tgtMeta, tgtErr = tgt.metadata(ctx) })
-	wg.Wait()
-	if err := errors.Join(srcErr, tgtErr); err != nil {
-		return nil, fmt.Errorf("cannot describe clusters: %w", err)
+	srcMeta, tgtMeta, err := describeBoth(ctx, src, tgt)
+	if err != nil {
+		return nil, err
 	}
+	var wg sync.WaitGroup
 	errs := &itemErrors{} // reported through the items they affect
 	if groups == nil {
 		groups = listConsumerGroups(ctx, src, "source", srcMeta, m.group, errs)

@@ -124,15 +124,11 @@ func verifyPartitions(ctx context.Context, src, tgt wire, flow Flow, opts Verify
 	if err != nil {
 		return Verification{}, fmt.Errorf("cannot verify partitions: %w", err)
 	}
-	var srcMeta, tgtMeta clusterMeta
-	var srcErr, tgtErr error
-	var wg sync.WaitGroup
-	wg.Go(func() { srcMeta, srcErr = src.metadata(ctx) })
-	wg.Go(func() { tgtMeta, tgtErr = tgt.metadata(ctx) })
-	wg.Wait()
-	if err := errors.Join(srcErr, tgtErr); err != nil {
-		return Verification{}, fmt.Errorf("cannot describe clusters: %w", err)
+	srcMeta, tgtMeta, err := describeBoth(ctx, src, tgt)
+	if err != nil {
+		return Verification{}, err
 	}
+	var wg sync.WaitGroup
 	errs := &itemErrors{}
 	mirrored := mirroredPartitions(srcMeta, m, flow, errs)
 	targets := make([]topicPartition, len(mirrored))

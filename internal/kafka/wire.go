@@ -2,6 +2,9 @@ package kafka
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
 )
 
 // wire is the part of the Kafka protocol Measure speaks, one method per
@@ -111,3 +114,17 @@ type record struct {
 }
 
 type header struct{ key, value []byte }
+
+// describeBoth reads both clusters' metadata at once. Translating offsets and verifying the
+// copy each need both sides, so either failing fails the whole.
+func describeBoth(ctx context.Context, src, tgt wire) (srcMeta, tgtMeta clusterMeta, err error) {
+	var srcErr, tgtErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { srcMeta, srcErr = src.metadata(ctx) })
+	wg.Go(func() { tgtMeta, tgtErr = tgt.metadata(ctx) })
+	wg.Wait()
+	if err := errors.Join(srcErr, tgtErr); err != nil {
+		return srcMeta, tgtMeta, fmt.Errorf("cannot describe clusters: %w", err)
+	}
+	return srcMeta, tgtMeta, nil
+}

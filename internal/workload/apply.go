@@ -18,8 +18,9 @@ type Service struct {
 	Environment map[string]string
 	// User and Group run the process; empty means the daemon's user.
 	User, Group string
-	// CheckURL, when set, is probed every 30 s by an alive-level HTTP check;
-	// three failures in a row restart MM2.
+	// CheckURL, when set, is probed every 30 s while MM2 runs, by an HTTP
+	// check with no level (so Kubernetes' probes never see it); three failures
+	// in a row restart MM2, and only MM2.
 	CheckURL string
 }
 
@@ -43,8 +44,6 @@ type Result struct {
 	Pushed []string
 	// LayerChanged is true when the layer was added because the plan differed.
 	LayerChanged bool
-	// Replanned is true when a replan ran (it starts or restarts MM2 as needed).
-	Replanned bool
 	// Started, Restarted and Stopped are true when that explicit request ran.
 	Started, Restarted, Stopped bool
 }
@@ -54,11 +53,16 @@ type Result struct {
 //   - files that are missing or differ (content, mode) are pushed, with
 //     their owner;
 //   - the layer is added only when our service or check in the plan differs;
-//   - Running: a changed layer is replanned, else a service that is not
-//     active is started; then, if MM2 still runs a process that predates
-//     pushed files, it is restarted. So MM2 is (re)started at most once per
-//     Apply, and always after the last push;
+//   - Running: a service that is not active is started; an active one whose
+//     service definition changed is restarted; then, if MM2 still runs a
+//     process that predates pushed files, it is restarted. So MM2 is
+//     (re)started at most once per Apply, and always after the last push;
 //   - not Running: MM2 is stopped if it is active or backing off.
+//
+// Only the mirrormaker service is ever named; Apply never replans. The
+// workload image brings its own Pebble layer (the Charmed Kafka rock's
+// `kafka` broker service, startup enabled), and a replan would start that
+// broker, with no configuration, beside MM2.
 //
 // Errors wrap ErrNotReady when Pebble cannot be reached, and a failed change
 // is a *ChangeError naming the change and its task logs.
@@ -74,10 +78,9 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 		return res, err
 	}
 
-	var layerChanged bool
+	var serviceChanged bool
 	if d.Service.Command != "" {
-		layerChanged, err = w.ensureLayer(d.Service, d.Running)
-		res.LayerChanged = layerChanged
+		res.LayerChanged, serviceChanged, err = w.ensureLayer(d.Service, d.Running)
 		if err != nil {
 			return res, err
 		}
@@ -98,20 +101,20 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 
 	wasActive := before != nil && before.Current == client.StatusActive
 	switch {
-	case layerChanged:
-		res.Replanned = true
-		if err := w.runChange("replan", w.pebble.Replan); err != nil {
-			return res, err
-		}
 	case !wasActive:
 		res.Started = true
 		if err := w.runChange("start", w.pebble.Start); err != nil {
 			return res, err
 		}
+	case serviceChanged:
+		res.Restarted = true
+		if err := w.runChange("restart", w.pebble.Restart); err != nil {
+			return res, err
+		}
 	}
 
 	after := before
-	if res.Replanned || res.Started {
+	if res.Started || res.Restarted {
 		if after, err = w.serviceInfo(); err != nil {
 			return res, err
 		}
@@ -123,7 +126,7 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 	restartedNow := !wasActive || !after.CurrentSince.Equal(before.CurrentSince)
 	stalePush := len(synced.pushed) > 0 && !restartedNow
 	staleKept := after.CurrentSince.Before(synced.newestKept)
-	if stalePush || staleKept {
+	if (stalePush || staleKept) && !res.Restarted {
 		res.Restarted = true
 		if err := w.runChange("restart", w.pebble.Restart); err != nil {
 			return res, err
@@ -133,30 +136,31 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 }
 
 // ensureLayer adds our layer when the plan differs from it, and reports
-// whether it did.
-func (w *Workload) ensureLayer(s Service, running bool) (bool, error) {
+// whether it did and whether our service's definition changed (a change to
+// the check alone needs no restart: Pebble picks it up from the plan).
+func (w *Workload) ensureLayer(s Service, running bool) (added, serviceChanged bool, err error) {
 	data, err := w.pebble.PlanBytes(nil)
 	if err != nil {
-		return false, fmt.Errorf("cannot read pebble plan: %w", notReady(err))
+		return false, false, fmt.Errorf("cannot read pebble plan: %w", notReady(err))
 	}
 	current, err := parsePlan(data)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	want := desiredLayer(s, running, current.Checks[CheckName])
 	serviceDiffers, checkDiffers := layerDiffers(current, want)
 	if !serviceDiffers && !checkDiffers {
-		return false, nil
+		return false, false, nil
 	}
 	out, err := yaml.Marshal(want)
 	if err != nil {
-		return false, fmt.Errorf("cannot render pebble layer: %w", err)
+		return false, false, fmt.Errorf("cannot render pebble layer: %w", err)
 	}
 	err = w.pebble.AddLayer(&client.AddLayerOptions{Combine: true, Label: LayerLabel, LayerData: out})
 	if err != nil {
-		return false, fmt.Errorf("cannot add pebble layer: %w", notReady(err))
+		return false, false, fmt.Errorf("cannot add pebble layer: %w", notReady(err))
 	}
-	return true, nil
+	return true, serviceDiffers, nil
 }
 
 func stopNeeded(s client.ServiceStatus) bool {

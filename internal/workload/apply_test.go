@@ -72,10 +72,10 @@ func TestApplyDecisions(t *testing.T) {
 		starts int                  // processes started by this Apply
 		state  client.ServiceStatus // service status afterwards
 	}{{
-		name:   "fresh container: push, add layer, replan starts it",
+		name:   "fresh container: push, add layer, start it",
 		apply:  base,
-		want:   Result{Pushed: []string{"/etc/kafka/mm2.properties", "/etc/kafka/mm2-secrets.properties"}, LayerChanged: true, Replanned: true},
-		calls:  []string{"push /etc/kafka/mm2.properties", "push /etc/kafka/mm2-secrets.properties", "add-layer", "replan"},
+		want:   Result{Pushed: []string{"/etc/kafka/mm2.properties", "/etc/kafka/mm2-secrets.properties"}, LayerChanged: true, Started: true},
+		calls:  []string{"push /etc/kafka/mm2.properties", "push /etc/kafka/mm2-secrets.properties", "add-layer", "start"},
 		starts: 1,
 		state:  client.StatusActive,
 	}, {
@@ -92,51 +92,51 @@ func TestApplyDecisions(t *testing.T) {
 		starts: 1,
 		state:  client.StatusActive,
 	}, {
-		name:   "environment changed: add layer, replan restarts once",
+		name:   "environment changed: add layer, restart once",
 		before: &base,
 		apply:  withEnv(base, "KAFKA_HEAP_OPTS", "-Xmx1G"),
-		want:   Result{LayerChanged: true, Replanned: true},
-		calls:  []string{"add-layer", "replan"},
+		want:   Result{LayerChanged: true, Restarted: true},
+		calls:  []string{"add-layer", "restart"},
 		starts: 1,
 		state:  client.StatusActive,
 	}, {
-		name:   "layer and file changed: replan restarts once, no extra restart",
+		name:   "layer and file changed: restart once",
 		before: &base,
 		apply:  withEnv(withFile(base, "tasks.max=2\n"), "KAFKA_HEAP_OPTS", "-Xmx1G"),
-		want:   Result{Pushed: []string{"/etc/kafka/mm2.properties"}, LayerChanged: true, Replanned: true},
-		calls:  []string{"push /etc/kafka/mm2.properties", "add-layer", "replan"},
+		want:   Result{Pushed: []string{"/etc/kafka/mm2.properties"}, LayerChanged: true, Restarted: true},
+		calls:  []string{"push /etc/kafka/mm2.properties", "add-layer", "restart"},
 		starts: 1,
 		state:  client.StatusActive,
 	}, {
-		name:   "check added: replan restarts once (on-check-failure is service config)",
+		name:   "check added: restart once (on-check-failure is service config)",
 		before: &base,
 		apply:  withCheck(base, "http://127.0.0.1:8083/"),
-		want:   Result{LayerChanged: true, Replanned: true},
-		calls:  []string{"add-layer", "replan"},
+		want:   Result{LayerChanged: true, Restarted: true},
+		calls:  []string{"add-layer", "restart"},
 		starts: 1,
 		state:  client.StatusActive,
 	}, {
-		name:   "check URL changed: replan, the service keeps running",
+		name:   "check URL changed: the layer only, the service keeps running",
 		before: ptr(withCheck(base, "http://127.0.0.1:8083/")),
 		apply:  withCheck(base, "http://127.0.0.1:9999/"),
-		want:   Result{LayerChanged: true, Replanned: true},
-		calls:  []string{"add-layer", "replan"},
+		want:   Result{LayerChanged: true},
+		calls:  []string{"add-layer"},
 		state:  client.StatusActive,
 	}, {
-		name:   "check-only layer change and a file change: the replan does not restart, so restart once",
+		name:   "check-only layer change and a file change: restart once",
 		before: ptr(withCheck(base, "http://127.0.0.1:8083/")),
 		apply:  withFile(withCheck(base, "http://127.0.0.1:9999/"), "tasks.max=2\n"),
-		want:   Result{Pushed: []string{"/etc/kafka/mm2.properties"}, LayerChanged: true, Replanned: true, Restarted: true},
-		calls:  []string{"push /etc/kafka/mm2.properties", "add-layer", "replan", "restart"},
+		want:   Result{Pushed: []string{"/etc/kafka/mm2.properties"}, LayerChanged: true, Restarted: true},
+		calls:  []string{"push /etc/kafka/mm2.properties", "add-layer", "restart"},
 		starts: 1,
 		state:  client.StatusActive,
 	}, {
-		name:   "check removed: replaced by a disabled one",
+		name:   "check removed: replaced by an inert one",
 		before: ptr(withCheck(base, "http://127.0.0.1:8083/")),
 		apply:  base,
-		want:   Result{LayerChanged: true, Replanned: true},
-		calls:  []string{"add-layer", "replan"},
-		starts: 1, // on-check-failure left the service config: Pebble restarts it
+		want:   Result{LayerChanged: true, Restarted: true},
+		calls:  []string{"add-layer", "restart"},
+		starts: 1, // on-check-failure left the service config
 		state:  client.StatusActive,
 	}, {
 		name:   "stopped behind our back: start",
@@ -299,7 +299,7 @@ func TestApplyLayer(t *testing.T) {
 	assert.Equal(t, map[string]string{CheckName: "restart"}, svc.OnCheckFailure)
 	chk := f.plan.Checks[CheckName]
 	require.NotNil(t, chk)
-	assert.Equal(t, &layerCheck{Override: "replace", Level: "alive", Startup: "enabled", Period: "30s",
+	assert.Equal(t, &layerCheck{Override: "replace", Period: "30s",
 		Timeout: "10s", Threshold: 3, HTTP: &httpCheck{URL: "http://127.0.0.1:8083/"}}, chk)
 	assert.NotContains(t, svc.Command, "s3cr3t")
 }
@@ -336,15 +336,15 @@ func TestApplyErrors(t *testing.T) {
 		wantErr: "cannot add pebble layer: layer invalid",
 	}, {
 		name:      "service fails to start",
-		setup:     func(f *fakePebble) { f.changeErr["replan"] = "cannot perform the following tasks: exited quickly" },
+		setup:     func(f *fakePebble) { f.changeErr["start"] = "cannot perform the following tasks: exited quickly" },
 		desired:   baseDesired(),
-		wantErr:   "cannot replan mirrormaker: change 1 failed: cannot perform the following tasks: exited quickly",
+		wantErr:   "cannot start mirrormaker: change 1 failed: cannot perform the following tasks: exited quickly",
 		changeErr: true,
 	}, {
 		name:     "wait fails on a dropped connection",
 		setup:    func(f *fakePebble) { f.errs["WaitChange"] = unreachable() },
 		desired:  baseDesired(),
-		wantErr:  "cannot wait for replan of mirrormaker (change 1)",
+		wantErr:  "cannot wait for start of mirrormaker (change 1)",
 		notReady: true,
 	}}
 	for _, tt := range tests {
@@ -361,7 +361,7 @@ func TestApplyErrors(t *testing.T) {
 			var ce *ChangeError
 			assert.Equal(t, tt.changeErr, errors.As(err, &ce), "errors.As(err, *ChangeError)")
 			if tt.changeErr {
-				assert.Equal(t, "replan", ce.Action)
+				assert.Equal(t, "start", ce.Action)
 				assert.Len(t, ce.Logs, 1)
 			}
 		})

@@ -19,8 +19,8 @@ import (
 )
 
 // fakePebble is a hand-written, in-memory Pebble: files, one combined layer,
-// and one service that behaves like Pebble's (replan restarts a service whose
-// config changed; start/restart/stop move its status and current-since).
+// and one service that behaves like Pebble's (start/restart/stop move its
+// status and current-since; a start runs the plan's config).
 type fakePebble struct {
 	t     *testing.T
 	now   time.Time
@@ -217,11 +217,8 @@ func (f *fakePebble) change(action string, opts *client.ServiceOptions, do func(
 	if err := f.fail(action); err != nil {
 		return "", err
 	}
-	wantNames := []string{ServiceName}
-	if action == "replan" {
-		wantNames = nil // Pebble: "replan accepts no service names"
-	}
-	if !slices.Equal(opts.Names, wantNames) {
+	// Only MM2, by name: the container runs the rock's services too.
+	if !slices.Equal(opts.Names, []string{ServiceName}) {
 		return "", &client.Error{Message: fmt.Sprintf("%s: unexpected names %q", action, opts.Names)}
 	}
 	if f.planService() == nil {
@@ -259,22 +256,6 @@ func (f *fakePebble) Restart(opts *client.ServiceOptions) (string, error) {
 	return f.change("restart", opts, func() {
 		f.setState(client.StatusInactive)
 		f.startProcess()
-	})
-}
-
-// Replan does what Pebble's does: restart when the config the process runs
-// with differs from the plan, start when the plan enables a stopped service.
-func (f *fakePebble) Replan(opts *client.ServiceOptions) (string, error) {
-	return f.change("replan", opts, func() {
-		svc := f.planService()
-		if f.running != nil && !sameService(f.running, svc) {
-			f.setState(client.StatusInactive)
-			f.startProcess()
-			return
-		}
-		if svc.Startup == "enabled" && !f.active() {
-			f.startProcess()
-		}
 	})
 }
 

@@ -16,9 +16,17 @@ const (
 	checkThreshold = 3
 )
 
+// inertPeriod is how seldom the stand-in for a removed check runs `true`.
+const inertPeriod = "1h"
+
 // layer is the subset of a Pebble layer (and of the combined plan) that this
 // package writes and compares. Fields we do not set are ignored when the plan
 // is parsed, so Pebble's defaults never look like a change.
+//
+// What we write must parse on the oldest Pebble a supported Juju ships
+// (v1.16.0 in Juju 3.6.0), which rejects a whole layer with a field it does not
+// know: so no check `startup` (Pebble 1.19) is ever written. It is still read,
+// to replace a check an earlier charm revision disabled.
 type layer struct {
 	Summary  string                   `yaml:"summary,omitempty"`
 	Services map[string]*layerService `yaml:"services,omitempty"`
@@ -40,7 +48,7 @@ type layerService struct {
 type layerCheck struct {
 	Override  string     `yaml:"override,omitempty"`
 	Level     string     `yaml:"level,omitempty"`
-	Startup   string     `yaml:"startup,omitempty"`
+	Startup   string     `yaml:"startup,omitempty"` // read only: see layer
 	Period    string     `yaml:"period,omitempty"`
 	Timeout   string     `yaml:"timeout,omitempty"`
 	Threshold int        `yaml:"threshold,omitempty"`
@@ -57,9 +65,17 @@ type execCheck struct {
 }
 
 // desiredLayer renders the layer for s. current is the check of that name in
-// the current plan (nil if none): a layer added with Combine cannot delete a
-// check, so when CheckURL goes away an existing check is replaced by a
-// disabled, inert one and the service stops reacting to it.
+// the current plan (nil if none).
+//
+// The check has no level on purpose. Juju points the container's Kubernetes
+// liveness and readiness probes at Pebble's /v1/health?level=alive|ready, and
+// a failing alive check there restarts the whole container: the pushed files
+// are lost and MM2 stops until the next pebble-ready. A check without a level
+// counts for neither probe; it only restarts MM2 through on-check-failure.
+//
+// The check runs only while MM2 should run. A layer added with Combine cannot
+// delete a check, so a check no longer wanted is replaced by an inert one that
+// runs `true` hourly and that no service reacts to.
 func desiredLayer(s Service, running bool, current *layerCheck) *layer {
 	startup := "disabled"
 	if running {
@@ -80,12 +96,10 @@ func desiredLayer(s Service, running bool, current *layerCheck) *layer {
 		Services: map[string]*layerService{ServiceName: svc},
 	}
 	switch {
-	case s.CheckURL != "":
+	case s.CheckURL != "" && running:
 		svc.OnCheckFailure = map[string]string{CheckName: "restart"}
 		l.Checks = map[string]*layerCheck{CheckName: {
 			Override:  "replace",
-			Level:     "alive",
-			Startup:   "enabled",
 			Period:    checkPeriod,
 			Timeout:   checkTimeout,
 			Threshold: checkThreshold,
@@ -97,11 +111,12 @@ func desiredLayer(s Service, running bool, current *layerCheck) *layer {
 	return l
 }
 
-// inertCheck stands in for a removed check: disabled, so Pebble never runs it.
+// inertCheck stands in for a removed check: it cannot fail, has no level and
+// no service reacts to it.
 func inertCheck() *layerCheck {
 	return &layerCheck{
 		Override: "replace",
-		Startup:  "disabled",
+		Period:   inertPeriod,
 		Exec:     &execCheck{Command: "true"},
 	}
 }

@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,8 +28,6 @@ const pebblePlan = `services:
 checks:
     mirrormaker-alive:
         override: replace
-        level: alive
-        startup: enabled
         period: 30s
         timeout: 10s
         threshold: 3
@@ -52,20 +51,31 @@ func TestLayerDiffers(t *testing.T) {
 	}{
 		{name: "same", plan: pebblePlan, service: s, running: true},
 		{name: "empty plan", plan: "{}\n", service: s, running: true, serviceDiffs: true, checkDiffs: true},
-		{name: "startup", plan: pebblePlan, service: s, running: false, serviceDiffs: true},
+		{name: "startup", plan: pebblePlan, service: with(s, func(s *Service) { s.CheckURL = "" }), running: false, serviceDiffs: true, checkDiffs: true},
 		{name: "command", plan: pebblePlan, service: with(s, func(s *Service) { s.Command += " --clusters new" }), running: true, serviceDiffs: true},
 		{name: "environment", plan: pebblePlan, service: with(s, func(s *Service) { s.Environment = map[string]string{"A": "b"} }), running: true, serviceDiffs: true},
 		{name: "user", plan: pebblePlan, service: with(s, func(s *Service) { s.User = "kafka" }), running: true, serviceDiffs: true},
 		{name: "check URL", plan: pebblePlan, service: with(s, func(s *Service) { s.CheckURL = "http://127.0.0.1:9/" }), running: true, checkDiffs: true},
 		{name: "check removed", plan: pebblePlan, service: with(s, func(s *Service) { s.CheckURL = "" }), running: true, serviceDiffs: true, checkDiffs: true},
+		{name: "stopped: the check is made inert", plan: pebblePlan, service: s, running: false, serviceDiffs: true, checkDiffs: true},
 		{
 			name:    "check already inert",
-			plan:    "services:\n    mirrormaker: {override: replace, summary: MirrorMaker 2 replicating the source Kafka cluster into the target, command: c, startup: enabled, on-failure: restart}\nchecks:\n    mirrormaker-alive: {override: replace, startup: disabled, threshold: 3, exec: {command: 'true'}}\n",
+			plan:    "services:\n    mirrormaker: {override: replace, summary: MirrorMaker 2 replicating the source Kafka cluster into the target, command: c, startup: enabled, on-failure: restart}\nchecks:\n    mirrormaker-alive: {override: replace, period: 1h, threshold: 3, exec: {command: 'true'}}\n",
 			service: Service{Command: "c"}, running: true,
 		},
 		{
+			name:    "an earlier revision's alive-level check is replaced",
+			plan:    strings.Replace(pebblePlan, "period: 30s", "level: alive\n        period: 30s", 1),
+			service: s, running: true, checkDiffs: true,
+		},
+		{
+			name:    "an earlier revision's disabled check is replaced",
+			plan:    "services:\n    mirrormaker: {override: replace, summary: MirrorMaker 2 replicating the source Kafka cluster into the target, command: c, startup: enabled, on-failure: restart}\nchecks:\n    mirrormaker-alive: {override: replace, startup: disabled, period: 1h, exec: {command: 'true'}}\n",
+			service: Service{Command: "c"}, running: true, checkDiffs: true,
+		},
+		{
 			name:    "durations compare by value, defaults by meaning",
-			plan:    "checks:\n    mirrormaker-alive: {override: replace, level: alive, period: 0.5m, timeout: 10000ms, http: {url: 'http://127.0.0.1:8083/'}}\n",
+			plan:    "checks:\n    mirrormaker-alive: {override: replace, startup: enabled, period: 0.5m, timeout: 10000ms, http: {url: 'http://127.0.0.1:8083/'}}\n",
 			service: s, running: true, serviceDiffs: true,
 		},
 	}
@@ -102,6 +112,10 @@ func TestDesiredLayerWithoutCheck(t *testing.T) {
 	assert.Empty(t, l.Services[ServiceName].OnCheckFailure)
 	assert.Equal(t, "disabled", l.Services[ServiceName].Startup)
 
+	l = desiredLayer(Service{Command: "mm2", CheckURL: "http://10.0.0.1:9101/-/healthy"}, false, nil)
+	assert.Empty(t, l.Checks, "no check while MM2 is meant to be stopped")
+	assert.Empty(t, l.Services[ServiceName].OnCheckFailure)
+
 	l = desiredLayer(Service{Command: "mm2"}, true, &layerCheck{Level: "alive"})
 	assert.Equal(t, inertCheck(), l.Checks[CheckName])
 }
@@ -114,4 +128,28 @@ func TestParsePlanRejectsGarbage(t *testing.T) {
 func with(s Service, change func(*Service)) Service {
 	change(&s)
 	return s
+}
+
+// TestLayerFieldsOldestPebbleKnows renders every layer the charm can write and
+// checks each check against what Juju's probes and Pebble v1.16 accept: no
+// level (Juju wires alive/ready levels into Kubernetes probes that restart
+// the container) and no startup field (unknown to Pebble before 1.19).
+func TestLayerFieldsOldestPebbleKnows(t *testing.T) {
+	old := &layerCheck{Level: "alive", Startup: "enabled", HTTP: &httpCheck{URL: "http://x/"}}
+	for _, s := range []Service{{Command: "mm2"}, {Command: "mm2", CheckURL: "http://10.0.0.1:9101/-/healthy"}} {
+		for _, running := range []bool{true, false} {
+			for _, current := range []*layerCheck{nil, old, inertCheck()} {
+				out, err := yaml.Marshal(desiredLayer(s, running, current))
+				require.NoError(t, err)
+				var raw struct {
+					Checks map[string]map[string]any `yaml:"checks"`
+				}
+				require.NoError(t, yaml.Unmarshal(out, &raw))
+				for name, chk := range raw.Checks {
+					assert.NotContains(t, chk, "level", "check %s:\n%s", name, out)
+					assert.NotContains(t, chk, "startup", "check %s:\n%s", name, out)
+				}
+			}
+		}
+	}
 }

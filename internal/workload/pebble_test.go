@@ -1,8 +1,12 @@
 package workload
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,9 +21,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// pebbleBin is the real Pebble daemon, built once by TestMain from the
-// module cache at the version go.mod pins.
-var pebbleBin string
+// pebbles are the real Pebble daemons the workload is tested against, built
+// once by TestMain: the version go.mod pins, and the oldest a supported Juju
+// ships (tools/pebble-oldest), whose layer parser is the strictest.
+var pebbles []pebbleDaemon
+
+type pebbleDaemon struct{ name, bin string }
 
 func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
@@ -32,28 +39,41 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	pebbleBin = filepath.Join(dir, "pebble")
-	build := exec.Command("go", "build", "-o", pebbleBin, "github.com/canonical/pebble/cmd/pebble")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "cannot build pebble: %v\n%s", err, out)
-		return 1
+	for _, d := range []struct{ name, module string }{
+		{"current", "."},
+		{"oldest", "../../tools/pebble-oldest"},
+	} {
+		bin := filepath.Join(dir, "pebble-"+d.name)
+		build := exec.Command("go", "build", "-C", d.module, "-o", bin, "github.com/canonical/pebble/cmd/pebble")
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "cannot build the %s pebble: %v\n%s", d.name, err, out)
+			return 1
+		}
+		pebbles = append(pebbles, pebbleDaemon{d.name, bin})
 	}
 	return m.Run()
 }
 
 // realPebble is one `pebble run` in its own temp dir, and a service script
-// that records each start (pid and $MARK) before exec'ing sleep.
+// that records each start (pid and $MARK) before exec'ing sleep. Like the
+// Charmed Kafka rock, the container already has a layer with a broker
+// service of its own, startup enabled, which must never be started.
 type realPebble struct {
 	dir    string
 	client *client.Client
 	w      *Workload
 }
 
-func startPebble(t *testing.T) *realPebble {
+func startPebble(t *testing.T, daemon pebbleDaemon) *realPebble {
 	t.Helper()
 	dir := t.TempDir()
 	socket := filepath.Join(dir, "pebble.socket")
-	cmd := exec.Command(pebbleBin, "run", "--create-dirs")
+	rockLayer := "services:\n  kafka:\n    override: replace\n    startup: enabled\n" +
+		"    command: /bin/sh -c 'echo $$ >> " + filepath.Join(dir, "broker-starts") + "; exec sleep 1000'\n"
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "state/layers"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "state/layers/001-rock.yaml"), []byte(rockLayer), 0o644))
+	// --hold, as Juju runs the workload container's Pebble.
+	cmd := exec.Command(daemon.bin, "run", "--hold", "--create-dirs")
 	cmd.Env = append(os.Environ(), "PEBBLE="+filepath.Join(dir, "state"), "PEBBLE_SOCKET="+socket)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	logs, err := os.Create(filepath.Join(dir, "pebble.log"))
@@ -148,10 +168,16 @@ func (p *realPebble) desired(props, mark string) Desired {
 	}
 }
 
-// TestRealPebble walks one workload through the changes a charm makes, and
-// counts the processes the real daemon starts.
+// TestRealPebble walks one workload through the changes a charm makes, on
+// each daemon, and counts the processes the real daemon starts.
 func TestRealPebble(t *testing.T) {
-	p := startPebble(t)
+	for _, daemon := range pebbles {
+		t.Run(daemon.name, func(t *testing.T) { testRealPebble(t, daemon) })
+	}
+}
+
+func testRealPebble(t *testing.T, daemon pebbleDaemon) {
+	p := startPebble(t, daemon)
 	w := p.w
 
 	step := func(name string, d Desired, wantStarts int, wantMark string) Result {
@@ -171,6 +197,7 @@ func TestRealPebble(t *testing.T) {
 	res := step("first apply", d, 1, "one")
 	assert.Len(t, res.Pushed, 2)
 	assert.True(t, res.LayerChanged)
+	assert.True(t, res.Started)
 	assert.Equal(t, "active", string(mustState(t, w)))
 	info, err := os.Stat(filepath.Join(p.dir, "etc/mm2-secrets.properties"))
 	require.NoError(t, err)
@@ -187,19 +214,20 @@ func TestRealPebble(t *testing.T) {
 
 	d = p.desired("a=2\n", "two")
 	res = step("environment changed", d, 1, "two")
-	assert.Equal(t, Result{LayerChanged: true, Replanned: true}, res)
+	assert.Equal(t, Result{LayerChanged: true, Restarted: true}, res)
 
 	d = p.desired("a=3\n", "three")
 	res = step("file and environment changed", d, 1, "three")
-	assert.Equal(t, Result{Pushed: []string{d.Files[0].Path}, LayerChanged: true, Replanned: true}, res)
+	assert.Equal(t, Result{Pushed: []string{d.Files[0].Path}, LayerChanged: true, Restarted: true}, res)
 
 	d.Service.CheckURL = "http://127.0.0.1:1/"
 	step("check added", d, 1, "three") // on-check-failure is part of the service
+	assert.Equal(t, "200", p.health(t, "alive"), "a failing MM2 check must never fail the liveness probe")
 
 	d = p.desired("a=4\n", "three")
 	d.Service.CheckURL = "http://127.0.0.1:2/"
 	res = step("check URL and file changed", d, 1, "three")
-	assert.Equal(t, Result{Pushed: []string{d.Files[0].Path}, LayerChanged: true, Replanned: true, Restarted: true}, res)
+	assert.Equal(t, Result{Pushed: []string{d.Files[0].Path}, LayerChanged: true, Restarted: true}, res)
 
 	changes = p.changeCount(t)
 	step("same again, with a check", d, 0, "")
@@ -211,14 +239,17 @@ func TestRealPebble(t *testing.T) {
 	changes = p.changeCount(t)
 	step("same again, check removed", d, 0, "")
 	assert.Equal(t, changes, p.changeCount(t), "no new Pebble changes")
-	plan, err := p.client.PlanBytes(nil)
-	require.NoError(t, err)
-	assert.Contains(t, string(plan), "startup: disabled", "the removed check is disabled")
+	p.checkInert(t)
+
+	d.Service.CheckURL = "http://127.0.0.1:2/"
+	res = step("check back", d, 1, "three")
+	assert.True(t, res.LayerChanged)
 
 	d.Running = false
 	res = step("stop", d, 0, "")
 	assert.True(t, res.Stopped)
 	assert.Equal(t, "inactive", string(mustState(t, w)))
+	p.checkInert(t) // no check runs while MM2 is meant to be stopped
 	changes = p.changeCount(t)
 	res = step("stopped, same again", d, 0, "")
 	assert.Equal(t, Result{}, res)
@@ -226,7 +257,7 @@ func TestRealPebble(t *testing.T) {
 
 	d.Running = true
 	res = step("start again", d, 1, "three")
-	assert.True(t, res.Replanned) // startup flipped back to enabled
+	assert.True(t, res.Started)
 
 	stoppedNow, err := w.Stop()
 	require.NoError(t, err)
@@ -234,18 +265,53 @@ func TestRealPebble(t *testing.T) {
 	stoppedNow, err = w.Stop()
 	require.NoError(t, err)
 	assert.False(t, stoppedNow)
+
+	assert.NoFileExists(t, filepath.Join(p.dir, "broker-starts"), "the rock's own broker service was started")
+	for _, level := range []string{"alive", "ready"} {
+		assert.Equal(t, "200", p.health(t, level), "health at level %s", level)
+	}
+}
+
+// checkInert asserts that our check, if any, is the inert stand-in: no level,
+// no HTTP probe.
+func (p *realPebble) checkInert(t *testing.T) {
+	t.Helper()
+	checks, err := p.client.Checks(&client.ChecksOptions{Names: []string{CheckName}})
+	require.NoError(t, err)
+	require.Len(t, checks, 1)
+	assert.Equal(t, client.CheckLevel(""), checks[0].Level)
+	plan, err := p.client.PlanBytes(nil)
+	require.NoError(t, err)
+	current, err := parsePlan(plan)
+	require.NoError(t, err)
+	assert.Equal(t, inertCheck().Exec, current.Checks[CheckName].Exec)
+	assert.Nil(t, current.Checks[CheckName].HTTP)
+}
+
+// health is the status code of Pebble's /v1/health at level, what Juju's
+// Kubernetes probes of the workload container get.
+func (p *realPebble) health(t *testing.T, level string) string {
+	t.Helper()
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", filepath.Join(p.dir, "pebble.socket"))
+	}}, Timeout: 5 * time.Second}
+	resp, err := hc.Get("http://localhost/v1/health?level=" + level)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return strconv.Itoa(resp.StatusCode)
 }
 
 // TestRealPebbleFailedStart checks that a service that dies at once fails
 // Apply with the change and its logs.
 func TestRealPebbleFailedStart(t *testing.T) {
-	p := startPebble(t)
+	p := startPebble(t, pebbles[0])
 	d := p.desired("a=1\n", "x")
 	d.Service.Command = "/bin/sh -c 'echo mm2 cannot start; exit 3'"
 	_, err := p.w.Apply(d)
 	var ce *ChangeError
 	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "replan", ce.Action)
+	assert.Equal(t, "start", ce.Action)
 	assert.Contains(t, err.Error(), "exited")
 	assert.Contains(t, strings.Join(ce.Logs, "\n"), "mm2 cannot start")
 }

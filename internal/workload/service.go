@@ -11,11 +11,11 @@ import (
 // why MM2 did not start, short enough for a status message or hook log.
 const maxLogLines = 10
 
-// ChangeError is a Pebble change (start, stop, restart, replan) that did not
+// ChangeError is a Pebble change (start, stop, restart) that did not
 // succeed. The charm can errors.As it to tell "MM2 failed to start" from
 // "Pebble is unreachable".
 type ChangeError struct {
-	// Action is what was asked: "start", "stop", "restart" or "replan".
+	// Action is what was asked: "start", "stop" or "restart".
 	Action string
 	// ID is the Pebble change ID, for `pebble tasks <id>`.
 	ID string
@@ -68,14 +68,11 @@ func (w *Workload) serviceInfo() (*client.ServiceInfo, error) {
 	return nil, nil
 }
 
-// runChange asks Pebble for one service action on MM2 and waits for the
-// resulting change to finish. Replan acts on the whole plan (Pebble refuses
-// names for it); in the workload container MM2 is the only service.
+// runChange asks Pebble for one service action on MM2, by name, and waits for
+// the resulting change to finish. The container holds other services (the
+// rock's own), which must never be touched.
 func (w *Workload) runChange(action string, do func(*client.ServiceOptions) (string, error)) error {
 	opts := &client.ServiceOptions{Names: []string{ServiceName}}
-	if action == "replan" {
-		opts.Names = nil
-	}
 	id, err := do(opts)
 	if err != nil {
 		return fmt.Errorf("cannot %s %s: %w", action, ServiceName, notReady(err))

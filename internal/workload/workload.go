@@ -26,7 +26,6 @@ type Pebble interface {
 	Start(opts *client.ServiceOptions) (string, error)
 	Stop(opts *client.ServiceOptions) (string, error)
 	Restart(opts *client.ServiceOptions) (string, error)
-	Replan(opts *client.ServiceOptions) (string, error)
 	WaitChange(id string, opts *client.WaitChangeOptions) (*client.Change, error)
 	Services(opts *client.ServicesOptions) ([]*client.ServiceInfo, error)
 }
@@ -65,7 +64,7 @@ type Workload struct {
 	pebble Pebble
 
 	// ChangeTimeout bounds the wait for each Pebble change (start, stop,
-	// restart, replan). Zero means DefaultChangeTimeout.
+	// restart). Zero means DefaultChangeTimeout.
 	ChangeTimeout time.Duration
 }
 

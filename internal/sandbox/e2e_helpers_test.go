@@ -98,15 +98,47 @@ func newMigration(t *testing.T, units int, config map[string]any) *migration {
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() {
+		m.sim.StopKubelet()
+		m.assertContainersUndisturbed()
 		if t.Failed() {
 			m.logDiagnostics()
 		}
 		assert.NoError(t, m.sim.Close())
 	})
+	// Kubernetes probes every workload container as Juju asks, and restarts
+	// one whose Pebble reports an alive check down: no scenario may cause it.
+	m.sim.StartKubelet(JujuLivenessProbe)
 	begin := time.Now()
 	require.NoError(t, m.sim.Deploy(ctx, units, e2eConfig(config)))
 	t.Logf("deployed %d units of the charm in %s", units, time.Since(begin).Round(time.Millisecond))
 	return m
+}
+
+// assertContainersUndisturbed checks what Kubernetes and the rock would have
+// punished: no workload container was restarted by its liveness probe, and
+// the rock's own broker service was never started beside MM2.
+func (m *migration) assertContainersUndisturbed() {
+	t := m.t
+	assert.Empty(t, m.sim.AllRestarts(), "workload containers restarted by the liveness probe")
+	units, err := m.sim.Units(context.Background())
+	if err != nil {
+		return
+	}
+	for _, unit := range units {
+		pod, err := m.sim.Pod(unit)
+		if err != nil {
+			continue
+		}
+		c, err := pod.Client()
+		if err != nil {
+			continue
+		}
+		svcs, err := c.Services(&client.ServicesOptions{Names: []string{"kafka"}})
+		if assert.NoError(t, err) && assert.Len(t, svcs, 1, "%s: the rock's kafka service", unit) {
+			assert.Equal(t, client.StatusInactive, svcs[0].Current, "%s: the rock's broker service was started", unit)
+		}
+		c.CloseIdleConnections()
+	}
 }
 
 // requireCharm returns the built charm, skipping (or failing under

@@ -42,6 +42,10 @@ type PodOptions struct {
 	PebbleBin string
 	// KafkaHome is bound over /opt/kafka (bin/, libs/); empty binds an empty dir.
 	KafkaHome string
+	// BaseLayer is the workload image's own Pebble layer. Like Juju with the
+	// rock's /var/lib/pebble/default, the pod's Pebble gets it through
+	// PEBBLE_COPY_ONCE: copied into an empty $PEBBLE on first start only.
+	BaseLayer []byte
 }
 
 // Pod is one unit's "pod": a real Pebble daemon in its own mount namespace
@@ -74,6 +78,16 @@ func StartPod(ctx context.Context, opts PodOptions) (*Pod, error) {
 	if err := preparePodDir(dir, opts.KafkaHome); err != nil {
 		return nil, err
 	}
+	copyOnce := ""
+	if len(opts.BaseLayer) > 0 {
+		copyOnce = filepath.Join(dir, "image-pebble")
+		if err := os.MkdirAll(filepath.Join(copyOnce, "layers"), 0o755); err != nil {
+			return nil, fmt.Errorf("cannot create the image's pebble dir: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(copyOnce, "layers", "001-image.yaml"), opts.BaseLayer, 0o644); err != nil {
+			return nil, fmt.Errorf("cannot write the image's pebble layer: %w", err)
+		}
+	}
 	for _, m := range podMounts {
 		if err := ensureMountPoint(m.target, m.sub == "passwd" || m.sub == "group"); err != nil {
 			return nil, err
@@ -104,7 +118,7 @@ func StartPod(ctx context.Context, opts PodOptions) (*Pod, error) {
 	}
 	defer logFile.Close()
 	cmd := exec.Command("unshare", args...)
-	cmd.Env = podEnv(dir)
+	cmd.Env = podEnv(dir, copyOnce)
 	cmd.Dir = dir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
@@ -157,13 +171,16 @@ func AttachPod(dir string) (*Pod, error) {
 
 // podEnv is the environment of a pod's Pebble, inherited by its services:
 // the host's PATH and Java settings, Pebble's own variables, nothing else.
-func podEnv(dir string) []string {
+func podEnv(dir, copyOnce string) []string {
 	env := []string{
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME=/root",
 		"LANG=C.UTF-8",
 		"PEBBLE=" + filepath.Join(dir, "pebble"),
 		"PEBBLE_SOCKET=" + PodSocket,
+	}
+	if copyOnce != "" {
+		env = append(env, "PEBBLE_COPY_ONCE="+copyOnce)
 	}
 	if v := os.Getenv("JAVA_HOME"); v != "" {
 		env = append(env, "JAVA_HOME="+v)

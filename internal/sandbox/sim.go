@@ -47,8 +47,9 @@ type simState struct {
 	ToolBinary string            `json:"tool-binary"`
 	KafkaHome  string            `json:"kafka-home"`
 	NextUnit   int               `json:"next-unit"`
-	Subnet     string            `json:"subnet,omitempty"` // units are <Subnet>.11, .12, ...
-	Errors     map[string]string `json:"errors,omitempty"` // unit -> failed hook
+	Restarts   map[string]int    `json:"restarts,omitempty"` // unit -> workload container restarts
+	Subnet     string            `json:"subnet,omitempty"`   // units are <Subnet>.11, .12, ...
+	Errors     map[string]string `json:"errors,omitempty"`   // unit -> failed hook
 }
 
 // Sim simulates Juju for one application of the charm: it holds the model,
@@ -65,6 +66,7 @@ type Sim struct {
 	pods     map[string]*Pod
 	stopTick context.CancelFunc
 	tickDone chan struct{}
+	kubelet  *kubelet // nil unless StartKubelet
 }
 
 // OpenSim opens the simulator in opts.Dir, resuming the state an earlier
@@ -276,7 +278,14 @@ func (s *Sim) startPod(ctx context.Context, unit string) error {
 	if err := unpackCharm(s.state.CharmFile, filepath.Join(dir, "charm")); err != nil {
 		return err
 	}
-	pod, err := StartPod(ctx, PodOptions{Dir: dir, PebbleBin: s.state.PebbleBin, KafkaHome: s.state.KafkaHome})
+	return s.launchPod(ctx, unit)
+}
+
+// launchPod starts unit's workload container: its Pebble, which starts with
+// the rock's own layer.
+func (s *Sim) launchPod(ctx context.Context, unit string) error {
+	pod, err := StartPod(ctx, PodOptions{Dir: s.UnitDir(unit), PebbleBin: s.state.PebbleBin,
+		KafkaHome: s.state.KafkaHome, BaseLayer: rockLayer})
 	if err != nil {
 		return fmt.Errorf("cannot start %s: %w", unit, err)
 	}
@@ -301,10 +310,12 @@ func (s *Sim) Pod(unit string) (*Pod, error) {
 	return p, nil
 }
 
-// Close stops the update-status timer and tears down every pod (services
-// first, then Pebble), reporting any process that had to be killed.
+// Close stops the update-status timer and the kubelet and tears down every
+// pod (services first, then Pebble), reporting any process that had to be
+// killed.
 func (s *Sim) Close() error {
 	s.StopUpdateStatus()
+	s.StopKubelet()
 	units, _ := os.ReadDir(filepath.Join(s.dir, "units"))
 	var errs []error
 	for _, u := range units {

@@ -1,0 +1,235 @@
+package sandbox
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+)
+
+// rockLayer is the Charmed Kafka rock's own Pebble layer, which every pod's
+// Pebble starts with, as Juju's workload containers do.
+//
+//go:embed assets/rock-pebble-layer.yaml
+var rockLayer []byte
+
+// Probe is a Kubernetes HTTP probe's timing.
+type Probe struct {
+	InitialDelay, Period, Timeout time.Duration
+	FailureThreshold              int
+}
+
+// JujuLivenessProbe is how Juju 3.6 probes a workload container: GET
+// /v1/health?level=alive on the container's Pebble, every 5 s after 30 s, 1 s
+// timeout; 3 failures in a row and the kubelet restarts the container.
+var JujuLivenessProbe = Probe{InitialDelay: 30 * time.Second, Period: 5 * time.Second, Timeout: time.Second, FailureThreshold: 3}
+
+// kubelet is what the sandbox has of Kubernetes' node agent: it probes every
+// pod's Pebble and restarts a container that fails its liveness probe.
+type kubelet struct {
+	probe    Probe
+	cancel   context.CancelFunc
+	done     chan struct{}
+	started  map[string]time.Time // unit -> when its container (re)started
+	failures map[string]int       // unit -> consecutive failed probes
+	rounds   atomic.Int64         // probe rounds done, for tests to wait on
+}
+
+// StartKubelet probes every unit's workload container as the kubelet does
+// with Juju's liveness probe, until StopKubelet or Close. A container that
+// fails it is restarted as Kubernetes would: every process in it dies, what
+// the charm pushed into the container's filesystem is gone, Pebble starts
+// again (--hold, with its state dir, which lives on the pod's shared volume)
+// and the unit gets <container>-pebble-ready. Restarts counts them.
+func (s *Sim) StartKubelet(probe Probe) {
+	s.StopKubelet()
+	ctx, cancel := context.WithCancel(context.Background())
+	k := &kubelet{probe: probe, cancel: cancel, done: make(chan struct{}),
+		started: map[string]time.Time{}, failures: map[string]int{}}
+	s.mu.Lock()
+	s.kubelet = k
+	s.mu.Unlock()
+	go func() {
+		defer close(k.done)
+		t := time.NewTicker(probe.Period)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.probeAll(ctx, k)
+				k.rounds.Add(1)
+			}
+		}
+	}()
+}
+
+// StopKubelet stops probing, waiting for a restart in progress to finish.
+func (s *Sim) StopKubelet() {
+	s.mu.Lock()
+	k := s.kubelet
+	s.kubelet = nil
+	s.mu.Unlock()
+	if k != nil {
+		k.cancel()
+		<-k.done
+	}
+}
+
+// KubeletRounds is how many rounds of probes the kubelet has made.
+func (s *Sim) KubeletRounds() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kubelet == nil {
+		return 0
+	}
+	return s.kubelet.rounds.Load()
+}
+
+// AllRestarts reports the workload container restarts of every unit that
+// had any, removed units included.
+func (s *Sim) AllRestarts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.state.Restarts)
+}
+
+// Restarts reports how many times unit's workload container was restarted
+// by a failed liveness probe.
+func (s *Sim) Restarts(unit string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state.Restarts[unit]
+}
+
+func (s *Sim) probeAll(ctx context.Context, k *kubelet) {
+	units, err := s.Units(ctx)
+	if err != nil {
+		return
+	}
+	now := time.Now()
+	for _, unit := range units {
+		if _, ok := k.started[unit]; !ok {
+			k.started[unit] = now
+		}
+		if now.Sub(k.started[unit]) < k.probe.InitialDelay {
+			continue
+		}
+		pod, err := s.Pod(unit)
+		if err != nil {
+			continue // removed, or not started yet
+		}
+		if probeAlive(ctx, pod, k.probe.Timeout) {
+			k.failures[unit] = 0
+			continue
+		}
+		k.failures[unit]++
+		if k.failures[unit] < k.probe.FailureThreshold {
+			continue
+		}
+		k.failures[unit] = 0
+		k.started[unit] = time.Now()
+		if err := s.restartContainer(ctx, unit); err != nil && ctx.Err() == nil {
+			s.logUnit(unit, fmt.Sprintf("kubelet: %v", err))
+		}
+		k.started[unit] = time.Now()
+	}
+}
+
+// probeAlive is the kubelet's HTTP GET: success is a 2xx or 3xx answer
+// within timeout. The sandbox reaches Pebble's API over its socket, where
+// Juju's probe uses Pebble's --http port; the handler is the same.
+func probeAlive(ctx context.Context, pod *Pod, timeout time.Duration) bool {
+	socket := pod.SocketPath()
+	hc := &http.Client{Timeout: timeout, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+		},
+		DisableKeepAlives: true,
+	}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://localhost/v1/health?level=alive", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode >= 200 && resp.StatusCode < 400
+}
+
+// restartContainer restarts unit's workload container between hooks (it
+// holds the unit's hook lock while the container is down).
+func (s *Sim) restartContainer(ctx context.Context, unit string) error {
+	// Once begun, a restart runs to its end (pebble-ready included), even
+	// when the kubelet is being stopped.
+	ctx = context.WithoutCancel(ctx)
+	s.logUnit(unit, "kubelet: liveness probe failed 3 times; restarting the workload container")
+	lock, err := lockFile(ctx, filepath.Join(s.UnitDir(unit), "hook.lock"))
+	if err != nil {
+		return fmt.Errorf("cannot restart %s: %w", unit, err)
+	}
+	pod, err := s.Pod(unit)
+	if err == nil {
+		_ = pod.kill(10 * time.Second)
+	}
+	// The container's own filesystem does not survive; /charm (with
+	// Pebble's state) is a pod volume and does.
+	for _, sub := range []string{"etc-kafka", "var-log-kafka"} {
+		if err := emptyDir(filepath.Join(s.UnitDir(unit), sub)); err != nil {
+			lock.unlock()
+			return fmt.Errorf("cannot restart %s: %w", unit, err)
+		}
+	}
+	s.mu.Lock()
+	delete(s.pods, unit)
+	if s.state.Restarts == nil {
+		s.state.Restarts = map[string]int{}
+	}
+	s.state.Restarts[unit]++
+	s.mu.Unlock()
+	err = s.launchPod(ctx, unit)
+	lock.unlock()
+	if err != nil {
+		return err
+	}
+	if err := s.saveState(); err != nil {
+		return err
+	}
+	return s.fire(ctx, unit, event{hook: s.charm.Container + "-pebble-ready"})
+}
+
+// emptyDir removes everything in dir, keeping dir (a bind-mount source).
+func emptyDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// logUnit appends a line to unit's hooks.log, where a user of the sandbox
+// looks when a unit misbehaves.
+func (s *Sim) logUnit(unit, line string) {
+	f, err := os.OpenFile(filepath.Join(s.UnitDir(unit), "hooks.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "%s %s\n", time.Now().UTC().Format(time.RFC3339), line)
+}

@@ -143,8 +143,5 @@ func (c *Charm) applyAndReport(ctx context.Context, v view) error {
 	if err != nil {
 		return err
 	}
-	if err := c.tools.StatusSet(ctx, status, false); err != nil {
-		return fmt.Errorf("cannot set status: %w", err)
-	}
-	return nil
+	return c.setStatus(ctx, v, status)
 }

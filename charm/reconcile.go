@@ -21,6 +21,7 @@ type view struct {
 	peers  peers
 	source access
 	target access
+	state  map[string]string // the leader's own unit state (state-get): its sync line and sample
 }
 
 // problem is the first reason MM2 cannot run, in the order a user should fix them.
@@ -77,6 +78,12 @@ func (c *Charm) observe(ctx context.Context) (view, error) {
 				return v, err
 			}
 		}
+		if v.state, err = c.tools.StateGet(ctx); err != nil {
+			return v, fmt.Errorf("cannot read the leader's state: %w", err)
+		}
+		if err := c.dropPeerSyncKeys(ctx, v.peers); err != nil {
+			return v, err
+		}
 	}
 	if v.cfgErr != nil {
 		return v, nil
@@ -108,8 +115,21 @@ func (c *Charm) ensureRequest(ctx context.Context, relID string) error {
 	return nil
 }
 
-// reconcile brings the workload in line with the model and sets the unit's status. Run twice,
-// the second run pushes, replans and restarts nothing.
+// dropPeerSyncKeys removes the sync line and sample that earlier revisions kept in the peer
+// application databag, once, so they stop showing stale numbers to anyone reading it.
+func (c *Charm) dropPeerSyncKeys(ctx context.Context, p peers) error {
+	if p.id == "" || (p.app[keySyncLine] == "" && p.app[keySyncSample] == "") {
+		return nil
+	}
+	drop := map[string]string{keySyncLine: "", keySyncSample: ""}
+	if err := c.tools.RelationSet(ctx, p.id, true, drop); err != nil {
+		return fmt.Errorf("cannot drop the old sync keys from the peer data: %w", err)
+	}
+	return nil
+}
+
+// reconcile brings the workload in line with the model and sets the statuses. Run twice, the
+// second run pushes, restarts and writes nothing.
 func (c *Charm) reconcile(ctx context.Context) (view, error) {
 	v, err := c.observe(ctx)
 	if err != nil {
@@ -119,10 +139,23 @@ func (c *Charm) reconcile(ctx context.Context) (view, error) {
 	if err != nil {
 		return v, err
 	}
-	if err := c.tools.StatusSet(ctx, status, false); err != nil {
-		return v, fmt.Errorf("cannot set status: %w", err)
+	return v, c.setStatus(ctx, v, status)
+}
+
+// setStatus sets this unit's status and, on the leader, the application's to the same: once a
+// leader has set it, Juju shows the application status as set until it is set again, so the
+// leader refreshes it on every hook or it goes stale ("in sync" after stop-migration).
+func (c *Charm) setStatus(ctx context.Context, v view, st hooks.Status) error {
+	if err := c.tools.StatusSet(ctx, st, false); err != nil {
+		return fmt.Errorf("cannot set status: %w", err)
 	}
-	return v, nil
+	if !v.leader {
+		return nil
+	}
+	if err := c.tools.StatusSet(ctx, st, true); err != nil {
+		return fmt.Errorf("cannot set the application status: %w", err)
+	}
+	return nil
 }
 
 func (c *Charm) converge(ctx context.Context, v view) (hooks.Status, error) {
@@ -206,7 +239,7 @@ func (c *Charm) runningStatus(v view, state string) hooks.Status {
 	}
 	switch state {
 	case "active":
-		if st, ok := storedSync(v.peers); ok && v.leader {
+		if st, ok := storedSync(v.state); ok && v.leader {
 			return st
 		}
 		return hooks.Status{Name: hooks.StatusActive, Message: "mirroring" + suffix}

@@ -11,10 +11,12 @@ import (
 	"mirrormaker-k8s/internal/kafka"
 )
 
-// Peer databag keys of the sync view. The leader keeps its last status line and lag sample in
-// the application databag: the line survives hooks that do not measure, the sample gives the
-// next measurement a trend for its ETA. Each unit keeps its own MM2 service state in its unit
-// databag, so the leader can name units whose MM2 is down.
+// Keys of the sync view. The leader keeps its last status line and lag sample in its own unit
+// state (state-set), which no other unit observes: the line survives hooks that do not measure,
+// the sample gives the next measurement a trend for its ETA. In the peer databags they would
+// fire relation-changed on every unit at every update-status. Each unit keeps its own MM2
+// service state in its unit databag, which others do need: the leader names units whose MM2 is
+// down.
 const (
 	keySyncLine   = "sync-status"
 	keySyncSample = "sync-sample"
@@ -234,7 +236,7 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 		st = hooks.Status{Name: hooks.StatusWaiting, Message: shorten("cannot measure the migration: "+err.Error(), 200)}
 	default:
 		var prev *sample
-		if s, ok := parseSample(v.peers.app[keySyncSample]); ok {
+		if s, ok := parseSample(v.state[keySyncSample]); ok {
 			prev = &s
 		}
 		sum := summarize(view, prev, now, down)
@@ -247,7 +249,7 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 		}
 	}
 	data[keySyncLine] = st.Name + " " + st.Message
-	if err := c.tools.RelationSet(ctx, v.peers.id, true, data); err != nil {
+	if err := c.tools.StateSet(ctx, data); err != nil {
 		return fmt.Errorf("cannot record the sync view: %w", err)
 	}
 	if err := c.tools.StatusSet(ctx, st, false); err != nil {
@@ -260,8 +262,8 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 }
 
 // storedSync is the leader's last sync line, for hooks that do not measure.
-func storedSync(p peers) (hooks.Status, bool) {
-	name, msg, ok := strings.Cut(p.app[keySyncLine], " ")
+func storedSync(state map[string]string) (hooks.Status, bool) {
+	name, msg, ok := strings.Cut(state[keySyncLine], " ")
 	if !ok || msg == "" {
 		return hooks.Status{}, false
 	}

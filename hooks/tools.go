@@ -187,9 +187,24 @@ func ValidActionKey(key string) error {
 	return nil
 }
 
+// actionSetBudget bounds the argv bytes of one action-set call. Linux refuses
+// an exec whose arguments and environment pass ARG_MAX (a quarter of the
+// stack limit: 2 MiB by default) or any one argument longer than
+// MAX_ARG_STRLEN (128 KiB), with E2BIG. 100 KB per call leaves room for
+// the hook's environment under both, whatever the stack limit.
+const actionSetBudget = 100 * 1000
+
+// argvCost is what one argument takes of the kernel's budget: its bytes,
+// its NUL and its pointer.
+func argvCost(arg string) int { return len(arg) + 1 + 8 }
+
 // ActionSet adds results to the running action. Keys are checked first and
-// sorted so that the call is deterministic. Values go on argv (action-set
-// has no --file), so results must never hold secrets.
+// sorted so that the calls are deterministic. Values go on argv (action-set
+// has no --file), so results must never hold secrets. Results larger than
+// one exec may carry are split across several action-set calls: Juju adds
+// each call's keys to the same result map (HookContext.UpdateActionResults),
+// so the user sees one result. A single key=value too large for a call is an
+// error naming the key; nothing is set then.
 func (t *Tools) ActionSet(ctx context.Context, results map[string]string) error {
 	if len(results) == 0 {
 		return nil
@@ -202,12 +217,61 @@ func (t *Tools) ActionSet(ctx context.Context, results map[string]string) error 
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	args := make([]string, 0, len(keys))
-	for _, k := range keys {
-		args = append(args, k+"="+results[k])
+	if err := checkNesting(keys); err != nil {
+		return fmt.Errorf("cannot set action results: %w", err)
 	}
-	_, err := t.run(ctx, "action-set", args, nil)
-	return err
+	var calls [][]string
+	var args []string
+	size := 0
+	for _, k := range keys {
+		arg := k + "=" + results[k]
+		cost := argvCost(arg)
+		if cost > actionSetBudget {
+			return fmt.Errorf("cannot set action result %q: %d bytes is more than one action-set call may carry (%d)", k, len(arg), actionSetBudget)
+		}
+		if size+cost > actionSetBudget {
+			calls, args, size = append(calls, args), nil, 0
+		}
+		args = append(args, arg)
+		size += cost
+	}
+	calls = append(calls, args)
+	for i, args := range calls {
+		if _, err := t.run(ctx, "action-set", args, nil); err != nil {
+			if len(calls) > 1 {
+				return fmt.Errorf("cannot set action results (call %d of %d): %w", i+1, len(calls), err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// checkNesting refuses a key that is also the parent of another ("a" and
+// "a.b"): Juju nests dotted keys into maps, so one would silently replace the
+// other.
+func checkNesting(keys []string) error {
+	set := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		set[k] = true
+	}
+	for _, k := range keys {
+		for i := strings.IndexByte(k, '.'); i >= 0; i = next(k, i) {
+			if set[k[:i]] {
+				return fmt.Errorf("result key %q would be replaced by %q: Juju nests dotted keys", k[:i], k)
+			}
+		}
+	}
+	return nil
+}
+
+// next is the index of the dot after the one at i in k, or -1.
+func next(k string, i int) int {
+	j := strings.IndexByte(k[i+1:], '.')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
 }
 
 // ActionFail marks the running action failed with msg.

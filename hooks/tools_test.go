@@ -3,6 +3,9 @@ package hooks_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -207,6 +210,54 @@ func TestActionSetRejectsBadKeys(t *testing.T) {
 	r := &recorder{}
 	require.NoError(t, hooks.NewTools(r).ActionSet(context.Background(), nil))
 	assert.Empty(t, r.calls)
+}
+
+// TestActionSetSplitsAtTheBudget: results go out in sorted order, in as few action-set calls
+// as keep each under 100 KB of argv; a key too large for any call, or a key that Juju would
+// nest another under, fails before anything runs.
+func TestActionSetSplitsAtTheBudget(t *testing.T) {
+	ctx := context.Background()
+	v := strings.Repeat("x", 10_000-len("k00=")-9) // each argument costs 10,000 bytes
+	results := map[string]string{}
+	for i := range 25 {
+		results[fmt.Sprintf("k%02d", i)] = v
+	}
+	r := &recorder{}
+	require.NoError(t, hooks.NewTools(r).ActionSet(ctx, results))
+	require.Len(t, r.calls, 3)
+	var keys []string
+	for i, c := range r.calls {
+		assert.Equal(t, "action-set", c.argv[0])
+		assert.Len(t, c.argv[1:], []int{10, 10, 5}[i])
+		for _, a := range c.argv[1:] {
+			k, _, _ := strings.Cut(a, "=")
+			keys = append(keys, k)
+		}
+	}
+	assert.True(t, sort.StringsAreSorted(keys), "sorted across calls")
+	assert.Len(t, keys, 25)
+
+	tests := []struct {
+		name    string
+		results map[string]string
+		want    string
+	}{
+		{"one value past the budget", map[string]string{"ok": "1", "groups.0.report": strings.Repeat("y", 100_000)},
+			`cannot set action result "groups.0.report": 100016 bytes is more than one action-set call may carry (100000)`},
+		{"a key under another", map[string]string{"summary": "x", "summary-line": "y", "summary.groups": "2"},
+			`cannot set action results: result key "summary" would be replaced by "summary.groups": Juju nests dotted keys`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &recorder{}
+			assert.EqualError(t, hooks.NewTools(r).ActionSet(ctx, tt.results), tt.want)
+			assert.Empty(t, r.calls, "nothing set")
+		})
+	}
+
+	failing := &recorder{err: &hooks.ToolError{Tool: "action-set", Stderr: "ERROR not running an action\n", ExitCode: 1}}
+	err := hooks.NewTools(failing).ActionSet(ctx, results)
+	assert.EqualError(t, err, "cannot set action results (call 1 of 3): cannot run action-set: ERROR not running an action")
 }
 
 func TestToolErrorsPropagate(t *testing.T) {

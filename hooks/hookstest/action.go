@@ -48,23 +48,17 @@ var actionKeyPart = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
 var reservedActionKeys = []string{"stdout", "stdout-encoding", "stderr", "stderr-encoding"}
 
 // actionSet validates every argument before storing any, as Juju checks
-// them all when parsing; nested keys are kept flat ("a.b").
+// them all when parsing (ActionSetCommand.Init). Results are kept flat
+// ("a.b"), but merged the way Juju nests them (addValueToMap): successive
+// calls add to one map, a key replaces any value at its own path, a value in
+// the way of a deeper key ("a" when "a.b" is set) becomes a map, and a value
+// set at a path that held a map ("a" over "a.b") replaces the whole map.
 func actionSet(m *Model, c *call) (any, error) {
-	results := map[string]string{}
+	type kv struct{ k, v string }
+	var results []kv
 	for _, arg := range c.args {
-		k, v, ok := strings.Cut(arg, "=")
-		if !ok {
-			return nil, usagef("argument %q must be of the form key...=value", arg)
-		}
-		for _, part := range strings.Split(k, ".") {
-			if !actionKeyPart.MatchString(part) {
-				return nil, usagef("key %q must start and end with lowercase alphanumeric, and contain only lowercase alphanumeric, hyphens and periods", part)
-			}
-			if contains(reservedActionKeys, part) {
-				return nil, usagef("cannot set reserved action key %q", part)
-			}
-		}
-		results[k] = v
+		k, v, _ := strings.Cut(arg, "=")
+		results = append(results, kv{k, v})
 	}
 	a, err := m.running(c.unit)
 	if err != nil {
@@ -73,10 +67,59 @@ func actionSet(m *Model, c *call) (any, error) {
 	if a.Results == nil {
 		a.Results = map[string]string{}
 	}
-	for k, v := range results {
-		a.Results[k] = v
+	if a.parents == nil { // first call, or a model read back from JSON
+		a.parents = map[string]bool{}
+		for k := range a.Results {
+			addParents(a.parents, k)
+		}
+	}
+	for _, r := range results {
+		for i := 0; i < len(r.k); i++ {
+			if r.k[i] == '.' {
+				delete(a.Results, r.k[:i]) // a value in the way becomes a map
+			}
+		}
+		addParents(a.parents, r.k)
+		if a.parents[r.k] { // a map here is replaced by the value
+			for old := range a.Results {
+				if strings.HasPrefix(old, r.k+".") {
+					delete(a.Results, old)
+				}
+			}
+		}
+		a.Results[r.k] = r.v
 	}
 	return nil, nil
+}
+
+// addParents marks "a" and "a.b" as parents for "a.b.c". A mark may outlive
+// its children; it only costs a scan.
+func addParents(parents map[string]bool, k string) {
+	for i := 0; i < len(k); i++ {
+		if k[i] == '.' {
+			parents[k[:i]] = true
+		}
+	}
+}
+
+// checkActionSet is action-set's grammar: key=value arguments whose every
+// dot-separated part matches Juju's key rule and is not reserved.
+func checkActionSet(c *call) error {
+	for _, arg := range c.args {
+		k, _, ok := strings.Cut(arg, "=")
+		if !ok {
+			return usagef("argument %q must be of the form key...=value", arg)
+		}
+		for _, part := range strings.Split(k, ".") {
+			if !actionKeyPart.MatchString(part) {
+				return usagef("key %q must start and end with lowercase alphanumeric, and contain only lowercase alphanumeric, hyphens and periods", part)
+			}
+			if contains(reservedActionKeys, part) {
+				return usagef("cannot set reserved action key %q", part)
+			}
+		}
+	}
+	return nil
 }
 
 func actionFail(m *Model, c *call) (any, error) {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // toolError is a failed tool call: Juju prints "ERROR <msg>" and exits with
@@ -43,9 +44,11 @@ type flagDef struct {
 	value bool
 }
 
-// toolDef is one hook tool: its flags (by every spelling) and what it does.
+// toolDef is one hook tool: its flags (by every spelling), its grammar
+// (what Juju's Init refuses whatever the model holds) and what it does.
 type toolDef struct {
 	flags map[string]flagDef
+	check func(c *call) error
 	run   func(m *Model, c *call) (any, error)
 }
 
@@ -80,28 +83,28 @@ var tools map[string]toolDef
 
 func init() {
 	tools = map[string]toolDef{
-		"config-get":              {flags(formatFlag, boolFlags("all", "a")), configGet},
-		"is-leader":               {formatFlag, isLeader},
-		"relation-ids":            {formatFlag, relationIDs},
-		"relation-list":           {flags(formatFlag, relationFlag, appFlag), relationList},
-		"relation-get":            {flags(formatFlag, relationFlag, appFlag), relationGet},
-		"relation-set":            {flags(formatFlag, relationFlag, appFlag, fileFlag), relationSet},
-		"secret-get":              {flags(formatFlag, boolFlags("refresh", "peek"), map[string]flagDef{"label": {"label", true}}), secretGet},
-		"status-set":              {boolFlags("application"), statusSet},
-		"status-get":              {flags(formatFlag, boolFlags("application", "include-data")), statusGet},
-		"application-version-set": {nil, applicationVersionSet},
-		"action-get":              {formatFlag, actionGet},
-		"action-set":              {nil, actionSet},
-		"action-fail":             {nil, actionFail},
-		"action-log":              {nil, actionLog},
-		"juju-log":                {flags(formatFlag, boolFlags("debug"), map[string]flagDef{"l": {"log-level", true}, "log-level": {"log-level", true}}), jujuLog},
-		"network-get":             {flags(formatFlag, relationFlag, boolFlags("bind-address", "ingress-address", "egress-subnets", "primary-address")), networkGet},
-		"open-port":               {map[string]flagDef{"endpoints": {"endpoints", true}}, openPort},
-		"close-port":              {map[string]flagDef{"endpoints": {"endpoints", true}}, closePort},
-		"opened-ports":            {flags(formatFlag, boolFlags("endpoints")), openedPorts},
-		"state-get":               {flags(formatFlag, boolFlags("strict")), stateGet},
-		"state-set":               {fileFlag, stateSet},
-		"state-delete":            {nil, stateDelete},
+		"config-get":              {flags(formatFlag, boolFlags("all", "a")), maxArgs(1), configGet},
+		"is-leader":               {formatFlag, maxArgs(0), isLeader},
+		"relation-ids":            {formatFlag, maxArgs(1), relationIDs},
+		"relation-list":           {flags(formatFlag, relationFlag, appFlag), maxArgs(0), relationList},
+		"relation-get":            {flags(formatFlag, relationFlag, appFlag), maxArgs(2), relationGet},
+		"relation-set":            {flags(formatFlag, relationFlag, appFlag, fileFlag), checkKeyValues, relationSet},
+		"secret-get":              {flags(formatFlag, boolFlags("refresh", "peek"), map[string]flagDef{"label": {"label", true}}), checkSecretGet, secretGet},
+		"status-set":              {boolFlags("application"), checkStatusSet, statusSet},
+		"status-get":              {flags(formatFlag, boolFlags("application", "include-data")), maxArgs(0), statusGet},
+		"application-version-set": {nil, checkOneArg("no version specified"), applicationVersionSet},
+		"action-get":              {formatFlag, maxArgs(1), actionGet},
+		"action-set":              {nil, checkActionSet, actionSet},
+		"action-fail":             {nil, maxArgs(1), actionFail},
+		"action-log":              {nil, minArgs(1, "no message specified"), actionLog},
+		"juju-log":                {flags(formatFlag, boolFlags("debug"), map[string]flagDef{"l": {"log-level", true}, "log-level": {"log-level", true}}), minArgs(1, "no message specified"), jujuLog},
+		"network-get":             {flags(formatFlag, relationFlag, boolFlags("bind-address", "ingress-address", "egress-subnets", "primary-address")), checkOneArg("no endpoint specified"), networkGet},
+		"open-port":               {map[string]flagDef{"endpoints": {"endpoints", true}}, checkPort, openPort},
+		"close-port":              {map[string]flagDef{"endpoints": {"endpoints", true}}, checkPort, closePort},
+		"opened-ports":            {flags(formatFlag, boolFlags("endpoints")), maxArgs(0), openedPorts},
+		"state-get":               {flags(formatFlag, boolFlags("strict")), maxArgs(1), stateGet},
+		"state-set":               {fileFlag, checkKeyValues, stateSet},
+		"state-delete":            {nil, checkOneArg("invalid args, require <key>"), stateDelete},
 	}
 }
 
@@ -122,7 +125,7 @@ func (m *Model) Exec(unit, tool string, args []string, stdin []byte) (stdout []b
 	if !m.isUnit(unit) {
 		return nil, []byte(fmt.Sprintf("ERROR unit %q not found\n", unit)), 1
 	}
-	c, err := parse(def.flags, args)
+	c, err := parseCall(def, args)
 	if err == nil {
 		c.unit, c.tool, c.stdin = unit, tool, stdin
 		var out any
@@ -138,57 +141,142 @@ func (m *Model) Exec(unit, tool string, args []string, stdin []byte) (stdout []b
 	return nil, []byte("ERROR " + err.Error() + "\n"), code
 }
 
-// parse reads args the way Juju's gnuflag does: flags and positional
-// arguments may mix, "--" ends the flags, a lone "-" is positional.
+// Validate checks one invocation against the tool's grammar alone: the
+// options Juju defines for it, parsed as gnuflag does, and the arguments its
+// Init accepts (statuses, action-set keys, relation ids, key=value forms,
+// ports). It needs no model, so a test can hold every invocation a charm
+// made to the rule, including those whose failure the charm ignored.
+func Validate(tool string, args []string) error {
+	def, ok := tools[tool]
+	if !ok {
+		return fmt.Errorf("%s: not a hook tool", tool)
+	}
+	_, err := parseCall(def, args)
+	return err
+}
+
+// parseCall parses args and checks them against def's grammar.
+func parseCall(def toolDef, args []string) (*call, error) {
+	c, err := parse(def.flags, args)
+	if err != nil {
+		return nil, err
+	}
+	if ref, ok := c.flags["relation"]; ok {
+		if _, err := relationNumber(ref); err != nil {
+			return nil, err
+		}
+	}
+	if def.check != nil {
+		if err := def.check(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// relationNumber reads a -r value as Juju's relationIdValue does: the
+// number after the last colon ("source:3" or "3"); the endpoint name is not
+// checked by Juju.
+func relationNumber(ref string) (int, error) {
+	num := ref
+	if i := strings.LastIndex(ref, ":"); i >= 0 {
+		num = ref[i+1:]
+	}
+	id, err := strconv.Atoi(num)
+	if err != nil {
+		return 0, usagef("invalid value %q for option -r: invalid relation id", ref)
+	}
+	return id, nil
+}
+
+// parse reads args the way Juju's gnuflag does with interspersed flags:
+// "--name" or "--name=value" is a long option, "-abc" a cluster of
+// one-letter options (a value option takes the rest of the cluster or the
+// next argument), "--" ends the options and a lone "-" is positional.
+// Juju's hook tools call options "option" in their errors.
 func parse(defs map[string]flagDef, args []string) (*call, error) {
 	c := &call{flags: map[string]string{}}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		if a == "-" || a == "" || a[0] != '-' {
+			c.args = append(c.args, a)
+			continue
+		}
 		if a == "--" {
 			c.args = append(c.args, args[i+1:]...)
 			break
 		}
-		if len(a) < 2 || a[0] != '-' {
-			c.args = append(c.args, a)
-			continue
-		}
-		name := strings.TrimLeft(a, "-")
-		value, hasValue := "", false
-		if k, v, ok := strings.Cut(name, "="); ok {
-			name, value, hasValue = k, v, true
-		}
-		def, ok := defs[name]
-		if !ok {
-			return nil, usagef("flag provided but not defined: %s", strings.SplitN(a, "=", 2)[0])
-		}
-		if !def.value {
-			on := true
-			if hasValue {
-				var err error
-				if on, err = strconv.ParseBool(value); err != nil {
-					return nil, usagef("invalid value %q for flag %s", value, a)
-				}
+		if a[1] == '-' {
+			name, value, hasValue := strings.Cut(a[2:], "=")
+			if hasValue && name == "" {
+				return nil, usagef("empty option in argument %q", a)
 			}
-			if on {
+			def, ok := defs[name]
+			if !ok {
+				return nil, usagef("option provided but not defined: %s", flagWithMinus(name))
+			}
+			if !def.value && !hasValue {
 				c.flags[def.name] = "true"
-			} else {
-				delete(c.flags, def.name)
+				continue
 			}
+			if !def.value {
+				on, err := strconv.ParseBool(value)
+				if err != nil {
+					return nil, usagef("invalid value %q for option %s: %v", value, flagWithMinus(name), err)
+				}
+				if on {
+					c.flags[def.name] = "true"
+				} else {
+					delete(c.flags, def.name)
+				}
+				continue
+			}
+			if !hasValue {
+				if i+1 >= len(args) {
+					return nil, usagef("option needs an argument: %s", flagWithMinus(name))
+				}
+				i++
+				value = args[i]
+			}
+			c.flags[def.name] = value
 			continue
 		}
-		if !hasValue {
-			if i+1 >= len(args) {
-				return nil, usagef("flag needs an argument: %s", a)
+		for rest := a[1:]; rest != ""; {
+			r, n := utf8.DecodeRuneInString(rest)
+			name := string(r)
+			rest = rest[n:]
+			def, ok := defs[name]
+			if !ok {
+				return nil, usagef("option provided but not defined: %s", flagWithMinus(name))
 			}
-			i++
-			value = args[i]
+			if !def.value {
+				c.flags[def.name] = "true"
+				continue
+			}
+			value := rest
+			if rest == "" {
+				if i+1 >= len(args) {
+					return nil, usagef("option needs an argument: %s", flagWithMinus(name))
+				}
+				i++
+				value = args[i]
+			}
+			c.flags[def.name] = value
+			break
 		}
-		c.flags[def.name] = value
 	}
 	if f, ok := c.flags["format"]; ok && f != "json" && f != "yaml" && f != "smart" {
 		return nil, usagef("invalid value %q for option --format: unknown format %q", f, f)
 	}
 	return c, nil
+}
+
+// flagWithMinus spells an option as gnuflag does in errors.
+func flagWithMinus(name string) string {
+	if len(name) > 1 {
+		return "--" + name
+	}
+	return "-" + name
 }
 
 // noArgs fails like Juju's cmd.CheckEmpty when args are left over.

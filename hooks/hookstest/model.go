@@ -113,6 +113,10 @@ type Action struct {
 	Running     bool              `json:"running,omitempty"`
 	Failed      bool              `json:"failed,omitempty"`
 	FailMessage string            `json:"fail-message,omitempty"`
+
+	// parents caches every dotted prefix of Results' keys, so action-set
+	// merges in time proportional to what it sets.
+	parents map[string]bool
 }
 
 // NewModel returns a model of app with units app/0..app/n-1, app/0 leading,

@@ -4,12 +4,35 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
-// AddSecret stores a secret with content as revision 1 and returns its URI,
-// "secret:" plus a 20-character id derived from a counter, so runs repeat.
-func (m *Model) AddSecret(content map[string]string) string {
+// secretKey is Juju's rule for the keys of a secret's content
+// (core/secrets: keyRegExp): a lowercase letter, then at least two more
+// lowercase letters or digits, single hyphens between them.
+var secretKey = regexp.MustCompile(`^([a-z](?:-?[a-z0-9]){2,})$`)
+
+// checkSecretKeys refuses content Juju would refuse, with Juju's words
+// (`juju add-secret` prints "ERROR key "ca" not valid").
+func checkSecretKeys(content map[string]string) error {
+	for _, k := range sortedKeys(content) {
+		if !secretKey.MatchString(k) {
+			return fmt.Errorf("key %q not valid", k)
+		}
+	}
+	return nil
+}
+
+// CreateSecret stores a secret with content as revision 1 and returns its
+// URI, "secret:" plus a 20-character id derived from a counter, so runs
+// repeat. Content with a key Juju would refuse is refused with Juju's words
+// and nothing is stored: what `juju add-secret` and a provider's secret-add
+// do, so the simulator uses it.
+func (m *Model) CreateSecret(content map[string]string) (string, error) {
+	if err := checkSecretKeys(content); err != nil {
+		return "", err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.NextSecret++
@@ -20,13 +43,27 @@ func (m *Model) AddSecret(content map[string]string) string {
 		m.Secrets = map[string]*Secret{}
 	}
 	m.Secrets[uri] = &Secret{Revisions: []map[string]string{copyMap(content)}}
+	return uri, nil
+}
+
+// AddSecret is CreateSecret for test fixtures: content Juju would refuse is
+// a mistake in the test, not a state to model, so it panics with Juju's
+// message (as regexp.MustCompile does with a bad pattern).
+func (m *Model) AddSecret(content map[string]string) string {
+	uri, err := m.CreateSecret(content)
+	if err != nil {
+		panic("hookstest: cannot add secret: " + err.Error())
+	}
 	return uri
 }
 
 // UpdateSecret adds a revision with new content, as the owner's secret-set
 // (or juju update-secret) does. Units keep seeing their revision until they
-// refresh.
+// refresh. Keys are checked as AddSecret checks them.
 func (m *Model) UpdateSecret(uri string, content map[string]string) error {
+	if err := checkSecretKeys(content); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.secret(uri, "")

@@ -54,6 +54,45 @@ func TestAddSecretIDs(t *testing.T) {
 	assert.Equal(t, u1, b.AddSecret(nil), "ids repeat from run to run")
 }
 
+// TestSecretKeysAsJuju holds secret content to Juju's key rule
+// (core/secrets: ^([a-z](?:-?[a-z0-9]){2,})$), refused with Juju's words.
+func TestSecretKeysAsJuju(t *testing.T) {
+	tests := []struct {
+		key  string
+		want string // "" for valid
+	}{
+		{"tls-ca", ""},
+		{"username", ""},
+		{"abc", ""},
+		{"a1b", ""},
+		{"ca", `key "ca" not valid`},
+		{"tls_ca", `key "tls_ca" not valid`},
+		{"TLS", `key "TLS" not valid`},
+		{"1ab", `key "1ab" not valid`},
+		{"tls--ca", `key "tls--ca" not valid`},
+		{"tls-", `key "tls-" not valid`},
+		{"a.bc", `key "a.bc" not valid`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			m := hookstest.NewModel("mm", 1)
+			uri, err := m.CreateSecret(map[string]string{tt.key: "v", "password": "p"})
+			if tt.want == "" {
+				require.NoError(t, err)
+				require.NoError(t, m.UpdateSecret(uri, map[string]string{tt.key: "w"}))
+				return
+			}
+			assert.EqualError(t, err, tt.want)
+			assert.Empty(t, uri)
+			assert.Empty(t, m.Secrets, "nothing stored")
+			assert.PanicsWithValue(t, "hookstest: cannot add secret: "+tt.want, func() { m.AddSecret(map[string]string{tt.key: "v"}) })
+			ok := m.AddSecret(map[string]string{"password": "p"})
+			assert.EqualError(t, m.UpdateSecret(ok, map[string]string{tt.key: "w"}), tt.want)
+			assert.Equal(t, 1, m.Secret(ok).Revision())
+		})
+	}
+}
+
 func TestExecStatus(t *testing.T) {
 	m, _ := world(t)
 	assert.Equal(t, ok(""), run(m, "mm/1", "status-set", "", "maintenance", "--", "-starting"))

@@ -72,12 +72,14 @@ func (s *Sim) ConfigValues(kv map[string]string) (map[string]any, error) {
 
 // AddSecret adds a user secret granted to the application, as
 // `juju add-secret` plus `juju grant-secret`, and returns its URI (for a
-// secret-typed config option such as source-credentials).
+// secret-typed config option such as source-credentials). Content keys
+// Juju refuses (`key "ca" not valid`) are refused the same way.
 func (s *Sim) AddSecret(ctx context.Context, content map[string]string) (string, error) {
 	var uri string
 	err := s.store.update(ctx, func(m *hookstest.Model) error {
-		uri = m.AddSecret(content)
-		return nil
+		var err error
+		uri, err = m.CreateSecret(content)
+		return err
 	})
 	return uri, err
 }

@@ -85,7 +85,11 @@ func (s *Sim) answer(ctx context.Context, id int, p Provider) (bool, error) {
 			data[k] = v
 		}
 		for field, content := range ans.Secrets {
-			data[field] = m.AddSecret(content)
+			uri, err := m.CreateSecret(content)
+			if err != nil {
+				return fmt.Errorf("cannot store the provider's %s secret: %w", field, err)
+			}
+			data[field] = uri
 		}
 		return m.SetRemoteAppData(id, data)
 	})

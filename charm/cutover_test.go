@@ -2,6 +2,8 @@ package charm
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -230,4 +232,69 @@ func TestGivenBadParamsOrStateWhenCutoverThenClearFailure(t *testing.T) {
 			assert.Equal(t, tt.want, a.FailMessage)
 		})
 	}
+}
+
+// TestGivenTenThousandGroupPartitionsWhenCutoverConsumersThenEveryResultReachesJuju: the
+// results of a large cutover (about 70,000 keys, megabytes) are more than one exec's argv may
+// carry; they must still all reach the action's result, after the offsets were written.
+func TestGivenTenThousandGroupPartitionsWhenCutoverConsumersThenEveryResultReachesJuju(t *testing.T) {
+	h := mirroring(t, 1)
+	const groups, partitions = 100, 100
+	var exact []kafka.GroupOffsets
+	var names []string
+	for g := range groups {
+		name := fmt.Sprintf("consumer-group-%03d", g)
+		names = append(names, name)
+		gro := kafka.GroupOffsets{Group: name}
+		for p := range int32(partitions) {
+			gro.Partitions = append(gro.Partitions, kafka.PartitionOffset{Topic: "orders-events", TargetTopic: "orders-events",
+				Partition: p, SourceCommitted: 1_000_000_000 + int64(p), CheckpointUpstream: 999_999_000, Checkpoint: 999_999_000,
+				Exact: 1_000_000_000 + int64(p), ReplaysAvoided: 1000 + int64(p), How: "copy of the last record below"})
+		}
+		exact = append(exact, gro)
+	}
+	s := &fakeSession{gates: []kafka.Gates{{Groups: names}}, exact: exact}
+	h.kafka.session = s
+
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers"})
+	require.False(t, a.Failed, a.FailMessage)
+	require.Len(t, s.written, groups)
+
+	want := map[string]string{
+		"summary.groups": "100", "summary.partitions": "10000", "summary.replays-avoided": "10495000",
+		"status": "exact offsets written for 100 group(s): start their consumers on the target",
+	}
+	for g := range groups {
+		want[fmt.Sprintf("groups.%d.name", g)] = names[g]
+		for p := range partitions {
+			k := fmt.Sprintf("groups.%d.partitions.%d.", g, p)
+			want[k+"topic"] = "orders-events"
+			want[k+"partition"] = strconv.Itoa(p)
+			want[k+"source-committed"] = strconv.Itoa(1_000_000_000 + p)
+			want[k+"mm2-translation"] = "999999000"
+			want[k+"exact"] = strconv.Itoa(1_000_000_000 + p)
+			want[k+"replays-avoided"] = strconv.Itoa(1000 + p)
+			want[k+"how"] = "copy of the last record below"
+		}
+	}
+	assert.Equal(t, len(want), len(a.Results))
+	for k, v := range want {
+		if a.Results[k] != v {
+			t.Fatalf("result %s = %q, want %q", k, a.Results[k], v)
+		}
+	}
+
+	var sets, bytes int
+	for _, c := range h.calls {
+		if c.tool == "action-set" {
+			sets++
+			n := 0
+			for _, arg := range c.args {
+				n += len(arg) + 1
+			}
+			bytes = max(bytes, n)
+		}
+	}
+	assert.Greater(t, sets, 1, "split across action-set calls")
+	assert.LessOrEqual(t, bytes, 100*1000, "no call near the kernel's limits")
 }

@@ -120,21 +120,26 @@ func (f *fakeKafka) Measure(context.Context, mm2.Cluster, mm2.Cluster, kafka.Flo
 	return f.view, f.err
 }
 
-// recordingRunner serves hook tools from the in-memory model and keeps every argv, so tests
-// can prove no secret ever reached a command line.
+// recordingRunner serves hook tools from the in-memory model, through its Runner so argv meets
+// the kernel's limits as in a real hook, and keeps every invocation, so tests can prove no
+// secret ever reached a command line and every call is one Juju accepts.
 type recordingRunner struct {
-	m    *hookstest.Model
-	unit string
-	argv *[]string
+	m     *hookstest.Model
+	unit  string
+	argv  *[]string
+	calls *[]invocation
 }
 
-func (r recordingRunner) Run(_ context.Context, tool string, args []string, stdin []byte) ([]byte, error) {
+// invocation is one hook tool call a dispatch made.
+type invocation struct {
+	unit, tool string
+	args       []string
+}
+
+func (r recordingRunner) Run(ctx context.Context, tool string, args []string, stdin []byte) ([]byte, error) {
 	*r.argv = append(*r.argv, tool+" "+strings.Join(args, " "))
-	out, stderr, code := r.m.Exec(r.unit, tool, args, stdin)
-	if code != 0 {
-		return nil, &hooks.ToolError{Tool: tool, Args: args, Stderr: string(stderr), ExitCode: code}
-	}
-	return out, nil
+	*r.calls = append(*r.calls, invocation{unit: r.unit, tool: tool, args: append([]string(nil), args...)})
+	return r.m.Runner(r.unit).Run(ctx, tool, args, stdin)
 }
 
 // harness is one application in an in-memory model, with a fake container per unit.
@@ -145,6 +150,7 @@ type harness struct {
 	kafka     *fakeKafka
 	now       time.Time
 	argv      []string
+	calls     []invocation
 }
 
 func newHarness(t *testing.T, units int) *harness {
@@ -187,7 +193,7 @@ func (h *harness) unit(n int) string { return fmt.Sprintf("%s/%d", app, n) }
 func (h *harness) dispatch(unit string, env map[string]string) error {
 	hc, err := hooks.NewContext(func(k string) string { return env[k] })
 	require.NoError(h.t, err)
-	runner := recordingRunner{m: h.m, unit: unit, argv: &h.argv}
+	runner := recordingRunner{m: h.m, unit: unit, argv: &h.argv, calls: &h.calls}
 	c := New(hc, hooks.NewTools(runner), h.workloads[unit], h.kafka)
 	c.now = func() time.Time { return h.now }
 	c.sleep = func(_ context.Context, d time.Duration) error { h.now = h.now.Add(d); return nil }

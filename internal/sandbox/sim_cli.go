@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -148,7 +149,11 @@ func (c *cli) run(ctx context.Context, verb string, args []string) error {
 			return err
 		}
 	case "add-secret":
-		uri, err := sim.AddSecret(ctx, kvPairs(args))
+		content, err := secretContent(args)
+		if err != nil {
+			return err
+		}
+		uri, err := sim.AddSecret(ctx, content)
 		if err != nil {
 			return err
 		}
@@ -349,6 +354,38 @@ func kvPairs(words []string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// secretContent reads `juju add-secret` key=value arguments as Juju's
+// CreateSecretData does: "key#file=path" takes the file's content and
+// "key#base64=v" a value already base64-encoded; keys are checked after the
+// suffix is gone.
+func secretContent(words []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, w := range words {
+		k, v, ok := strings.Cut(w, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("key value %q not valid", w)
+		}
+		switch {
+		case strings.HasSuffix(k, "#file"):
+			k = strings.TrimSuffix(k, "#file")
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return nil, fmt.Errorf("reading content for secret key %q: %w", k, err)
+			}
+			v = string(b)
+		case strings.HasSuffix(k, "#base64"):
+			k = strings.TrimSuffix(k, "#base64")
+			b, err := base64.StdEncoding.DecodeString(v)
+			if err != nil {
+				return nil, fmt.Errorf("cannot decode secret key %q: %w", k, err)
+			}
+			v = string(b)
+		}
+		out[k] = v
+	}
+	return out, nil
 }
 
 // printYAML prints a map as `juju run` and `juju config` do, keys sorted.

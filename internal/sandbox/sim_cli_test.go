@@ -46,3 +46,18 @@ func TestGivenCLIWhenVerbsRunAsSeparateProcessesThenPodsOutliveEachCall(t *testi
 	assert.Empty(t, pod.Processes())
 	assert.NoDirExists(t, filepath.Join(tmp, "state"))
 }
+
+// TestSecretContentReadsArgumentsAsJujuAddSecret: "#file" and "#base64" suffixes as Juju's
+// CreateSecretData reads them, so the README's `add-secret ... tls-ca#file=ca.pem` works.
+func TestSecretContentReadsArgumentsAsJujuAddSecret(t *testing.T) {
+	pem := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(pem, []byte("-----BEGIN CERTIFICATE-----\n"), 0o600))
+	got, err := secretContent([]string{"username=admin", "password=a=b", "tls-ca#file=" + pem, "token#base64=aGk="})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"username": "admin", "password": "a=b", "tls-ca": "-----BEGIN CERTIFICATE-----\n", "token": "hi"}, got)
+
+	_, err = secretContent([]string{"username"})
+	assert.EqualError(t, err, `key value "username" not valid`)
+	_, err = secretContent([]string{"tls-ca#file=/nonexistent/ca.pem"})
+	assert.ErrorContains(t, err, `reading content for secret key "tls-ca"`)
+}

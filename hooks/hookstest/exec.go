@@ -98,7 +98,7 @@ func init() {
 		"action-fail":             {nil, maxArgs(1), actionFail},
 		"action-log":              {nil, minArgs(1, "no message specified"), actionLog},
 		"juju-log":                {flags(formatFlag, boolFlags("debug"), map[string]flagDef{"l": {"log-level", true}, "log-level": {"log-level", true}}), minArgs(1, "no message specified"), jujuLog},
-		"network-get":             {flags(formatFlag, relationFlag, boolFlags("bind-address", "ingress-address", "egress-subnets", "primary-address")), checkOneArg("no endpoint specified"), networkGet},
+		"network-get":             {flags(formatFlag, relationFlag, boolFlags("bind-address", "ingress-address", "egress-subnets", "primary-address")), checkOneArg("no arguments specified"), networkGet},
 		"open-port":               {map[string]flagDef{"endpoints": {"endpoints", true}}, checkPort, openPort},
 		"close-port":              {map[string]flagDef{"endpoints": {"endpoints", true}}, checkPort, closePort},
 		"opened-ports":            {flags(formatFlag, boolFlags("endpoints")), maxArgs(0), openedPorts},

@@ -1,6 +1,7 @@
 package hookstest
 
 import (
+	"regexp"
 	"strings"
 )
 
@@ -54,8 +55,20 @@ func checkKeyValues(c *call) error {
 	return err
 }
 
-// checkSecretGet: <ID> [key] or --label, never both --peek and --refresh.
+// secretURI is what core/secrets.ParseURI accepts: "secret:ID",
+// "secret://MODEL-UUID/ID" or a bare ID, the ID 20 characters of xid's
+// base32 alphabet.
+var secretURI = regexp.MustCompile(`^(secret:(//[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}/)?)?[0-9a-v]{20}$`)
+
+// checkSecretGet: <ID> [key] or --label, never both --peek and --refresh;
+// output only as yaml or json (secret-get has no "smart" format).
 func checkSecretGet(c *call) error {
+	if f, ok := c.flags["format"]; ok && f != "json" && f != "yaml" {
+		return usagef("invalid value %q for option --format: unknown format %q", f, f)
+	}
+	if len(c.args) > 0 && !secretURI.MatchString(c.args[0]) {
+		return usagef("secret URI %q not valid", c.args[0])
+	}
 	if len(c.args) == 0 && c.flags["label"] == "" {
 		return usagef("require either a secret URI or label")
 	}

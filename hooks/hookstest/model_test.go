@@ -95,7 +95,7 @@ func TestRunner(t *testing.T) {
 
 	_, err = other.RelationUnits(ctx, "source:9")
 	assert.ErrorIs(t, err, hooks.ErrRelationNotFound)
-	_, err = other.SecretGet(ctx, "secret:nope", true)
+	_, err = other.SecretGet(ctx, "secret:d5l8k5ngmtv2r0ekpemg", true)
 	assert.ErrorIs(t, err, hooks.ErrSecretNotFound)
 	content, err := other.SecretGet(ctx, uri, true)
 	require.NoError(t, err)

@@ -158,7 +158,7 @@ func relationSet(m *Model, c *call) (any, error) {
 
 func networkGet(m *Model, c *call) (any, error) {
 	if len(c.args) == 0 {
-		return nil, usagef("no endpoint specified")
+		return nil, usagef("no arguments specified")
 	}
 	if err := noArgs(c.args[1:]); err != nil {
 		return nil, err

@@ -144,3 +144,14 @@ func TestRunnerRefusesArgvTheKernelWould(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, m.Action.Results, 1000)
 }
+
+// TestStateSetQuota: each state entry is held to Juju's fixed quota, so a
+// charm keeping a large sample in state-set learns it in its tests.
+func TestStateSetQuota(t *testing.T) {
+	m := hookstest.NewModel("mm", 1)
+	big := strings.Repeat("x", 64*1024)
+	assert.Equal(t, ok(""), run(m, "mm/0", "state-set", `{"sample":"`+big+`"}`, "--file", "-"))
+	assert.Equal(t, fail(1, "max allowed value length (65536) exceeded"), run(m, "mm/0", "state-set", `{"sample":"`+big+`x"}`, "--file", "-"))
+	assert.Equal(t, fail(1, "max allowed key length (256) exceeded"), run(m, "mm/0", "state-set", "", strings.Repeat("k", 257)+"=v"))
+	assert.Equal(t, big, m.State["mm/0"]["sample"], "the refused call changed nothing")
+}

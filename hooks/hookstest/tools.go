@@ -180,10 +180,25 @@ func stateGet(m *Model, c *call) (any, error) {
 	return nil, noArgs(c.args[1:])
 }
 
+// Juju's fixed quota on each entry of a unit's state (core/quota:
+// MaxCharmStateKeySize, MaxCharmStateValueSize), checked by state-set.
+const (
+	maxStateKeySize   = 256
+	maxStateValueSize = 64 * 1024
+)
+
 func stateSet(m *Model, c *call) (any, error) {
 	settings, err := settingsArgs(c)
 	if err != nil {
 		return nil, err
+	}
+	for _, k := range sortedKeys(settings) {
+		switch {
+		case len(k) > maxStateKeySize:
+			return nil, failf("max allowed key length (%d) exceeded", maxStateKeySize)
+		case len(settings[k]) > maxStateValueSize:
+			return nil, failf("max allowed value length (%d) exceeded", maxStateValueSize)
+		}
 	}
 	if m.State == nil {
 		m.State = map[string]map[string]string{}

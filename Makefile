@@ -10,11 +10,15 @@ CACHE         := $(CURDIR)/.cache
 BUILD         := $(CURDIR)/build
 CHARM         := $(BUILD)/mirrormaker-k8s.charm
 PEBBLE        := $(CACHE)/bin/pebble
+# charmcraft, from PyPI into its own venv, only to validate the YAMLs and lint the charm.
+CHARMCRAFT_VERSION ?= 4.5.0
+CHARMCRAFT_VENV    := $(CACHE)/charmcraft-$(CHARMCRAFT_VERSION)
+CHARMCRAFT         := $(CHARMCRAFT_VENV)/bin/charmcraft
 
 export PEBBLE_BIN     := $(PEBBLE)
 export CHARM_FILE     := $(CHARM)
 
-.PHONY: all build charm pebble kafka kafka4 lint unit test demo clean
+.PHONY: all build charm check-charm pebble kafka kafka4 lint unit test demo clean
 
 all: build
 
@@ -31,6 +35,26 @@ charm: build
 	cp metadata.yaml config.yaml actions.yaml $(BUILD)/charm/
 	@rm -f $(CHARM)
 	cd $(BUILD)/charm && zip -q -X -r $(CHARM) .
+
+## check-charm: charmcraft.yaml, metadata.yaml, config.yaml and actions.yaml against charmcraft's
+## own models, the project as charmcraft loads it (expand-extensions), and charmcraft's linters on
+## the built charm: lint errors fail, warnings and unknown attributes (language, framework: a Go
+## charm is neither Python nor ops) do not.
+check-charm: charm $(CHARMCRAFT_VENV)/.installed
+	$(CHARMCRAFT_VENV)/bin/python scripts/check-charm.py $(CURDIR)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && export XDG_RUNTIME_DIR="$$tmp" && \
+	  cp charmcraft.yaml metadata.yaml config.yaml actions.yaml "$$tmp"/ && \
+	  (cd "$$tmp" && $(CHARMCRAFT) expand-extensions >expanded.yaml) || \
+	  { echo "check-charm: charmcraft expand-extensions failed"; exit 1; }; \
+	  echo "check-charm: charmcraft expand-extensions: ok"; \
+	  rc=0; $(CHARMCRAFT) analyse $(CHARM) || rc=$$?; case $$rc in \
+	  0) ;; 3) echo "check-charm: charmcraft analyse: warnings only (allowed)";; \
+	  *) echo "check-charm: charmcraft analyse: lint errors (exit $$rc)"; exit 1;; esac
+$(CHARMCRAFT_VENV)/.installed:
+	rm -rf $(CHARMCRAFT_VENV)
+	python3 -m venv $(CHARMCRAFT_VENV)
+	$(CHARMCRAFT_VENV)/bin/pip install -q --disable-pip-version-check charmcraft==$(CHARMCRAFT_VERSION)
+	touch $@
 
 ## pebble: the Pebble daemon, at the version of the client in go.mod
 pebble: $(PEBBLE)
@@ -53,10 +77,10 @@ lint:
 unit:
 	$(GO) test -short ./...
 
-## test: lint, unit and sandbox tests (real Kafka, real Pebble, real MM2, the shipped binary),
+## test: lint, check-charm, unit and sandbox tests (real Kafka, real Pebble, real MM2, the shipped binary),
 ## then the main scenario again on Kafka $(KAFKA4_VERSION). Packages run one at a time (-p 1):
 ## the sandbox and Kafka tests each start JVMs, and two cores are all CI has.
-test: lint charm pebble kafka kafka4
+test: lint charm check-charm pebble kafka kafka4
 	MM_REQUIRE_SANDBOX=1 KAFKA_VERSION=$(KAFKA_VERSION) $(GO) test -p 1 -count=1 -timeout 25m ./...
 	MM_REQUIRE_SANDBOX=1 KAFKA_VERSION=$(KAFKA4_VERSION) $(GO) test -count=1 -timeout 15m -run 'TestMainScenario' ./internal/sandbox/
 

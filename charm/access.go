@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"mirrormaker-k8s/hooks"
 	"mirrormaker-k8s/internal/kafkaclient"
@@ -42,9 +43,17 @@ func (c *Charm) sourceAccess(ctx context.Context, cfg config, relID string) (acc
 			"(juju remove-relation mirrormaker-k8s:source, or juju config mirrormaker-k8s --reset " +
 			"source-bootstrap-servers,source-credentials)"), nil
 	case relID != "":
-		return c.relationAccess(ctx, relID, SourceEndpoint, cfg.sourceAlias)
+		a, err := c.relationAccess(ctx, relID, SourceEndpoint, cfg.sourceAlias)
+		if err != nil {
+			return a, err
+		}
+		return c.withCA(ctx, a, SourceEndpoint, cfg.sourceCA)
 	case cfg.external.configured():
-		return c.externalAccess(ctx, cfg)
+		a, err := c.externalAccess(ctx, cfg)
+		if err != nil {
+			return a, err
+		}
+		return c.withCA(ctx, a, SourceEndpoint, cfg.sourceCA)
 	}
 	return blocked("missing source relation or source-* config"), nil
 }
@@ -53,7 +62,45 @@ func (c *Charm) targetAccess(ctx context.Context, cfg config, relID string) (acc
 	if relID == "" {
 		return blocked("missing target relation"), nil
 	}
-	return c.relationAccess(ctx, relID, TargetEndpoint, cfg.targetAlias)
+	a, err := c.relationAccess(ctx, relID, TargetEndpoint, cfg.targetAlias)
+	if err != nil {
+		return a, err
+	}
+	return c.withCA(ctx, a, TargetEndpoint, cfg.targetCA)
+}
+
+// withCA replaces the CA of a reachable cluster by the one in the <side>-tls-ca secret, when
+// that option is set. It exists because Charmed Kafka 3 publishes the word "enabled" as its
+// tls-ca, so a private CA could not be trusted otherwise; the option wins over whatever the
+// relation or source-credentials say, and the warning about an unusable relation CA goes.
+func (c *Charm) withCA(ctx context.Context, a access, side, uri string) (access, error) {
+	if a.cluster == nil || uri == "" {
+		return a, nil
+	}
+	option := side + "-tls-ca"
+	content, err := c.tools.SecretGet(ctx, uri, true)
+	if err != nil {
+		var te *hooks.ToolError
+		if errors.As(err, &te) { // not found, or not granted (permission denied)
+			return blocked(fmt.Sprintf("invalid config: %s: cannot read the secret; grant it with "+
+				"juju grant-secret <secret> mirrormaker-k8s", option)), nil
+		}
+		return access{}, fmt.Errorf("cannot read %s: %w", option, err)
+	}
+	ca := content[kafkaclient.CAKey]
+	if strings.TrimSpace(ca) == "" {
+		return blocked(fmt.Sprintf("invalid config: %s: the secret needs %s (the PEM CA certificate: "+
+			"juju add-secret <name> %s#file=ca.pem)", option, kafkaclient.CAKey, kafkaclient.CAKey)), nil
+	}
+	if err := kafkaclient.CheckCA(ca); err != nil {
+		return blocked(fmt.Sprintf("invalid config: %s: %s %v", option, kafkaclient.CAKey, err)), nil
+	}
+	a.cluster.CA = ca
+	a.warning = ""
+	if a.cluster.SecurityProtocol != mm2.SASLSSL {
+		a.warning = fmt.Sprintf("%s is set but the %s cluster does not use TLS", option, side)
+	}
+	return a, nil
 }
 
 func (c *Charm) relationAccess(ctx context.Context, relID, endpoint, alias string) (access, error) {
@@ -77,9 +124,11 @@ func (c *Charm) relationAccess(ctx context.Context, relID, endpoint, alias strin
 		return waiting(fmt.Sprintf("waiting for %s credentials", endpoint)), nil
 	case errors.As(err, &dataErr):
 		return blocked(fmt.Sprintf("%s relation: %s", endpoint, dataErr)), nil
-	case errors.Is(err, hooks.ErrSecretNotFound):
-		// The provider revoked or has not yet shared the secret: it will tell us with
-		// relation-changed or secret-changed.
+	case errors.Is(err, hooks.ErrSecretNotFound), errors.Is(err, hooks.ErrPermissionDenied):
+		// The provider has not yet shared the secret, or revoked it: Juju answers "not found"
+		// or "permission denied" around relation removal and revoked grants. The provider
+		// tells us with relation-changed or secret-changed; failing the hook would only make
+		// Juju retry it in error.
 		return waiting(fmt.Sprintf("waiting for %s credentials (secret not readable yet)", endpoint)), nil
 	case err != nil:
 		return access{}, fmt.Errorf("cannot read %s credentials: %w", endpoint, err)
@@ -123,13 +172,17 @@ func (c *Charm) externalAccess(ctx context.Context, cfg config) (access, error) 
 	if content["username"] == "" || content["password"] == "" {
 		return blocked("invalid config: source-credentials: the secret needs username and password"), nil
 	}
-	ca := content["ca"]
+	// The CA is under tls-ca, as the kafka_client provider names it. The "ca" key once
+	// documented here is not a valid Juju secret key (3+ characters), so no secret can hold it.
+	ca := content[kafkaclient.CAKey]
 	a := access{}
-	if ca != "" && !kafkaclient.IsPEM(ca) {
-		return blocked("invalid config: source-credentials: ca is not a PEM certificate"), nil
+	if ca != "" {
+		if err := kafkaclient.CheckCA(ca); err != nil {
+			return blocked(fmt.Sprintf("invalid config: source-credentials: %s %v", kafkaclient.CAKey, err)), nil
+		}
 	}
 	if ext.protocol != mm2.SASLSSL && ca != "" {
-		a.warning = "source-credentials has a ca but source-security-protocol is SASL_PLAINTEXT"
+		a.warning = "source-credentials has a tls-ca but source-security-protocol is SASL_PLAINTEXT"
 	}
 	a.cluster = &mm2.Cluster{
 		Alias:            cfg.sourceAlias,

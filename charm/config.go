@@ -29,6 +29,10 @@ type config struct {
 	targetAlias string
 	heapSize    string
 	external    externalSource
+	// sourceCA and targetCA are Juju secret URIs of a CA that overrides what the relation (or
+	// source-credentials) says: Charmed Kafka 3 sends the word "enabled" instead of its CA, and a
+	// private CA cannot be trusted without it.
+	sourceCA, targetCA string
 }
 
 // externalSource is a source cluster that Juju does not manage, given by the source-* options.
@@ -64,12 +68,11 @@ func parseConfig(raw map[string]any) (config, error) {
 	}
 	c.external.protocol = r.oneOf("source-security-protocol", mm2.SASLPlaintext, mm2.SASLSSL)
 	c.external.mechanism = r.oneOf("source-sasl-mechanism", mm2.ScramSHA512, mm2.ScramSHA256, mm2.Plain)
-	c.external.credentials = strings.TrimSpace(r.str("source-credentials"))
-	if c.external.credentials != "" && !strings.HasPrefix(c.external.credentials, "secret:") {
-		r.fail("source-credentials", "want a Juju secret URI (secret:...)")
-	}
+	c.external.credentials = r.secretURI("source-credentials")
+	c.sourceCA = r.secretURI("source-tls-ca")
 	c.sourceAlias = r.alias("source-alias")
 	c.targetAlias = r.alias("target-alias")
+	c.targetCA = r.secretURI("target-tls-ca")
 	if r.err == nil && c.sourceAlias == c.targetAlias {
 		r.fail("target-alias", "must differ from source-alias")
 	}
@@ -129,6 +132,15 @@ func (r *reader) str(name string) string {
 		r.fail(name, fmt.Sprintf("want a string, got %v", v))
 	}
 	return s
+}
+
+// secretURI reads a secret option: empty when unset, else a Juju secret URI.
+func (r *reader) secretURI(name string) string {
+	v := strings.TrimSpace(r.str(name))
+	if v != "" && !strings.HasPrefix(v, "secret:") {
+		r.fail(name, "want a Juju secret URI (secret:...)")
+	}
+	return v
 }
 
 func (r *reader) integer(name string) int {

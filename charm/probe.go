@@ -2,6 +2,8 @@ package charm
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -25,7 +27,27 @@ type ClusterError struct {
 }
 
 func (e *ClusterError) Error() string {
+	if untrusted(e.Err) {
+		// Not "unreachable": the cluster answered, and the fix is a CA, not a network. The
+		// hint comes first because the status line is cut short.
+		return fmt.Sprintf("%s cluster TLS certificate not trusted (%s): %v", e.Side, caHint(e.Side), e.Err)
+	}
 	return fmt.Sprintf("%s cluster unreachable: %v", e.Side, e.Err)
+}
+
+// caHint tells how to give the charm a cluster's CA.
+func caHint(side string) string {
+	return "give its CA with the " + side + "-tls-ca option"
+}
+
+// untrusted reports a TLS handshake that failed on the server's certificate: an unknown CA,
+// a name or IP the certificate does not cover, or an expired certificate.
+func untrusted(err error) bool {
+	var unknownCA x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var hostname x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknownCA) || errors.As(err, &invalid) || errors.As(err, &hostname) || errors.As(err, &verify)
 }
 func (e *ClusterError) Unwrap() error { return e.Err }
 
@@ -72,7 +94,11 @@ func (p KafkaProbe) Preflight(ctx context.Context, source, target mm2.Cluster, o
 	dial := func(side string, c mm2.Cluster) *kafka.Cluster {
 		cl, err := kafka.Dial(ctx, accessOf(c))
 		if err != nil {
-			dialProblems = append(dialProblems, kafka.DialProblem(side, err))
+			p := kafka.DialProblem(side, err)
+			if untrusted(err) {
+				p.Reason = "TLS certificate not trusted (" + caHint(side) + "): " + err.Error()
+			}
+			dialProblems = append(dialProblems, p)
 			return nil
 		}
 		return cl

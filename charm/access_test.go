@@ -60,7 +60,9 @@ func (h *harness) caFile(unit, alias string) string {
 	return string(f.Content)
 }
 
-func wantWaitingStatus(msg string) hookstest.Status { return hookstest.Status{Name: "waiting", Message: msg} }
+func wantWaitingStatus(msg string) hookstest.Status {
+	return hookstest.Status{Name: "waiting", Message: msg}
+}
 
 // Access to each cluster: provider secrets that cannot be read (fault 5), the tls-ca key of
 // source-credentials (fault 3) and the *-tls-ca options that override a provider's CA (fault 6).

@@ -204,7 +204,8 @@ func argvCost(arg string) int { return len(arg) + 1 + 8 }
 // one exec may carry are split across several action-set calls: Juju adds
 // each call's keys to the same result map (HookContext.UpdateActionResults),
 // so the user sees one result. A single key=value too large for a call is an
-// error naming the key; nothing is set then.
+// error naming the key; nothing is set then. Should a later call fail, the
+// keys of the earlier calls stay set and the error says which call failed.
 func (t *Tools) ActionSet(ctx context.Context, results map[string]string) error {
 	if len(results) == 0 {
 		return nil
@@ -256,7 +257,7 @@ func checkNesting(keys []string) error {
 		set[k] = true
 	}
 	for _, k := range keys {
-		for i := strings.IndexByte(k, '.'); i >= 0; i = next(k, i) {
+		for i := strings.IndexByte(k, '.'); i >= 0; i = nextDot(k, i) {
 			if set[k[:i]] {
 				return fmt.Errorf("result key %q would be replaced by %q: Juju nests dotted keys", k[:i], k)
 			}
@@ -265,8 +266,8 @@ func checkNesting(keys []string) error {
 	return nil
 }
 
-// next is the index of the dot after the one at i in k, or -1.
-func next(k string, i int) int {
+// nextDot is the index of the dot after the one at i in k, or -1.
+func nextDot(k string, i int) int {
 	j := strings.IndexByte(k[i+1:], '.')
 	if j < 0 {
 		return -1

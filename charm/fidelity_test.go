@@ -138,6 +138,9 @@ func TestGivenEveryHookAndActionOnLeaderAndNotThenEveryToolCallIsOneJujuAccepts(
 	byTool := map[string]int{}
 	for _, c := range h.calls {
 		byTool[c.tool]++
+		if c.err != nil {
+			t.Errorf("%s: %s %s failed in the model: %v", c.unit, c.tool, strings.Join(c.args, " "), c.err)
+		}
 	}
 	var seen []string
 	for tool := range byTool {
@@ -158,17 +161,17 @@ func TestGrammarProblemsCatchWhatJujuRefuses(t *testing.T) {
 		call invocation
 		want string
 	}{
-		{invocation{"u/0", "action-set", []string{"summary.Groups=1"}},
+		{invocation{"u/0", "action-set", []string{"summary.Groups=1"}, nil},
 			`key "Groups" must start and end with lowercase alphanumeric, and contain only lowercase alphanumeric, hyphens and periods`},
-		{invocation{"u/0", "action-set", []string{"source_records=1"}},
+		{invocation{"u/0", "action-set", []string{"source_records=1"}, nil},
 			`key "source_records" must start and end with lowercase alphanumeric, and contain only lowercase alphanumeric, hyphens and periods`},
-		{invocation{"u/0", "action-set", []string{"result.stdout=x"}}, `cannot set reserved action key "stdout"`},
-		{invocation{"u/0", "status-set", []string{"error", "--", "broken"}}, `invalid status "error", expected one of [maintenance blocked waiting active]`},
-		{invocation{"u/0", "status-set", []string{"--app", "active"}}, "option provided but not defined: --app"},
-		{invocation{"u/0", "relation-get", []string{"-format=json", "-r", "source:1", "-", "kafka"}}, "option provided but not defined: -f"},
-		{invocation{"u/0", "relation-list", []string{"-r", "source"}}, `invalid value "source" for option -r: invalid relation id`},
-		{invocation{"u/0", "juju-log", []string{"--log-level", "INFO"}}, "no message specified"},
-		{invocation{"u/0", "juju-log", []string{"--log-level", "NOTICE", "--", "x"}}, `log level "NOTICE" is not one Juju knows`},
+		{invocation{"u/0", "action-set", []string{"result.stdout=x"}, nil}, `cannot set reserved action key "stdout"`},
+		{invocation{"u/0", "status-set", []string{"error", "--", "broken"}, nil}, `invalid status "error", expected one of [maintenance blocked waiting active]`},
+		{invocation{"u/0", "status-set", []string{"--app", "active"}, nil}, "option provided but not defined: --app"},
+		{invocation{"u/0", "relation-get", []string{"-format=json", "-r", "source:1", "-", "kafka"}, nil}, "option provided but not defined: -f"},
+		{invocation{"u/0", "relation-list", []string{"-r", "source"}, nil}, `invalid value "source" for option -r: invalid relation id`},
+		{invocation{"u/0", "juju-log", []string{"--log-level", "INFO"}, nil}, "no message specified"},
+		{invocation{"u/0", "juju-log", []string{"--log-level", "NOTICE", "--", "x"}, nil}, `log level "NOTICE" is not one Juju knows`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.call.tool+" "+strings.Join(tt.call.args, " "), func(t *testing.T) {

@@ -130,16 +130,18 @@ type recordingRunner struct {
 	calls *[]invocation
 }
 
-// invocation is one hook tool call a dispatch made.
+// invocation is one hook tool call a dispatch made, and how it failed if it did.
 type invocation struct {
 	unit, tool string
 	args       []string
+	err        error
 }
 
 func (r recordingRunner) Run(ctx context.Context, tool string, args []string, stdin []byte) ([]byte, error) {
 	*r.argv = append(*r.argv, tool+" "+strings.Join(args, " "))
-	*r.calls = append(*r.calls, invocation{unit: r.unit, tool: tool, args: append([]string(nil), args...)})
-	return r.m.Runner(r.unit).Run(ctx, tool, args, stdin)
+	out, err := r.m.Runner(r.unit).Run(ctx, tool, args, stdin)
+	*r.calls = append(*r.calls, invocation{unit: r.unit, tool: tool, args: append([]string(nil), args...), err: err})
+	return out, err
 }
 
 // harness is one application in an in-memory model, with a fake container per unit.

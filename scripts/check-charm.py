@@ -29,6 +29,7 @@ from charmcraft.models.actions import JujuActions
 from charmcraft.models.config import JujuConfig
 from charmcraft.models.metadata import CharmMetadata
 from charmcraft.models.project import CharmcraftProject
+from charmcraft.parts import process_part_config
 
 # metadata.yaml fields that the all-in-one charmcraft.yaml names differently.
 RENAMED = {"display-name": ("title",)}
@@ -61,6 +62,16 @@ class Problems:
                 shown = repr(e["input"])
                 message += f" (got {shown[:80]}{'...' if len(shown) > 80 else ''})"
             self.add(file, field, message)
+
+
+class PartsFiltered:
+    """A ValidationError without its errors about parts."""
+
+    def __init__(self, err):
+        self.err = err
+
+    def errors(self):
+        return [e for e in self.err.errors() if not e["loc"] or e["loc"][0] != "parts"]
 
 
 def load(directory, name, problems):
@@ -115,6 +126,28 @@ def project_locator(origin):
     return locate
 
 
+def check_parts(charmcraft_yaml, problems):
+    """Each part through charmcraft's own part validation (its plugin's properties and the
+    common part properties), so that a fault names its part; the project model says only
+    `parts.<field>`. Returns whether any part is invalid."""
+    parts = charmcraft_yaml.get("parts")
+    if not isinstance(parts, dict):
+        return False
+    found = False
+    for name, part in parts.items():
+        if not isinstance(part, dict):
+            continue  # the project model says so
+        try:
+            process_part_config({"plugin": name, **part})
+        except pydantic.ValidationError as err:
+            problems.add_pydantic(err, lambda loc: ("charmcraft.yaml", ".".join(("parts", name) + loc)))
+            found = True
+        except Exception as err:  # unknown plugin, missing plugin, ...
+            problems.add("charmcraft.yaml", f"parts.{name}", str(err))
+            found = True
+    return found
+
+
 def check_actions(actions, problems):
     """JujuActions' rules. In charmcraft 4.5.0 the model cannot validate any non-empty actions
     (its name regex is a pydantic private attribute, so `.match` fails with AttributeError), so
@@ -146,10 +179,14 @@ def main():
 
     if charmcraft_yaml is not None and metadata is not None and config is not None and actions is not None:
         data, origin = project_dict(charmcraft_yaml, metadata, config, actions, problems)
+        bad_parts = check_parts(charmcraft_yaml, problems)
         try:
             CharmcraftProject.unmarshal(data)
         except pydantic.ValidationError as err:
-            problems.add_pydantic(err, project_locator(origin))
+            locate = project_locator(origin)
+            if bad_parts:  # said above, with the part's name
+                err = PartsFiltered(err)
+            problems.add_pydantic(err, locate)
         except (ValueError, TypeError) as err:
             problems.add("charmcraft.yaml", "", str(err))
         except CraftError as err:

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,6 +42,9 @@ type ClusterOptions struct {
 	// long-lived demo). Otherwise the kernel kills the broker when its parent
 	// dies, so a crashed test leaves no JVM behind.
 	Detached bool
+	// TLS, when set, adds a SASL_SSL listener (Cluster.TLSBootstrap) with a
+	// certificate for 127.0.0.1 and localhost signed by TLS.Authority.
+	TLS *ClusterTLS
 }
 
 // Cluster is one running single-node Kafka (KRaft combined mode) listening
@@ -50,6 +55,14 @@ type Cluster struct {
 	Bootstrap string
 	// Controller is the PLAINTEXT KRaft controller address (loopback only).
 	Controller string
+	// TLSBootstrap is the SASL_SSL client address (host:port, the host as
+	// ClusterTLS.Host says), or "" without TLS.
+	TLSBootstrap string
+	// TLSMisnamed is a second SASL_SSL address, on an IP the certificate does
+	// not name: a client that checks names must refuse it.
+	TLSMisnamed string
+	// CAPEM is the CA that signed the SASL_SSL listener's certificate.
+	CAPEM string
 	// Admin is the user created at format time.
 	Admin Credentials
 	Dist  KafkaDist
@@ -120,7 +133,14 @@ func StartCluster(ctx context.Context, d KafkaDist, o ClusterOptions) (*Cluster,
 	if err != nil {
 		return nil, err
 	}
-	logFlags, err := writeBrokerFiles(dir, serverProperties(port, cport, dataDir, o.AdminPassword, o.ServerProperties))
+	extra := o.ServerProperties
+	tlsBootstrap, misnamed := "", ""
+	if o.TLS != nil {
+		if extra, tlsBootstrap, misnamed, err = withTLSListener(o, port, cport); err != nil {
+			return nil, fmt.Errorf("cannot start cluster %s: %w", o.Name, err)
+		}
+	}
+	logFlags, err := writeBrokerFiles(dir, serverProperties(port, cport, dataDir, o.AdminPassword, extra))
 	if err != nil {
 		return nil, err
 	}
@@ -132,13 +152,18 @@ func StartCluster(ctx context.Context, d KafkaDist, o ClusterOptions) (*Cluster,
 	defer out.Close()
 
 	c := &Cluster{
-		Name:       o.Name,
-		Bootstrap:  fmt.Sprintf("127.0.0.1:%d", port),
-		Controller: fmt.Sprintf("127.0.0.1:%d", cport),
-		Admin:      Credentials{Username: "admin", Password: o.AdminPassword},
-		Dist:       d,
-		Dir:        dir,
-		exited:     make(chan struct{}),
+		Name:         o.Name,
+		Bootstrap:    fmt.Sprintf("127.0.0.1:%d", port),
+		Controller:   fmt.Sprintf("127.0.0.1:%d", cport),
+		Admin:        Credentials{Username: "admin", Password: o.AdminPassword},
+		TLSBootstrap: tlsBootstrap,
+		TLSMisnamed:  misnamed,
+		Dist:         d,
+		Dir:          dir,
+		exited:       make(chan struct{}),
+	}
+	if o.TLS != nil {
+		c.CAPEM = o.TLS.Authority.CAPEM
 	}
 	jvm := func(main string, args ...string) []string {
 		a := append([]string{}, brokerJVMArgs...)
@@ -182,6 +207,33 @@ func StartCluster(ctx context.Context, d KafkaDist, o ClusterOptions) (*Cluster,
 		return nil, err
 	}
 	return c, nil
+}
+
+// withTLSListener returns o's broker settings plus the SASL_SSL listeners
+// on free ports (o.ServerProperties still win), and their addresses.
+func withTLSListener(o ClusterOptions, port, cport int) (props map[string]string, bootstrap, misnamed string, err error) {
+	sslPort, err := freePort()
+	if err != nil {
+		return nil, "", "", err
+	}
+	misnamedPort, err := freePort()
+	if err != nil {
+		return nil, "", "", err
+	}
+	host := o.TLS.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	chain, key, err := o.TLS.Authority.Issue("127.0.0.1", "localhost")
+	if err != nil {
+		return nil, "", "", err
+	}
+	props = tlsServerProperties(port, sslPort, misnamedPort, cport, o.AdminPassword, chain, key, host)
+	for k, v := range o.ServerProperties {
+		props[k] = v
+	}
+	return props, net.JoinHostPort(host, strconv.Itoa(sslPort)),
+		net.JoinHostPort(misnamedHost, strconv.Itoa(misnamedPort)), nil
 }
 
 // waitReady asks the broker, as admin over SCRAM, to describe the cluster

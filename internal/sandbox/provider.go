@@ -51,6 +51,7 @@ type KafkaProvider struct {
 	endpoints  string
 	createUser func(ctx context.Context, name, password string) error
 	style      CredentialStyle
+	tlsCA      string // "" publishes tls=disabled
 }
 
 // NewKafkaProvider returns a provider named app whose clients connect to
@@ -59,6 +60,14 @@ type KafkaProvider struct {
 // cluster is run.
 func NewKafkaProvider(app, endpoints string, createUser func(ctx context.Context, name, password string) error, style CredentialStyle) *KafkaProvider {
 	return &KafkaProvider{app: app, endpoints: endpoints, createUser: createUser, style: style}
+}
+
+// WithTLS makes the provider publish tls=enabled and tls-ca=ca, with clients sent to endpoints
+// (the cluster's SASL_SSL listener), as Charmed Kafka does once TLS is related. Charmed Kafka 3
+// publishes the word "enabled" as tls-ca instead of its CA: pass "enabled" to play that bug.
+func (p *KafkaProvider) WithTLS(endpoints, ca string) *KafkaProvider {
+	p.endpoints, p.tlsCA = endpoints, ca
+	return p
 }
 
 // App is the provider's application name.
@@ -93,8 +102,16 @@ func (p *KafkaProvider) Answer(ctx context.Context, relationID int, request map[
 	if p.style == PlainFields {
 		ans.Data["username"] = username
 		ans.Data["password"] = password
+		if p.tlsCA != "" {
+			ans.Data["tls"], ans.Data["tls-ca"] = "enabled", p.tlsCA
+		}
 	} else {
 		ans.Secrets = map[string]map[string]string{"secret-user": {"username": username, "password": password}}
+		if p.tlsCA != "" {
+			// The requirer asked for tls and tls-ca as secrets: both go in secret-tls.
+			delete(ans.Data, "tls")
+			ans.Secrets["secret-tls"] = map[string]string{"tls": "enabled", "tls-ca": p.tlsCA}
+		}
 	}
 	return ans, true, nil
 }

@@ -291,6 +291,19 @@ func (m *migration) units() []string {
 	return units
 }
 
+// leaderAndOther names the leader and one unit that is not.
+func (m *migration) leaderAndOther() (leader, other string) {
+	m.t.Helper()
+	leader, err := m.sim.Leader(m.ctx)
+	require.NoError(m.t, err)
+	for _, u := range m.units() {
+		if u != leader {
+			other = u
+		}
+	}
+	return leader, other
+}
+
 func (m *migration) pod(unit string) *Pod {
 	m.t.Helper()
 	pod, err := m.sim.Pod(unit)

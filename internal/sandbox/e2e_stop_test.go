@@ -32,14 +32,7 @@ func TestStopMigration(t *testing.T) {
 	m.waitMirroring()
 	m.waitCopied(2*time.Minute, topic)
 
-	leader, err := m.sim.Leader(m.ctx)
-	require.NoError(t, err)
-	var other string
-	for _, u := range m.units() {
-		if u != leader {
-			other = u
-		}
-	}
+	_, other := m.leaderAndOther()
 	peerEvents := countHookRuns(t, m.sim, other, "cluster-relation-changed")
 	for range 3 {
 		m.statuses() // update-status everywhere: the leader measures each time

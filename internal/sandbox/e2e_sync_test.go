@@ -288,14 +288,7 @@ func TestSync(t *testing.T) {
 	m.relate("source")
 	m.relate("target")
 	t.Logf("[%5.1fs] related to both clusters", time.Since(begin).Seconds())
-	leader, err := m.sim.Leader(m.ctx)
-	require.NoError(t, err)
-	var other string
-	for _, u := range m.units() {
-		if u != leader {
-			other = u
-		}
-	}
+	leader, other := m.leaderAndOther()
 	require.NotEmpty(t, other)
 
 	t.Run("preflight names every problem and starts nothing; dry-run reports the plan", func(t *testing.T) {

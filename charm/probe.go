@@ -30,13 +30,18 @@ func (e *ClusterError) Error() string {
 	if untrusted(e.Err) {
 		// Not "unreachable": the cluster answered, and the fix is a CA, not a network. The
 		// hint comes first because the status line is cut short.
-		return fmt.Sprintf("%s cluster TLS certificate not trusted (%s): %v", e.Side, caHint(e.Side), e.Err)
+		return fmt.Sprintf("%s cluster TLS certificate not trusted (%s): %v", e.Side, caHint(e.Side, e.Err), e.Err)
 	}
 	return fmt.Sprintf("%s cluster unreachable: %v", e.Side, e.Err)
 }
 
-// caHint tells how to give the charm a cluster's CA.
-func caHint(side string) string {
+// caHint tells what to fix: the address when the certificate does not name it (hostnames are
+// always verified), else the CA the charm trusts for side.
+func caHint(side string, err error) string {
+	var hostname x509.HostnameError
+	if errors.As(err, &hostname) {
+		return "its certificate does not name the address used: check the " + side + "'s bootstrap servers"
+	}
 	return "give its CA with the " + side + "-tls-ca option"
 }
 
@@ -96,7 +101,7 @@ func (p KafkaProbe) Preflight(ctx context.Context, source, target mm2.Cluster, o
 		if err != nil {
 			p := kafka.DialProblem(side, err)
 			if untrusted(err) {
-				p.Reason = "TLS certificate not trusted (" + caHint(side) + "): " + err.Error()
+				p.Reason = "TLS certificate not trusted (" + caHint(side, err) + "): " + err.Error()
 			}
 			dialProblems = append(dialProblems, p)
 			return nil

@@ -26,7 +26,7 @@ func TestClusterErrorNamesTheCAOptionForUntrustedCertificates(t *testing.T) {
 	}, {
 		name: "a name the certificate does not cover",
 		err:  &ClusterError{Side: "source", Err: x509.HostnameError{Certificate: &x509.Certificate{}, Host: "127.0.0.2"}},
-		want: "source cluster TLS certificate not trusted (give its CA with the source-tls-ca option): ",
+		want: "source cluster TLS certificate not trusted (its certificate does not name the address used: check the source's bootstrap servers): ",
 	}, {
 		name: "refused",
 		err:  &ClusterError{Side: "source", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}},

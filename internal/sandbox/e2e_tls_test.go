@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -116,6 +117,33 @@ func TestTLS(t *testing.T) {
 	})
 
 	m.assertPrivate(t)
+
+	t.Run("an external source at an address its certificate does not name: MM2 and the charm refuse it", func(t *testing.T) {
+		leader := m.units()[0]
+		require.NoError(t, m.sim.RemoveRelation(ctx, "source"))
+		creds, err := m.sim.AddSecret(ctx, map[string]string{"username": "admin", "password": m.source.Admin.Password, "tls-ca": m.source.CAPEM})
+		require.NoError(t, err)
+		require.NoError(t, m.sim.SetConfig(ctx, map[string]any{
+			"source-bootstrap-servers": m.source.TLSMisnamed, "source-security-protocol": "SASL_SSL",
+			"source-credentials": creds, "source-tls-ca": nil}))
+		// MM2 restarts against the misnamed address with the right CA: only the JVM's
+		// hostname check (https, Kafka's default) can refuse it.
+		var logs string
+		err = pollUntil(ctx, 90*time.Second, time.Second, func() (bool, error) {
+			logs, _ = m.mm2Logs(leader, -1)
+			return strings.Contains(logs, "SSL handshake failed"), nil
+		}, "MM2 to refuse the misnamed source")
+		require.NoError(t, err)
+		t.Logf("MM2 says the certificate does not name 127.0.0.2: %v", strings.Contains(logs, "No subject alternative names matching IP address 127.0.0.2"))
+		st := m.statuses()
+		assert.Contains(t, st[leader], "source cluster TLS certificate not trusted (its certificate does not name the address used")
+		// Back to the address the certificate names; the CA now comes from source-credentials' tls-ca.
+		require.NoError(t, m.sim.SetConfig(ctx, map[string]any{"source-bootstrap-servers": m.source.TLSBootstrap}))
+		pod := m.pod(leader)
+		ca, err := os.ReadFile(podFile(pod, "/etc/kafka/mm2-old-ca.pem"))
+		require.NoError(t, err)
+		assert.Equal(t, m.source.CAPEM, string(ca), "the source CA from source-credentials' tls-ca")
+	})
 
 	// Records written while MM2 runs travel over TLS too. A fixed batch, not a producer that
 	// never stops: MM2's pace on two busy cores is not what this test measures.

@@ -71,10 +71,21 @@ type migration struct {
 	parts     map[string]int32 // partitions per topic
 }
 
+// sandboxLivenessProbe is JujuLivenessProbe with a timeout for busy cores.
+var sandboxLivenessProbe = Probe{InitialDelay: JujuLivenessProbe.InitialDelay, Period: JujuLivenessProbe.Period,
+	Timeout: 10 * time.Second, FailureThreshold: JujuLivenessProbe.FailureThreshold}
+
 // newMigration starts both clusters (concurrently), opens the simulator over
 // the shipped charm and deploys units with e2eConfig(config). Everything is
 // torn down when the test ends, pass or fail: pods (MM2 first) before brokers.
 func newMigration(t *testing.T, units int, config map[string]any) *migration {
+	t.Helper()
+	return newMigrationOf(t, units, config, nil)
+}
+
+// newMigrationOf is newMigration with each cluster's options adjusted by
+// tune (nil: none), such as a TLS listener.
+func newMigrationOf(t *testing.T, units int, config map[string]any, tune func(*ClusterOptions)) *migration {
 	t.Helper()
 	requireRoot(t)
 	dist := requireKafkaDist(t)
@@ -84,7 +95,7 @@ func newMigration(t *testing.T, units int, config map[string]any) *migration {
 	t.Cleanup(cancel)
 
 	m := &migration{t: t, ctx: ctx, produced: map[string]int{}, parts: map[string]int32{}}
-	m.source, m.target = startClusterPair(t, dist)
+	m.source, m.target = startClusterPair(t, dist, tune)
 	var err error
 	m.src, err = NewTraffic(m.source)
 	require.NoError(t, err)
@@ -108,7 +119,10 @@ func newMigration(t *testing.T, units int, config map[string]any) *migration {
 	})
 	// Kubernetes probes every workload container as Juju asks, and restarts
 	// one whose Pebble reports an alive check down: no scenario may cause it.
-	m.sim.StartKubelet(JujuLivenessProbe)
+	// Only the timeout is longer than Juju's 1 s: here two cores carry the
+	// brokers, every MM2 JVM and the hooks, and a probe starved of CPU says
+	// nothing about the charm's checks.
+	m.sim.StartKubelet(sandboxLivenessProbe)
 	begin := time.Now()
 	require.NoError(t, m.sim.Deploy(ctx, units, e2eConfig(config)))
 	t.Logf("deployed %d units of the charm in %s", units, time.Since(begin).Round(time.Millisecond))
@@ -175,7 +189,7 @@ func requireCharm(t *testing.T) string {
 
 // startClusterPair starts "old" and "new" at once: two JVMs boot faster side
 // by side than one after the other, even on two cores.
-func startClusterPair(t *testing.T, dist KafkaDist) (*Cluster, *Cluster) {
+func startClusterPair(t *testing.T, dist KafkaDist, tune func(*ClusterOptions)) (*Cluster, *Cluster) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -185,11 +199,14 @@ func startClusterPair(t *testing.T, dist KafkaDist) (*Cluster, *Cluster) {
 	var wg sync.WaitGroup
 	begin := time.Now()
 	for i, name := range names {
-		dir := t.TempDir()
+		opts := ClusterOptions{Name: name, Dir: t.TempDir()}
+		if tune != nil {
+			tune(&opts)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			clusters[i], errs[i] = StartCluster(ctx, dist, ClusterOptions{Name: name, Dir: dir})
+			clusters[i], errs[i] = StartCluster(ctx, dist, opts)
 		}()
 	}
 	wg.Wait()

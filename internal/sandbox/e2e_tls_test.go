@@ -1,13 +1,9 @@
 package sandbox
 
 import (
-	"context"
 	"crypto/x509"
-	"errors"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -198,75 +194,12 @@ func (m *migration) relateTLS(endpoint, ca string) int {
 // (a DNS SAN), so both kinds of name are verified.
 func newTLSMigration(t *testing.T, units int, config map[string]any) *migration {
 	t.Helper()
-	requireRoot(t)
-	dist := requireKafkaDist(t)
-	charmFile := requireCharm(t)
-	pebble := testPebble(t)
-	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
-	t.Cleanup(cancel)
-
-	m := &migration{t: t, ctx: ctx, produced: map[string]int{}, parts: map[string]int32{}}
-	m.source, m.target = startTLSClusterPair(t, dist)
-	var err error
-	m.src, err = NewTraffic(m.source)
-	require.NoError(t, err)
-	t.Cleanup(m.src.Close)
-	m.tgt, err = NewTraffic(m.target)
-	require.NoError(t, err)
-	t.Cleanup(m.tgt.Close)
-
-	m.sim, err = OpenSim(SimOptions{
-		Dir: filepath.Join(t.TempDir(), "juju"), CharmFile: charmFile, PebbleBin: pebble,
-		KafkaHome: dist.Home, HookTimeout: 2 * time.Minute,
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		m.sim.StopKubelet()
-		m.assertContainersUndisturbed()
-		if t.Failed() {
-			m.logDiagnostics()
-		}
-		assert.NoError(t, m.sim.Close())
-	})
-	m.sim.StartKubelet(JujuLivenessProbe)
-	require.NoError(t, m.sim.Deploy(ctx, units, e2eConfig(config)))
-	return m
-}
-
-// startTLSClusterPair is startClusterPair with a SASL_SSL listener on each cluster.
-func startTLSClusterPair(t *testing.T, dist KafkaDist) (*Cluster, *Cluster) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	names, hosts := []string{"old", "new"}, []string{"127.0.0.1", "localhost"}
-	clusters := make([]*Cluster, 2)
-	errs := make([]error, 2)
-	var wg sync.WaitGroup
-	begin := time.Now()
-	for i, name := range names {
-		ca, err := NewTLSAuthority(name)
+	hosts := map[string]string{"old": "127.0.0.1", "new": "localhost"}
+	m := newMigrationOf(t, units, config, func(o *ClusterOptions) {
+		ca, err := NewTLSAuthority(o.Name)
 		require.NoError(t, err)
-		dir := t.TempDir()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			clusters[i], errs[i] = StartCluster(ctx, dist, ClusterOptions{Name: name, Dir: dir,
-				TLS: &ClusterTLS{Authority: ca, Host: hosts[i]}})
-		}()
-	}
-	wg.Wait()
-	for i, c := range clusters {
-		if c == nil {
-			continue
-		}
-		t.Cleanup(func() {
-			if err := c.Stop(); err != nil {
-				t.Errorf("cannot stop %s: %v", names[i], err)
-			}
-		})
-	}
-	require.NoError(t, errors.Join(errs...))
-	t.Logf("Kafka %s clusters with TLS: old %s, new %s, ready in %s", dist.Version, clusters[0].TLSBootstrap,
-		clusters[1].TLSBootstrap, time.Since(begin).Round(time.Millisecond))
-	return clusters[0], clusters[1]
+		o.TLS = &ClusterTLS{Authority: ca, Host: hosts[o.Name]}
+	})
+	t.Logf("TLS listeners: old %s, new %s", m.source.TLSBootstrap, m.target.TLSBootstrap)
+	return m
 }

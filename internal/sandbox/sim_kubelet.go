@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -127,11 +128,13 @@ func (s *Sim) probeAll(ctx context.Context, k *kubelet) {
 		if err != nil {
 			continue // removed, or not started yet
 		}
-		if probeAlive(ctx, pod, k.probe.Timeout) {
+		failure := probeAlive(ctx, pod, k.probe.Timeout)
+		if failure == "" {
 			k.failures[unit] = 0
 			continue
 		}
 		k.failures[unit]++
+		s.logUnit(unit, fmt.Sprintf("kubelet: liveness probe failed (%d/%d): %s", k.failures[unit], k.probe.FailureThreshold, failure))
 		if k.failures[unit] < k.probe.FailureThreshold {
 			continue
 		}
@@ -145,9 +148,10 @@ func (s *Sim) probeAll(ctx context.Context, k *kubelet) {
 }
 
 // probeAlive is the kubelet's HTTP GET: success is a 2xx or 3xx answer
-// within timeout. The sandbox reaches Pebble's API over its socket, where
-// Juju's probe uses Pebble's --http port; the handler is the same.
-func probeAlive(ctx context.Context, pod *Pod, timeout time.Duration) bool {
+// within timeout; otherwise it says what failed. The sandbox reaches Pebble's
+// API over its socket, where Juju's probe uses Pebble's --http port; the
+// handler is the same.
+func probeAlive(ctx context.Context, pod *Pod, timeout time.Duration) string {
 	socket := pod.SocketPath()
 	hc := &http.Client{Timeout: timeout, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -157,15 +161,18 @@ func probeAlive(ctx context.Context, pod *Pod, timeout time.Duration) bool {
 	}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://localhost/v1/health?level=alive", nil)
 	if err != nil {
-		return false
+		return err.Error()
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return false
+		return err.Error()
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode >= 200 && resp.StatusCode < 400
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
+		return fmt.Sprintf("HTTP %d %s", resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	return ""
 }
 
 // restartContainer restarts unit's workload container between hooks (it
@@ -174,7 +181,7 @@ func (s *Sim) restartContainer(ctx context.Context, unit string) error {
 	// Once begun, a restart runs to its end (pebble-ready included), even
 	// when the kubelet is being stopped.
 	ctx = context.WithoutCancel(ctx)
-	s.logUnit(unit, "kubelet: liveness probe failed 3 times; restarting the workload container")
+	s.logUnit(unit, "kubelet: restarting the workload container")
 	lock, err := lockFile(ctx, filepath.Join(s.UnitDir(unit), "hook.lock"))
 	if err != nil {
 		return fmt.Errorf("cannot restart %s: %w", unit, err)

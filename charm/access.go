@@ -147,7 +147,8 @@ func (c *Charm) relationAccess(ctx context.Context, relID, endpoint, alias strin
 		CA:               creds.CA,
 	}}
 	if creds.Warning != "" {
-		a.warning = endpoint + " " + creds.Warning
+		// Only a CA the relation could not give is warned of; the option is the way out.
+		a.warning = fmt.Sprintf("%s %s; a private CA goes in the %s-tls-ca option", endpoint, creds.Warning, endpoint)
 	}
 	return a, nil
 }

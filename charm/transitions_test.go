@@ -333,7 +333,7 @@ func TestGivenTLSCABugWhenRelatedThenActiveWithWarning(t *testing.T) {
 	answer := h.providerAnswer("k:9093", "tgt")
 	answer["secret-tls"] = tls
 	h.relate("target", "kafka-k8s", answer)
-	assert.Equal(t, wantActive("ready: run start-migration (target tls-ca is not a PEM certificate; using the default trust store)"),
+	assert.Equal(t, wantActive("ready: run start-migration (target tls-ca is not a PEM certificate; using the default trust store; a private CA goes in the target-tls-ca option)"),
 		h.status(h.unit(0)))
 }
 

@@ -56,7 +56,7 @@ func TestTLS(t *testing.T) {
 	t.Run("without target-tls-ca: the untrusted target is named, with the option, at once", func(t *testing.T) {
 		st := m.statuses()
 		for _, u := range m.units() {
-			assert.Equal(t, "active: ready: run start-migration (target tls-ca is not a PEM certificate; using the default trust store)", st[u], u)
+			assert.Equal(t, "active: ready: run start-migration (target tls-ca is not a PEM certificate; using the default trust store; a private CA goes in the target-tls-ca option)", st[u], u)
 		}
 		t0 := time.Now()
 		res, err := m.sim.Run(ctx, "leader", "start-migration", nil)

@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -9,14 +11,18 @@ import (
 	"github.com/canonical/pebble/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/mm2"
 )
 
-// TestMM2KilledIsRestartedByPebble kills the MM2 JVM of one unit while a
-// producer writes: Pebble restarts it (a new process, service active again),
-// the other unit is left alone, and once the producer stops every record is
-// on the target. MM2 is at-least-once here, so duplicates are counted and
-// reported, never a missing record.
-func TestMM2KilledIsRestartedByPebble(t *testing.T) {
+// TestMM2KilledOrItsContainerRestartedRecovers kills the MM2 JVM of one unit
+// while a producer writes: Pebble restarts it (a new process, service active
+// again), the other unit is left alone, and once the producer stops every
+// record is on the target. Then Kubernetes restarts that unit's whole
+// container, and the charm, from pebble-ready, pushes the files and layer
+// again and starts MM2. MM2 is at-least-once here, so duplicates are counted
+// and reported, never a missing record.
+func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 	m := newMigration(t, 2, nil)
 	const topic = "killed-events"
 	m.createTopic(topic, 4)
@@ -73,8 +79,27 @@ func TestMM2KilledIsRestartedByPebble(t *testing.T) {
 	require.NoError(t, <-written)
 	m.waitCopied(2*time.Minute, topic)
 
+	// Kubernetes restarts the whole container (an OOM kill, say): the pushed files and the
+	// charm's layer are gone, Pebble starts empty but for the rock's layer, and the unit gets
+	// pebble-ready, from which the charm must bring MM2 back by itself.
+	before := m.mm2PID(victim)
+	require.NoError(t, m.sim.RestartContainer(m.ctx, victim))
+	require.NoError(t, pollUntil(m.ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
+		pid := m.mm2PID(victim)
+		return pid != 0 && pid != before && m.service(victim).Current == client.StatusActive, nil
+	}, "MM2 back on "+victim+" after its container restarted"))
+	for _, f := range []string{mm2.PropertiesPath, mm2.SecretsPath} {
+		info, err := os.Stat(filepath.Join(m.sim.UnitDir(victim), "etc-kafka", filepath.Base(f)))
+		require.NoError(t, err, "%s pushed again", f)
+		if f == mm2.SecretsPath {
+			assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "%s mode", f)
+		}
+	}
+	require.NoError(t, m.produce(topic, 1000))
+	m.waitCopied(2*time.Minute, topic)
+
 	records, dups := m.assertNoneMissing(t, topic)
-	t.Logf("%d source records all on the target; %d duplicates (at-least-once redelivery after the kill)", records, dups)
+	t.Logf("%d source records all on the target; %d duplicates (at-least-once redelivery after the kill and the restart)", records, dups)
 	for u, st := range m.statuses() {
 		assert.True(t, mirroring(st), "%s: %s", u, st)
 	}

@@ -140,7 +140,13 @@ func (s *Sim) probeAll(ctx context.Context, k *kubelet) {
 		}
 		k.failures[unit] = 0
 		k.started[unit] = time.Now()
-		if err := s.restartContainer(ctx, unit); err != nil && ctx.Err() == nil {
+		s.mu.Lock()
+		if s.state.Restarts == nil {
+			s.state.Restarts = map[string]int{}
+		}
+		s.state.Restarts[unit]++
+		s.mu.Unlock()
+		if err := s.RestartContainer(ctx, unit); err != nil && ctx.Err() == nil {
 			s.logUnit(unit, fmt.Sprintf("kubelet: %v", err))
 		}
 		k.started[unit] = time.Now()
@@ -175,13 +181,15 @@ func probeAlive(ctx context.Context, pod *Pod, timeout time.Duration) string {
 	return ""
 }
 
-// restartContainer restarts unit's workload container between hooks (it
-// holds the unit's hook lock while the container is down).
-func (s *Sim) restartContainer(ctx context.Context, unit string) error {
+// RestartContainer restarts unit's workload container as Kubernetes does,
+// for a failed liveness probe or a killed process (an OOM kill): between
+// hooks (it holds the unit's hook lock while the container is down), then
+// <container>-pebble-ready. Only the kubelet's restarts count in Restarts.
+func (s *Sim) RestartContainer(ctx context.Context, unit string) error {
 	// Once begun, a restart runs to its end (pebble-ready included), even
 	// when the kubelet is being stopped.
 	ctx = context.WithoutCancel(ctx)
-	s.logUnit(unit, "kubelet: restarting the workload container")
+	s.logUnit(unit, "kubernetes: restarting the workload container")
 	lock, err := lockFile(ctx, filepath.Join(s.UnitDir(unit), "hook.lock"))
 	if err != nil {
 		return fmt.Errorf("cannot restart %s: %w", unit, err)
@@ -200,10 +208,6 @@ func (s *Sim) restartContainer(ctx context.Context, unit string) error {
 	}
 	s.mu.Lock()
 	delete(s.pods, unit)
-	if s.state.Restarts == nil {
-		s.state.Restarts = map[string]int{}
-	}
-	s.state.Restarts[unit]++
 	s.mu.Unlock()
 	err = s.launchPod(ctx, unit)
 	lock.unlock()

@@ -1,18 +1,14 @@
 package sandbox
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,14 +16,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/workload"
 )
 
 // The end-to-end tests run the shipped charm binary in pods against two real
-// Kafka clusters; only Juju is simulated. This file holds what they share: a
-// migration world (clusters, simulator, relations), waits that poll with a
-// deadline, and record comparisons that name the first difference instead of
+// Kafka clusters; only Juju is simulated. This file holds the migration world
+// they share (clusters, simulator, relations, units); e2e_records_test.go the
+// records written and compared, e2e_pods_test.go what is asserted of the pods.
+// Record comparisons name the first difference instead of
 // dumping thousands of records.
 
 // e2eTimeout bounds a whole end-to-end test; each wait has its own deadline.
@@ -127,50 +123,6 @@ func newMigrationOf(t *testing.T, units int, config map[string]any, tune func(*C
 	require.NoError(t, m.sim.Deploy(ctx, units, e2eConfig(config)))
 	t.Logf("deployed %d units of the charm in %s", units, time.Since(begin).Round(time.Millisecond))
 	return m
-}
-
-// assertContainersUndisturbed checks what Kubernetes and the rock would have
-// punished: no workload container was restarted by its liveness probe, the
-// rock's own broker service was never started beside MM2, and the MM2 check
-// left no noise in MM2's log.
-func (m *migration) assertContainersUndisturbed() {
-	t := m.t
-	assert.Empty(t, m.sim.AllRestarts(), "workload containers restarted by the liveness probe")
-	units, err := m.sim.Units(context.Background())
-	if err != nil {
-		return
-	}
-	for _, unit := range units {
-		pod, err := m.sim.Pod(unit)
-		if err != nil {
-			continue
-		}
-		c, err := pod.Client()
-		if err != nil {
-			continue
-		}
-		svcs, err := c.Services(&client.ServicesOptions{Names: []string{"kafka"}})
-		if assert.NoError(t, err) && assert.Len(t, svcs, 1, "%s: the rock's kafka service", unit) {
-			assert.Equal(t, client.StatusInactive, svcs[0].Current, "%s: the rock's broker service was started", unit)
-		}
-		// The sandbox's /opt/kafka has no broker launcher, so a start of it fails at once and
-		// leaves it inactive: look for the attempt itself in Pebble's changes.
-		changes, err := c.Changes(&client.ChangesOptions{Selector: client.ChangesAll})
-		if assert.NoError(t, err) {
-			for _, chg := range changes {
-				for _, task := range chg.Tasks {
-					assert.NotContains(t, task.Summary, `service "kafka"`, "%s: change %s (%s) touched the rock's broker",
-						unit, chg.ID, chg.Kind)
-				}
-			}
-		}
-		c.CloseIdleConnections()
-		// The check must read the exporter's whole answer: one that hangs up early makes the
-		// exporter log a Broken pipe at every probe.
-		if logs, err := m.mm2Logs(unit, -1); err == nil {
-			assert.NotContains(t, logs, "Broken pipe", "%s: MM2's log", unit)
-		}
-	}
 }
 
 // requireCharm returns the built charm, skipping (or failing under
@@ -393,302 +345,4 @@ func (m *migration) waitMirroring() {
 	}, "MirrorMaker 2 to run on every unit")
 	require.NoError(m.t, err, "statuses: %v", last)
 	m.t.Logf("MM2 active and every unit mirroring after %s", time.Since(begin).Round(time.Millisecond))
-}
-
-// createTopic creates topic on the source.
-func (m *migration) createTopic(topic string, partitions int32) {
-	m.t.Helper()
-	require.NoError(m.t, m.src.CreateTopic(topic, partitions, nil))
-	m.mu.Lock()
-	m.parts[topic] = partitions
-	m.mu.Unlock()
-}
-
-// produce writes n more keyed records with headers to topic on the source.
-// Safe to call for different topics at once.
-func (m *migration) produce(topic string, n int) error {
-	m.mu.Lock()
-	start, parts := m.produced[topic], m.parts[topic]
-	m.produced[topic] += n
-	m.mu.Unlock()
-	return m.src.Produce(topic, parts, start, n)
-}
-
-// produceAll writes counts[topic] records to each topic, topics in parallel.
-func (m *migration) produceAll(counts map[string]int) {
-	m.t.Helper()
-	var wg sync.WaitGroup
-	errs := make(chan error, len(counts))
-	for topic, n := range counts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- m.produce(topic, n)
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(m.t, err)
-	}
-}
-
-// expectedEnds is the end offset of each partition after the test's own
-// writes: Produce spreads record i over partition i % partitions.
-func (m *migration) expectedEnds(topic string) map[int32]int64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	ends := map[int32]int64{}
-	n, parts := int64(m.produced[topic]), m.parts[topic]
-	for p := range parts {
-		ends[p] = n / int64(parts)
-		if int64(p) < n%int64(parts) {
-			ends[p]++
-		}
-	}
-	return ends
-}
-
-// waitCopied waits until the target holds at least as many records as the
-// source in each topic (the comparison then proves which ones).
-func (m *migration) waitCopied(timeout time.Duration, topics ...string) {
-	m.t.Helper()
-	begin := time.Now()
-	var progress []string
-	err := pollUntil(m.ctx, timeout, time.Second, func() (bool, error) {
-		progress = progress[:0]
-		done := true
-		for _, topic := range topics {
-			want, err := m.src.Count(topic)
-			if err != nil {
-				return false, err
-			}
-			got, err := m.tgt.Count(topic)
-			if err != nil {
-				got = -1 // not created on the target yet
-			}
-			progress = append(progress, fmt.Sprintf("%s %d/%d", topic, got, want))
-			done = done && got >= want
-		}
-		return done, nil
-	}, "the target to hold every record of "+strings.Join(topics, ", "))
-	require.NoError(m.t, err, "progress: %s", strings.Join(progress, ", "))
-	m.t.Logf("target caught up (%s) after %s", strings.Join(progress, ", "), time.Since(begin).Round(time.Millisecond))
-}
-
-// sameRecord compares what a consumer sees of a record, offsets aside.
-func sameRecord(a, b Record) bool {
-	return a.Key == b.Key && a.Value == b.Value && maps.Equal(a.Headers, b.Headers)
-}
-
-func describeRecord(r Record) string {
-	return fmt.Sprintf("offset %d key %q value %q headers %v", r.Offset, r.Key, r.Value, r.Headers)
-}
-
-// readBoth reads topic from both clusters.
-func (m *migration) readBoth(topic string) (src, tgt map[int32][]Record) {
-	m.t.Helper()
-	src, err := m.src.ReadAll(m.ctx, topic)
-	require.NoError(m.t, err)
-	tgt, err = m.tgt.ReadAll(m.ctx, topic)
-	require.NoError(m.t, err)
-	return src, tgt
-}
-
-// assertIdentical asserts that every partition of topic holds, on the
-// target, exactly the source's records in the same order, and returns how
-// many records it compared.
-func (m *migration) assertIdentical(t *testing.T, topic string) int {
-	t.Helper()
-	src, tgt := m.readBoth(topic)
-	assert.Len(t, tgt, len(src), "%s: partitions with records", topic)
-	n := 0
-	for p, want := range src {
-		got := tgt[p]
-		if !assert.Len(t, got, len(want), "%s/%d: record count", topic, p) {
-			continue
-		}
-		for i := range want {
-			if !sameRecord(want[i], got[i]) {
-				t.Errorf("%s/%d: record %d differs:\n source %s\n target %s", topic, p, i, describeRecord(want[i]), describeRecord(got[i]))
-				break
-			}
-		}
-		n += len(want)
-	}
-	return n
-}
-
-// assertNoneMissing asserts that every source record of topic is on the
-// target in the same partition, first copies in source order, and nothing
-// else is there; it returns the number of duplicates (at-least-once).
-func (m *migration) assertNoneMissing(t *testing.T, topic string) (records, duplicates int) {
-	t.Helper()
-	src, tgt := m.readBoth(topic)
-	for p, want := range src {
-		seen := map[string]bool{}
-		j := 0
-		for _, r := range tgt[p] {
-			if seen[r.Key] {
-				duplicates++
-				continue
-			}
-			seen[r.Key] = true
-			if j >= len(want) || !sameRecord(want[j], r) {
-				expected := "nothing more"
-				if j < len(want) {
-					expected = describeRecord(want[j])
-				}
-				t.Errorf("%s/%d: target record %s where the source has %s", topic, p, describeRecord(r), expected)
-				break
-			}
-			j++
-		}
-		if j < len(want) {
-			t.Errorf("%s/%d: %d of %d source records missing on the target, first %s", topic, p, len(want)-j, len(want), describeRecord(want[j]))
-		}
-		records += len(want)
-	}
-	for p := range tgt {
-		if _, ok := src[p]; !ok {
-			t.Errorf("%s/%d: records on the target, none on the source", topic, p)
-		}
-	}
-	return records, duplicates
-}
-
-// kafkaUID is the uid the pod's /etc/passwd gives the workload user.
-func kafkaUID(t *testing.T, pod *Pod) int {
-	t.Helper()
-	f, err := os.Open(filepath.Join(pod.Dir, "passwd"))
-	require.NoError(t, err)
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ":")
-		if len(fields) > 2 && fields[0] == kafkaUser {
-			uid, err := strconv.Atoi(fields[2])
-			require.NoError(t, err)
-			return uid
-		}
-	}
-	t.Fatalf("no %s user in %s", kafkaUser, f.Name())
-	return -1
-}
-
-// processUID is the real uid of a running process.
-func processUID(t *testing.T, pid int) int {
-	t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	require.NoError(t, err)
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
-			uid, err := strconv.Atoi(strings.Fields(rest)[0])
-			require.NoError(t, err)
-			return uid
-		}
-	}
-	t.Fatalf("no Uid line in /proc/%d/status", pid)
-	return -1
-}
-
-// podFile is the host path of a file under the pod's /etc/kafka.
-func podFile(pod *Pod, containerPath string) string {
-	rel, _ := strings.CutPrefix(containerPath, "/etc/kafka/")
-	return filepath.Join(pod.Dir, "etc-kafka", rel)
-}
-
-// assertPrivate asserts, on every unit, that MM2 runs as kafka, that the
-// secrets file is kafka's and 0600, and that no password is in
-// mm2.properties, the hook log, the Pebble log (MM2's output) or a status.
-func (m *migration) assertPrivate(t *testing.T) {
-	t.Helper()
-	m.mu.Lock()
-	passwords := slices.Clone(m.passwords)
-	m.mu.Unlock()
-	require.NotEmpty(t, passwords)
-	st, err := m.sim.Status(m.ctx)
-	require.NoError(t, err)
-	for _, u := range m.units() {
-		pod := m.pod(u)
-		uid := kafkaUID(t, pod)
-		pid := m.mm2PID(u)
-		if assert.NotZero(t, pid, "%s: no MM2 process", u) {
-			assert.Equal(t, uid, processUID(t, pid), "%s: MM2 must run as %s", u, kafkaUser)
-		}
-		info, err := os.Stat(podFile(pod, mm2.SecretsPath))
-		if assert.NoError(t, err) {
-			assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "%s: %s mode", u, mm2.SecretsPath)
-			assert.Equal(t, uint32(uid), info.Sys().(*syscall.Stat_t).Uid, "%s: %s owner", u, mm2.SecretsPath)
-		}
-		props, err := os.ReadFile(podFile(pod, mm2.PropertiesPath))
-		require.NoError(t, err)
-		assert.Contains(t, string(props), "${file:"+mm2.SecretsPath+":")
-		logs, err := m.mm2Logs(u, -1)
-		require.NoError(t, err)
-		texts := map[string]string{"pebble logs " + workload.ServiceName: logs}
-		for _, f := range []string{podFile(pod, mm2.PropertiesPath), filepath.Join(pod.Dir, "hooks.log"), filepath.Join(pod.Dir, "pebble.log")} {
-			data, err := os.ReadFile(f)
-			require.NoError(t, err)
-			texts[f] = string(data)
-		}
-		for where, text := range texts {
-			for i, pw := range passwords {
-				assert.NotContains(t, text, pw, "%s: password %d of the relation users is in %s", u, i, where)
-			}
-		}
-	}
-	for i, pw := range passwords {
-		assert.NotContains(t, st.String(), pw, "password %d is in juju status", i)
-	}
-}
-
-// serviceChanges lists, oldest first, the Pebble changes of unit that start,
-// stop or restart services ("replan", "restart", ...), with their ids.
-func (m *migration) serviceChanges(unit string) []*client.Change {
-	m.t.Helper()
-	changes, err := m.pebble(unit).Changes(&client.ChangesOptions{Selector: client.ChangesAll})
-	require.NoError(m.t, err)
-	var out []*client.Change
-	for _, c := range changes {
-		switch c.Kind {
-		case "start", "stop", "restart", "replan", "autostart":
-			out = append(out, c)
-		}
-	}
-	slices.SortFunc(out, func(a, b *client.Change) int { return a.SpawnTime.Compare(b.SpawnTime) })
-	return out
-}
-
-// produceInBackground calls write every 250 ms, as a producer still serving production, until
-// the returned stop is called (at cleanup at the latest). stop is idempotent and fails the test
-// with write's error, if any.
-func produceInBackground(t *testing.T, ctx context.Context, write func() error) (stop func()) {
-	t.Helper()
-	prodCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		for {
-			if err := write(); err != nil {
-				done <- err
-				return
-			}
-			select {
-			case <-prodCtx.Done():
-				done <- nil
-				return
-			case <-time.After(250 * time.Millisecond): // pacing, not waiting for a condition
-			}
-		}
-	}()
-	stopped := false
-	stop = func() {
-		if !stopped {
-			stopped = true
-			cancel()
-			require.NoError(t, <-done)
-		}
-	}
-	t.Cleanup(stop)
-	return stop
 }

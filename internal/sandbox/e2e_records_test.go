@@ -1,0 +1,214 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// What the end-to-end tests write to the source and how they compare it with
+// the target: records keyed and numbered per topic, waits that poll with a
+// deadline, and comparisons that name the first difference instead of
+// dumping thousands of records.
+
+// createTopic creates topic on the source.
+func (m *migration) createTopic(topic string, partitions int32) {
+	m.t.Helper()
+	require.NoError(m.t, m.src.CreateTopic(topic, partitions, nil))
+	m.mu.Lock()
+	m.parts[topic] = partitions
+	m.mu.Unlock()
+}
+
+// produce writes n more keyed records with headers to topic on the source.
+// Safe to call for different topics at once.
+func (m *migration) produce(topic string, n int) error {
+	m.mu.Lock()
+	start, parts := m.produced[topic], m.parts[topic]
+	m.produced[topic] += n
+	m.mu.Unlock()
+	return m.src.Produce(topic, parts, start, n)
+}
+
+// produceAll writes counts[topic] records to each topic, topics in parallel.
+func (m *migration) produceAll(counts map[string]int) {
+	m.t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(counts))
+	for topic, n := range counts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- m.produce(topic, n)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(m.t, err)
+	}
+}
+
+// expectedEnds is the end offset of each partition after the test's own
+// writes: Produce spreads record i over partition i % partitions.
+func (m *migration) expectedEnds(topic string) map[int32]int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ends := map[int32]int64{}
+	n, parts := int64(m.produced[topic]), m.parts[topic]
+	for p := range parts {
+		ends[p] = n / int64(parts)
+		if int64(p) < n%int64(parts) {
+			ends[p]++
+		}
+	}
+	return ends
+}
+
+// waitCopied waits until the target holds at least as many records as the
+// source in each topic (the comparison then proves which ones).
+func (m *migration) waitCopied(timeout time.Duration, topics ...string) {
+	m.t.Helper()
+	begin := time.Now()
+	var progress []string
+	err := pollUntil(m.ctx, timeout, time.Second, func() (bool, error) {
+		progress = progress[:0]
+		done := true
+		for _, topic := range topics {
+			want, err := m.src.Count(topic)
+			if err != nil {
+				return false, err
+			}
+			got, err := m.tgt.Count(topic)
+			if err != nil {
+				got = -1 // not created on the target yet
+			}
+			progress = append(progress, fmt.Sprintf("%s %d/%d", topic, got, want))
+			done = done && got >= want
+		}
+		return done, nil
+	}, "the target to hold every record of "+strings.Join(topics, ", "))
+	require.NoError(m.t, err, "progress: %s", strings.Join(progress, ", "))
+	m.t.Logf("target caught up (%s) after %s", strings.Join(progress, ", "), time.Since(begin).Round(time.Millisecond))
+}
+
+// sameRecord compares what a consumer sees of a record, offsets aside.
+func sameRecord(a, b Record) bool {
+	return a.Key == b.Key && a.Value == b.Value && maps.Equal(a.Headers, b.Headers)
+}
+
+func describeRecord(r Record) string {
+	return fmt.Sprintf("offset %d key %q value %q headers %v", r.Offset, r.Key, r.Value, r.Headers)
+}
+
+// readBoth reads topic from both clusters.
+func (m *migration) readBoth(topic string) (src, tgt map[int32][]Record) {
+	m.t.Helper()
+	src, err := m.src.ReadAll(m.ctx, topic)
+	require.NoError(m.t, err)
+	tgt, err = m.tgt.ReadAll(m.ctx, topic)
+	require.NoError(m.t, err)
+	return src, tgt
+}
+
+// assertIdentical asserts that every partition of topic holds, on the
+// target, exactly the source's records in the same order, and returns how
+// many records it compared.
+func (m *migration) assertIdentical(t *testing.T, topic string) int {
+	t.Helper()
+	src, tgt := m.readBoth(topic)
+	assert.Len(t, tgt, len(src), "%s: partitions with records", topic)
+	n := 0
+	for p, want := range src {
+		got := tgt[p]
+		if !assert.Len(t, got, len(want), "%s/%d: record count", topic, p) {
+			continue
+		}
+		for i := range want {
+			if !sameRecord(want[i], got[i]) {
+				t.Errorf("%s/%d: record %d differs:\n source %s\n target %s", topic, p, i, describeRecord(want[i]), describeRecord(got[i]))
+				break
+			}
+		}
+		n += len(want)
+	}
+	return n
+}
+
+// assertNoneMissing asserts that every source record of topic is on the
+// target in the same partition, first copies in source order, and nothing
+// else is there; it returns the number of duplicates (at-least-once).
+func (m *migration) assertNoneMissing(t *testing.T, topic string) (records, duplicates int) {
+	t.Helper()
+	src, tgt := m.readBoth(topic)
+	for p, want := range src {
+		seen := map[string]bool{}
+		j := 0
+		for _, r := range tgt[p] {
+			if seen[r.Key] {
+				duplicates++
+				continue
+			}
+			seen[r.Key] = true
+			if j >= len(want) || !sameRecord(want[j], r) {
+				expected := "nothing more"
+				if j < len(want) {
+					expected = describeRecord(want[j])
+				}
+				t.Errorf("%s/%d: target record %s where the source has %s", topic, p, describeRecord(r), expected)
+				break
+			}
+			j++
+		}
+		if j < len(want) {
+			t.Errorf("%s/%d: %d of %d source records missing on the target, first %s", topic, p, len(want)-j, len(want), describeRecord(want[j]))
+		}
+		records += len(want)
+	}
+	for p := range tgt {
+		if _, ok := src[p]; !ok {
+			t.Errorf("%s/%d: records on the target, none on the source", topic, p)
+		}
+	}
+	return records, duplicates
+}
+
+// produceInBackground calls write every 250 ms, as a producer still serving production, until
+// the returned stop is called (at cleanup at the latest). stop is idempotent and fails the test
+// with write's error, if any.
+func produceInBackground(t *testing.T, ctx context.Context, write func() error) (stop func()) {
+	t.Helper()
+	prodCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		for {
+			if err := write(); err != nil {
+				done <- err
+				return
+			}
+			select {
+			case <-prodCtx.Done():
+				done <- nil
+				return
+			case <-time.After(250 * time.Millisecond): // pacing, not waiting for a condition
+			}
+		}
+	}()
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			require.NoError(t, <-done)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}

@@ -21,6 +21,9 @@ import (
 // installed unless $MM_REQUIRE_SANDBOX is set.
 func requireKafka(tb testing.TB, name string, props map[string]string) *sandbox.Cluster {
 	tb.Helper()
+	if testing.Short() && os.Getenv("MM_REQUIRE_SANDBOX") == "" {
+		tb.Skip("skipping a test on a real broker in -short mode")
+	}
 	d, err := sandbox.FindKafkaDist()
 	if err != nil {
 		if os.Getenv("MM_REQUIRE_SANDBOX") != "" {

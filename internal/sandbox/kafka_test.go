@@ -18,6 +18,9 @@ import (
 // is none, unless $MM_REQUIRE_SANDBOX is set (CI), where missing is a failure.
 func requireKafkaDist(t *testing.T) KafkaDist {
 	t.Helper()
+	if testing.Short() && os.Getenv("MM_REQUIRE_SANDBOX") == "" {
+		t.Skip("skipping a sandbox test in -short mode")
+	}
 	d, err := FindKafkaDist()
 	if err != nil {
 		if os.Getenv("MM_REQUIRE_SANDBOX") != "" {

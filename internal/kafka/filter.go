@@ -18,7 +18,8 @@ type Filter struct {
 	Groups, GroupsExclude []string
 }
 
-// DefaultFilter is MM2 3.9's default selection (REFERENCE.md §3), for callers
+// DefaultFilter is MM2 3.9's default selection (apache/kafka connect/mirror:
+// DefaultTopicFilter, DefaultGroupFilter), for callers
 // that leave the choice to MM2.
 func DefaultFilter() Filter {
 	return Filter{

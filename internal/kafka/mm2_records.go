@@ -11,7 +11,7 @@ import (
 )
 
 // The record formats MirrorMaker 2 keeps on the target cluster
-// (apache/kafka connect/mirror, REFERENCE.md §3). Decoding them here, rather
+// (apache/kafka connect/mirror: OffsetSync, Checkpoint). Decoding them here, rather
 // than asking MM2's REST API or metrics, is what makes the measured figures
 // exact: they are the very records MM2 resumes from.
 

@@ -84,7 +84,8 @@ type PreflightOptions struct {
 	ReplicationFactor, InternalReplicationFactor int
 }
 
-// MM2's defaults for the replication factors (REFERENCE.md §3).
+// MM2's defaults for the replication factors (apache/kafka connect/mirror,
+// its connectors' configs).
 const (
 	defaultReplicationFactor         = 2
 	defaultInternalReplicationFactor = 3

@@ -22,7 +22,7 @@ var brokerJVMArgs = []string{
 }
 
 // serverProperties renders a KRaft combined broker+controller on loopback with
-// SASL_PLAINTEXT SCRAM-SHA-512 clients (REFERENCE.md §4).
+// SASL_PLAINTEXT SCRAM-SHA-512 clients, as Charmed Kafka serves its clients.
 //
 // There is deliberately no authorizer: any authenticated user may do anything.
 // The sandbox tests authentication and replication, not ACLs; Charmed Kafka's

@@ -12,7 +12,8 @@ import (
 )
 
 // DefaultKafkaVersion is the Kafka the sandbox runs when $KAFKA_VERSION is
-// unset: the 3.9 line the charm targets first (REFERENCE.md §3).
+// unset: the 3.9 line the charm targets first, that of the Charmed Kafka 3
+// rock metadata.yaml names.
 const DefaultKafkaVersion = "3.9.1"
 
 // KafkaDist is a Kafka installation assembled from Maven jars by

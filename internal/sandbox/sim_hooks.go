@@ -185,8 +185,8 @@ func (s *Sim) recordHook(unit, hook string, code int, out string) error {
 	return nil
 }
 
-// hookEnv is exactly the environment Juju gives a hook (REFERENCE §1, from
-// the model), with the pod's charm dir, the tools first on PATH and
+// hookEnv is exactly the environment Juju gives a hook (juju/juju
+// worker/uniter/runner/context, HookVars; values from the model), with the pod's charm dir, the tools first on PATH and
 // SANDBOX_MODEL for them, and nothing from the simulator's own environment.
 func (s *Sim) hookEnv(m *hookstest.Model, unit string, pod *Pod, ev event) []string {
 	var env map[string]string

@@ -2,7 +2,6 @@ package charm
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -27,7 +26,7 @@ type ClusterError struct {
 }
 
 func (e *ClusterError) Error() string {
-	if untrusted(e.Err) {
+	if kafka.CertificateUntrusted(e.Err) {
 		// Not "unreachable": the cluster answered, and the fix is a CA, not a network. The
 		// hint comes first because the status line is cut short.
 		return fmt.Sprintf("%s cluster TLS certificate not trusted (%s): %v", e.Side, caHint(e.Side, e.Err), e.Err)
@@ -45,15 +44,6 @@ func caHint(side string, err error) string {
 	return "give its CA with the " + side + "-tls-ca option"
 }
 
-// untrusted reports a TLS handshake that failed on the server's certificate: an unknown CA,
-// a name or IP the certificate does not cover, or an expired certificate.
-func untrusted(err error) bool {
-	var unknownCA x509.UnknownAuthorityError
-	var invalid x509.CertificateInvalidError
-	var hostname x509.HostnameError
-	var verify *tls.CertificateVerificationError
-	return errors.As(err, &unknownCA) || errors.As(err, &invalid) || errors.As(err, &hostname) || errors.As(err, &verify)
-}
 func (e *ClusterError) Unwrap() error { return e.Err }
 
 // KafkaProbe measures the migration over real connections, bounded by Timeout so that one
@@ -100,7 +90,7 @@ func (p KafkaProbe) Preflight(ctx context.Context, source, target mm2.Cluster, o
 		cl, err := kafka.Dial(ctx, accessOf(c))
 		if err != nil {
 			p := kafka.DialProblem(side, err)
-			if untrusted(err) {
+			if kafka.CertificateUntrusted(err) {
 				p.Reason = "TLS certificate not trusted (" + caHint(side, err) + "): " + err.Error()
 			}
 			dialProblems = append(dialProblems, p)

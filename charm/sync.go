@@ -252,13 +252,7 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 	if err := c.tools.StateSet(ctx, data); err != nil {
 		return fmt.Errorf("cannot record the sync view: %w", err)
 	}
-	if err := c.tools.StatusSet(ctx, st, false); err != nil {
-		return fmt.Errorf("cannot set status: %w", err)
-	}
-	if err := c.tools.StatusSet(ctx, st, true); err != nil {
-		return fmt.Errorf("cannot set the application status: %w", err)
-	}
-	return nil
+	return c.setStatus(ctx, v, st) // the leader's: unit and application
 }
 
 // storedSync is the leader's last sync line, for hooks that do not measure.

@@ -30,10 +30,6 @@ import (
 func DialProblem(side string, err error) Problem {
 	p := Problem{Side: side, Item: "cluster"}
 	var opErr *net.OpError
-	var unknownCA x509.UnknownAuthorityError
-	var invalidCert x509.CertificateInvalidError
-	var hostname x509.HostnameError
-	var verify *tls.CertificateVerificationError
 	switch {
 	case err == nil:
 		p.Reason = "cannot connect"
@@ -41,7 +37,7 @@ func DialProblem(side string, err error) Problem {
 		p.Reason = "credentials rejected: the brokers refused the username and password"
 	case errors.Is(err, sarama.ErrUnsupportedSASLMechanism):
 		p.Reason = "credentials rejected: the brokers do not offer the SASL mechanism"
-	case errors.As(err, &unknownCA), errors.As(err, &invalidCert), errors.As(err, &hostname), errors.As(err, &verify):
+	case CertificateUntrusted(err):
 		p.Reason = "TLS certificate not trusted: " + err.Error()
 	case errors.As(err, &opErr):
 		p.Reason = "unreachable at " + strings.Join(unreachable(err), ", ")
@@ -51,6 +47,18 @@ func DialProblem(side string, err error) Problem {
 		p.Reason = err.Error()
 	}
 	return p
+}
+
+// CertificateUntrusted reports a TLS handshake that failed on the server's
+// certificate: an unknown CA, a name or IP the certificate does not cover, or
+// an expired certificate. The cluster answered; what to fix is trust, not the
+// network.
+func CertificateUntrusted(err error) bool {
+	var unknownCA x509.UnknownAuthorityError
+	var invalidCert x509.CertificateInvalidError
+	var hostname x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknownCA) || errors.As(err, &invalidCert) || errors.As(err, &hostname) || errors.As(err, &verify)
 }
 
 // unreachable lists, in order and once each, every address in err's tree

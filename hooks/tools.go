@@ -194,9 +194,9 @@ func ValidActionKey(key string) error {
 // the hook's environment under both, whatever the stack limit.
 const actionSetBudget = 100 * 1000
 
-// argvCost is what one argument takes of the kernel's budget: its bytes,
-// its NUL and its pointer.
-func argvCost(arg string) int { return len(arg) + 1 + 8 }
+// ArgvCost is what one argument takes of the kernel's exec budget: its
+// bytes, its NUL and its pointer.
+func ArgvCost(arg string) int { return len(arg) + 1 + 8 }
 
 // ActionSet adds results to the running action. Keys are checked first and
 // sorted so that the calls are deterministic. Values go on argv (action-set
@@ -226,7 +226,7 @@ func (t *Tools) ActionSet(ctx context.Context, results map[string]string) error 
 	size := 0
 	for _, k := range keys {
 		arg := k + "=" + results[k]
-		cost := argvCost(arg)
+		cost := ArgvCost(arg)
 		if cost > actionSetBudget {
 			return fmt.Errorf("cannot set action result %q: %d bytes is more than one action-set call may carry (%d)", k, len(arg), actionSetBudget)
 		}
@@ -257,22 +257,13 @@ func checkNesting(keys []string) error {
 		set[k] = true
 	}
 	for _, k := range keys {
-		for i := strings.IndexByte(k, '.'); i >= 0; i = nextDot(k, i) {
-			if set[k[:i]] {
+		for i := 0; i < len(k); i++ {
+			if k[i] == '.' && set[k[:i]] {
 				return fmt.Errorf("result key %q would be replaced by %q: Juju nests dotted keys", k[:i], k)
 			}
 		}
 	}
 	return nil
-}
-
-// nextDot is the index of the dot after the one at i in k, or -1.
-func nextDot(k string, i int) int {
-	j := strings.IndexByte(k[i+1:], '.')
-	if j < 0 {
-		return -1
-	}
-	return i + 1 + j
 }
 
 // ActionFail marks the running action failed with msg.

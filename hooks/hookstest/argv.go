@@ -1,6 +1,10 @@
 package hookstest
 
-import "fmt"
+import (
+	"fmt"
+
+	"mirrormaker-k8s/hooks"
+)
 
 // Linux's limits on what one exec may carry (include/uapi/linux/binfmts.h
 // and fs/exec.c): no single argument past MAX_ARG_STRLEN (32 pages) with its
@@ -19,12 +23,12 @@ const (
 // checks it so a charm that passes too much on argv fails its tests the way
 // it would fail in a real hook, where Juju's hook tools are processes.
 func CheckArgv(tool string, args []string) error {
-	total := hookEnvBytes + len(tool) + 1 + 8
+	total := hookEnvBytes + hooks.ArgvCost(tool)
 	for _, a := range args {
 		if len(a)+1 > MaxArgStrlen {
 			return errArgvTooLong
 		}
-		total += len(a) + 1 + 8
+		total += hooks.ArgvCost(a)
 	}
 	if total > ArgMax {
 		return errArgvTooLong

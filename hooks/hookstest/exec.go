@@ -232,11 +232,10 @@ func parse(defs map[string]flagDef, args []string) (*call, error) {
 				continue
 			}
 			if !hasValue {
-				if i+1 >= len(args) {
-					return nil, usagef("option needs an argument: %s", flagWithMinus(name))
+				var err error
+				if value, err = nextWord(args, &i, name); err != nil {
+					return nil, err
 				}
-				i++
-				value = args[i]
 			}
 			c.flags[def.name] = value
 			continue
@@ -255,11 +254,10 @@ func parse(defs map[string]flagDef, args []string) (*call, error) {
 			}
 			value := rest
 			if rest == "" {
-				if i+1 >= len(args) {
-					return nil, usagef("option needs an argument: %s", flagWithMinus(name))
+				var err error
+				if value, err = nextWord(args, &i, name); err != nil {
+					return nil, err
 				}
-				i++
-				value = args[i]
 			}
 			c.flags[def.name] = value
 			break
@@ -269,6 +267,15 @@ func parse(defs map[string]flagDef, args []string) (*call, error) {
 		return nil, usagef("invalid value %q for option --format: unknown format %q", f, f)
 	}
 	return c, nil
+}
+
+// nextWord takes a value option's argument from the word after args[*i].
+func nextWord(args []string, i *int, name string) (string, error) {
+	if *i+1 >= len(args) {
+		return "", usagef("option needs an argument: %s", flagWithMinus(name))
+	}
+	*i++
+	return args[*i], nil
 }
 
 // flagWithMinus spells an option as gnuflag does in errors.

@@ -2,7 +2,6 @@ package hookstest
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -13,14 +12,12 @@ func (m *Model) relationArg(c *call) (*Relation, error) {
 	if !ok {
 		return nil, usagef("no relation id specified")
 	}
-	endpoint, num, hasEndpoint := strings.Cut(ref, ":")
-	if !hasEndpoint {
-		num, endpoint = ref, ""
-	}
-	id, err := strconv.Atoi(num)
+	id, err := relationNumber(ref)
 	if err != nil {
-		return nil, usagef("invalid value %q for option -r: invalid relation id", ref)
+		return nil, err
 	}
+	// Juju reads only the number; the model also holds the endpoint named to its relation.
+	endpoint, _, hasEndpoint := strings.Cut(ref, ":")
 	r := m.relation(id)
 	if r == nil || (hasEndpoint && r.Endpoint != endpoint) {
 		return nil, usagef("invalid value %q for option -r: relation not found", ref)

@@ -92,7 +92,7 @@ func (c *Charm) withCA(ctx context.Context, a access, side, uri string) (access,
 		return blocked(fmt.Sprintf("invalid config: %s: the secret needs %s (the PEM CA certificate: "+
 			"juju add-secret <name> %s#file=ca.pem)", option, kafkaclient.CAKey, kafkaclient.CAKey)), nil
 	}
-	if err := kafkaclient.CheckCA(ca); err != nil {
+	if err := mm2.CheckCA(ca); err != nil {
 		return blocked(fmt.Sprintf("invalid config: %s: %s %v", option, kafkaclient.CAKey, err)), nil
 	}
 	a.cluster.CA = ca
@@ -178,7 +178,7 @@ func (c *Charm) externalAccess(ctx context.Context, cfg config) (access, error) 
 	ca := content[kafkaclient.CAKey]
 	a := access{}
 	if ca != "" {
-		if err := kafkaclient.CheckCA(ca); err != nil {
+		if err := mm2.CheckCA(ca); err != nil {
 			return blocked(fmt.Sprintf("invalid config: source-credentials: %s %v", kafkaclient.CAKey, err)), nil
 		}
 	}

@@ -1,6 +1,7 @@
 package mm2
 
 import (
+	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -180,10 +181,11 @@ func validPort(p string) bool {
 	return err == nil && n >= 1 && n <= 65535
 }
 
-// caPEM returns the certificates of ca re-encoded as PEM, dropping anything between them, or an
-// error if ca holds none (Charmed Kafka's 3 track has sent the word "enabled" as its CA).
-func caPEM(ca string) ([]byte, error) {
-	var out []byte
+// caBlocks returns the CERTIFICATE blocks of ca, dropping anything between them, or an error if
+// ca holds another kind of block or none (Charmed Kafka's 3 track has sent the word "enabled"
+// as its CA).
+func caBlocks(ca string) ([]*pem.Block, error) {
+	var blocks []*pem.Block
 	rest := []byte(ca)
 	for {
 		var block *pem.Block
@@ -194,10 +196,40 @@ func caPEM(ca string) ([]byte, error) {
 		if block.Type != "CERTIFICATE" {
 			return nil, fmt.Errorf("holds a PEM %q block; only CERTIFICATE blocks are accepted", block.Type)
 		}
-		out = append(out, pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: block.Bytes})...)
+		blocks = append(blocks, block)
 	}
-	if out == nil {
+	if blocks == nil {
 		return nil, fmt.Errorf("holds no PEM certificate")
 	}
+	return blocks, nil
+}
+
+// caPEM returns the certificates of ca re-encoded as PEM, dropping anything between them.
+func caPEM(ca string) ([]byte, error) {
+	blocks, err := caBlocks(ca)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	for _, b := range blocks {
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: b.Type, Bytes: b.Bytes})...)
+	}
 	return out, nil
+}
+
+// CheckCA reports why pemText cannot serve as a trust anchor: it must hold at least one PEM
+// CERTIFICATE block, nothing else, and every block must parse as an X.509 certificate. A CA the
+// user typed is checked this strictly so that a bad one is named in the status, not found later
+// in a handshake that only says "unknown authority".
+func CheckCA(pemText string) error {
+	blocks, err := caBlocks(pemText)
+	if err != nil {
+		return err
+	}
+	for i, b := range blocks {
+		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+			return fmt.Errorf("certificate %d cannot be parsed: %w", i+1, err)
+		}
+	}
+	return nil
 }

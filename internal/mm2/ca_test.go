@@ -1,4 +1,4 @@
-package kafkaclient
+package mm2
 
 import (
 	"crypto/ecdsa"
@@ -14,6 +14,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// truncatedCA is PEM-shaped but not a whole certificate.
+const truncatedCA = `-----BEGIN CERTIFICATE-----
+MIIBhTCCASugAwIBAgIUQ0m0G7X6cL1jGk1p0vYzJb8kJ0kwCgYIKoZIzj0EAwIw
+EDEOMAwGA1UEAwwFdGVzdGMwHhcNMjQwMTAxMDAwMDAwWhcNMzQwMTAxMDAwMDAw
+WjAQMQ4wDAYDVQQDDAV0ZXN0YzBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABFJ0
+-----END CERTIFICATE-----
+`
 
 func TestCheckCA(t *testing.T) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -31,7 +39,7 @@ func TestCheckCA(t *testing.T) {
 		{"Charmed Kafka 3's tls-ca", "enabled", "holds no PEM certificate"},
 		{"empty", "", "holds no PEM certificate"},
 		{"a key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", `holds a PEM "PRIVATE KEY" block`},
-		{"a truncated certificate", testCA, "certificate 1 cannot be parsed"},
+		{"a truncated certificate", truncatedCA, "certificate 1 cannot be parsed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

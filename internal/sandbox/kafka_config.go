@@ -21,6 +21,14 @@ var brokerJVMArgs = []string{
 	"-Djava.awt.headless=true",
 }
 
+// adminJAAS is a listener's SCRAM login for the broker's admin user. The
+// admin password is generated alphanumeric (checked by StartCluster), so it
+// needs no escaping inside the JAAS string.
+func adminJAAS(adminPassword string) string {
+	return "org.apache.kafka.common.security.scram.ScramLoginModule required " +
+		`username="admin" password="` + adminPassword + `";`
+}
+
 // serverProperties renders a KRaft combined broker+controller on loopback with
 // SASL_PLAINTEXT SCRAM-SHA-512 clients, as Charmed Kafka serves its clients.
 //
@@ -41,10 +49,7 @@ func serverProperties(port, controllerPort int, dataDir, adminPassword string, e
 		"listener.security.protocol.map":       "CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
 		"sasl.enabled.mechanisms":              "SCRAM-SHA-512",
 		"sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
-		// The admin password is generated alphanumeric (checked by
-		// StartCluster), so it needs no escaping inside the JAAS string.
-		"listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required " +
-			`username="admin" password="` + adminPassword + `";`,
+		"listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": adminJAAS(adminPassword),
 		"log.dirs":                                         dataDir,
 		"num.partitions":                                   "1",
 		"default.replication.factor":                       "1",

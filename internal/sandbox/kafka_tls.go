@@ -117,8 +117,7 @@ const misnamedHost = "127.0.0.2"
 // unencrypted key is allowed inline, while a PEM key store file would need a key password.
 // Nothing here touches ssl.endpoint.identification.algorithm: clients keep the https default.
 func tlsServerProperties(port, sslPort, misnamedPort, controllerPort int, adminPassword, chainPEM, keyPEM, host string) map[string]string {
-	jaas := "org.apache.kafka.common.security.scram.ScramLoginModule required " +
-		`username="admin" password="` + adminPassword + `";`
+	jaas := adminJAAS(adminPassword)
 	return map[string]string{
 		"listeners": fmt.Sprintf("SASL_PLAINTEXT://127.0.0.1:%d,SASL_SSL://127.0.0.1:%d,MISNAMED://%s:%d,CONTROLLER://127.0.0.1:%d",
 			port, sslPort, misnamedHost, misnamedPort, controllerPort),

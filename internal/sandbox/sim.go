@@ -57,16 +57,15 @@ type simState struct {
 // order, so the binary cannot tell it from Juju. Methods are safe for
 // concurrent use; hooks of one unit never overlap.
 type Sim struct {
-	dir      string
-	store    modelStore
-	timeout  time.Duration
-	charm    *charmMeta
-	mu       sync.Mutex // guards state, pods, stopTick
-	state    simState
-	pods     map[string]*Pod
-	stopTick context.CancelFunc
-	tickDone chan struct{}
-	kubelet  *kubelet // nil unless StartKubelet
+	dir     string
+	store   modelStore
+	timeout time.Duration
+	charm   *charmMeta
+	mu      sync.Mutex // guards state, pods, updates, kubelet
+	state   simState
+	pods    map[string]*Pod
+	updates *ticking // nil unless StartUpdateStatus
+	kubelet *kubelet // nil unless StartKubelet
 }
 
 // OpenSim opens the simulator in opts.Dir, resuming the state an earlier
@@ -361,4 +360,38 @@ func unique(in []string) []string {
 		}
 	}
 	return out
+}
+
+// ticking runs a function every interval in its own goroutine, as Juju's
+// update-status timer and Kubernetes' probes do, until stopped.
+type ticking struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func tick(interval time.Duration, fn func(context.Context)) *ticking {
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &ticking{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(t.done)
+		timer := time.NewTicker(interval)
+		defer timer.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+				fn(ctx)
+			}
+		}
+	}()
+	return t
+}
+
+// stop cancels a running round and waits for it to end; a nil t is stopped.
+func (t *ticking) stop() {
+	if t != nil {
+		t.cancel()
+		<-t.done
+	}
 }

@@ -36,8 +36,7 @@ var JujuLivenessProbe = Probe{InitialDelay: 30 * time.Second, Period: 5 * time.S
 // pod's Pebble and restarts a container that fails its liveness probe.
 type kubelet struct {
 	probe    Probe
-	cancel   context.CancelFunc
-	done     chan struct{}
+	loop     *ticking
 	started  map[string]time.Time // unit -> when its container (re)started
 	failures map[string]int       // unit -> consecutive failed probes
 	rounds   atomic.Int64         // probe rounds done, for tests to wait on
@@ -51,26 +50,14 @@ type kubelet struct {
 // and the unit gets <container>-pebble-ready. Restarts counts them.
 func (s *Sim) StartKubelet(probe Probe) {
 	s.StopKubelet()
-	ctx, cancel := context.WithCancel(context.Background())
-	k := &kubelet{probe: probe, cancel: cancel, done: make(chan struct{}),
-		started: map[string]time.Time{}, failures: map[string]int{}}
+	k := &kubelet{probe: probe, started: map[string]time.Time{}, failures: map[string]int{}}
+	k.loop = tick(probe.Period, func(ctx context.Context) {
+		s.probeAll(ctx, k)
+		k.rounds.Add(1)
+	})
 	s.mu.Lock()
 	s.kubelet = k
 	s.mu.Unlock()
-	go func() {
-		defer close(k.done)
-		t := time.NewTicker(probe.Period)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				s.probeAll(ctx, k)
-				k.rounds.Add(1)
-			}
-		}
-	}()
 }
 
 // StopKubelet stops probing, waiting for a restart in progress to finish.
@@ -80,8 +67,7 @@ func (s *Sim) StopKubelet() {
 	s.kubelet = nil
 	s.mu.Unlock()
 	if k != nil {
-		k.cancel()
-		<-k.done
+		k.loop.stop()
 	}
 }
 

@@ -146,37 +146,20 @@ func (s *Sim) UpdateStatus(ctx context.Context) error {
 // Failures land in the units' hooks.log and status, as in Juju.
 func (s *Sim) StartUpdateStatus(interval time.Duration) {
 	s.StopUpdateStatus()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	t := tick(interval, func(ctx context.Context) { _ = s.UpdateStatus(ctx) })
 	s.mu.Lock()
-	s.stopTick, s.tickDone = cancel, done
+	s.updates = t
 	s.mu.Unlock()
-	go func() {
-		defer close(done)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				_ = s.UpdateStatus(ctx)
-			}
-		}
-	}()
 }
 
 // StopUpdateStatus stops the timer StartUpdateStatus started, cancelling a
 // running round and waiting for it to end.
 func (s *Sim) StopUpdateStatus() {
 	s.mu.Lock()
-	stop, done := s.stopTick, s.tickDone
-	s.stopTick, s.tickDone = nil, nil
+	t := s.updates
+	s.updates = nil
 	s.mu.Unlock()
-	if stop != nil {
-		stop()
-		<-done
-	}
+	t.stop()
 }
 
 // ActionResult is what `juju run` shows for an action.

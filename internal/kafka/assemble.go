@@ -11,18 +11,18 @@ import (
 
 // mirroredPartitions are the source partitions flow replicates, sorted.
 // Topics the source could not describe are reported and left out.
-func mirroredPartitions(meta clusterMeta, m *matcher, flow Flow, errs *itemErrors) []topicPartition {
-	var out []topicPartition
-	for t, ps := range meta.topics {
-		if !m.mirrored(flow, t) {
+func mirroredPartitions(meta Meta, m *Matcher, flow Flow, errs *itemErrors) []TopicPartition {
+	var out []TopicPartition
+	for t, ps := range meta.Topics {
+		if !m.Mirrored(flow, t) {
 			continue
 		}
 		for _, p := range ps {
-			out = append(out, topicPartition{t, p.id})
+			out = append(out, TopicPartition{t, p.ID})
 		}
 	}
-	for t, err := range meta.topicErrs {
-		if m.mirrored(flow, t) {
+	for t, err := range meta.TopicErrs {
+		if m.Mirrored(flow, t) {
 			errs.add("source topic "+t, err)
 		}
 	}
@@ -33,7 +33,7 @@ func mirroredPartitions(meta clusterMeta, m *matcher, flow Flow, errs *itemError
 // checkpointKey is the checkpoints topic's compaction key.
 type checkpointKey struct {
 	group string
-	tp    topicPartition // target-side topic
+	tp    TopicPartition // target-side topic
 }
 
 // mm2State is what MM2's internal topics say, with the reasons a part of it
@@ -41,7 +41,7 @@ type checkpointKey struct {
 // (any partition may hold any source partition's key, so then no progress
 // is certain), checkpointErr likewise for the checkpoints.
 type mm2State struct {
-	progress      map[topicPartition]int64 // source partition -> last replicated offset
+	progress      map[TopicPartition]int64 // source partition -> last replicated offset
 	checkpoints   map[checkpointKey]Checkpoint
 	progressErr   error
 	checkpointErr error
@@ -51,7 +51,7 @@ type mm2State struct {
 // record per key wins, a null value deletes the key. Records that cannot be
 // decoded are reported and skipped.
 func mm2Progress(flow Flow, read map[string]*topicRead, targetErr error, errs *itemErrors) mm2State {
-	st := mm2State{progress: map[topicPartition]int64{}, checkpoints: map[checkpointKey]Checkpoint{}}
+	st := mm2State{progress: map[TopicPartition]int64{}, checkpoints: map[checkpointKey]Checkpoint{}}
 	if targetErr != nil {
 		st.progressErr, st.checkpointErr = targetErr, targetErr
 		return st
@@ -60,34 +60,34 @@ func mm2Progress(flow Flow, read map[string]*topicRead, targetErr error, errs *i
 	st.progressErr = readFailure(offsetsTopic, read[offsetsTopic])
 	st.checkpointErr = readFailure(checkpointsTopic, read[checkpointsTopic])
 
-	replay(read[offsetsTopic], func(p int32, r record) {
-		o, ok, err := DecodeConnectOffset(r.key, r.value)
+	replay(read[offsetsTopic], func(p int32, r Record) {
+		o, ok, err := DecodeConnectOffset(r.Key, r.Value)
 		switch {
 		case err != nil:
-			errs.add(fmt.Sprintf("target record %s/%d@%d", offsetsTopic, p, r.offset), err)
+			errs.add(fmt.Sprintf("target record %s/%d@%d", offsetsTopic, p, r.Offset), err)
 		case !ok || o.Cluster != flow.SourceAlias:
 		case o.Tombstone:
-			delete(st.progress, topicPartition{o.Topic, o.Partition})
+			delete(st.progress, TopicPartition{o.Topic, o.Partition})
 		default:
-			st.progress[topicPartition{o.Topic, o.Partition}] = o.Offset
+			st.progress[TopicPartition{o.Topic, o.Partition}] = o.Offset
 		}
 	})
-	replay(read[checkpointsTopic], func(p int32, r record) {
+	replay(read[checkpointsTopic], func(p int32, r Record) {
 		var c Checkpoint
 		var err error
-		if r.value == nil {
-			if c, err = decodeCheckpointKey(r.key); err == nil {
-				delete(st.checkpoints, checkpointKey{c.Group, topicPartition{c.Topic, c.Partition}})
+		if r.Value == nil {
+			if c, err = decodeCheckpointKey(r.Key); err == nil {
+				delete(st.checkpoints, checkpointKey{c.Group, TopicPartition{c.Topic, c.Partition}})
 				return
 			}
 		} else {
-			c, err = DecodeCheckpoint(r.key, r.value)
+			c, err = DecodeCheckpoint(r.Key, r.Value)
 		}
 		if err != nil {
-			errs.add(fmt.Sprintf("target record %s/%d@%d", checkpointsTopic, p, r.offset), err)
+			errs.add(fmt.Sprintf("target record %s/%d@%d", checkpointsTopic, p, r.Offset), err)
 			return
 		}
-		st.checkpoints[checkpointKey{c.Group, topicPartition{c.Topic, c.Partition}}] = c
+		st.checkpoints[checkpointKey{c.Group, TopicPartition{c.Topic, c.Partition}}] = c
 	})
 	return st
 }
@@ -106,7 +106,7 @@ func readFailure(topic string, r *topicRead) error {
 }
 
 // replay calls fn for every record, partition by partition in offset order.
-func replay(r *topicRead, fn func(int32, record)) {
+func replay(r *topicRead, fn func(int32, Record)) {
 	if r == nil {
 		return
 	}
@@ -124,21 +124,21 @@ func replay(r *topicRead, fn func(int32, record)) {
 
 // partitionLags computes each mirrored partition's lag by offset
 // arithmetic (see lag).
-func partitionLags(mirrored []topicPartition, starts, ends map[topicPartition]offsetAnswer, st mm2State) []PartitionLag {
+func partitionLags(mirrored []TopicPartition, starts, ends map[TopicPartition]OffsetAnswer, st mm2State) []PartitionLag {
 	parts := make([]PartitionLag, 0, len(mirrored))
 	for _, tp := range mirrored {
 		s, e := starts[tp], ends[tp]
-		pl := PartitionLag{Topic: tp.topic, Partition: tp.partition, SourceStart: s.offset, SourceEnd: e.offset, Committed: -1, Lag: -1}
+		pl := PartitionLag{Topic: tp.Topic, Partition: tp.Partition, SourceStart: s.Offset, SourceEnd: e.Offset, Committed: -1, Lag: -1}
 		if c, ok := st.progress[tp]; ok {
 			pl.Committed = c
 		}
 		switch {
-		case s.err != nil || e.err != nil:
-			pl.Err = errors.Join(s.err, e.err)
+		case s.Err != nil || e.Err != nil:
+			pl.Err = errors.Join(s.Err, e.Err)
 		case st.progressErr != nil:
 			pl.Err = st.progressErr
 		default:
-			pl.Lag = lag(s.offset, e.offset, pl.Committed)
+			pl.Lag = lag(s.Offset, e.Offset, pl.Committed)
 		}
 		parts = append(parts, pl)
 	}
@@ -177,44 +177,44 @@ func (v *SyncView) summarise(flow Flow) {
 // unknownGroups answers for every group with err, for a side that could
 // not be asked.
 func unknownGroups(groups []string, err error) groupsInfo {
-	info := groupsInfo{offsets: map[string]groupOffsets{}, states: map[string]groupState{}}
+	info := groupsInfo{offsets: map[string]Committed{}, states: map[string]GroupState{}}
 	for _, g := range groups {
-		info.offsets[g] = groupOffsets{err: err}
-		info.states[g] = groupState{err: err}
+		info.offsets[g] = Committed{Err: err}
+		info.states[g] = GroupState{Err: err}
 	}
 	return info
 }
 
 // groupViews joins each group's source and target offsets with MM2's
 // checkpoints and applies the Synced definition (see GroupView.Synced).
-func groupViews(flow Flow, mirrored []topicPartition, groups []string, src, tgt groupsInfo, st mm2State, errs *itemErrors) []GroupView {
-	isMirrored := make(map[topicPartition]bool, len(mirrored))
+func groupViews(flow Flow, mirrored []TopicPartition, groups []string, src, tgt groupsInfo, st mm2State, errs *itemErrors) []GroupView {
+	isMirrored := make(map[TopicPartition]bool, len(mirrored))
 	for _, tp := range mirrored {
 		isMirrored[tp] = true
 	}
 	views := make([]GroupView, 0, len(groups))
 	for _, g := range groups {
-		v := GroupView{Group: g, SourceState: src.states[g].state, TargetState: tgt.states[g].state,
-			SourceMembers: src.states[g].members, TargetMembers: tgt.states[g].members}
-		for side, s := range map[string]groupState{"source": src.states[g], "target": tgt.states[g]} {
-			if s.err != nil && !errors.Is(s.err, errNoTarget) {
-				errs.add(fmt.Sprintf("%s group %s", side, g), fmt.Errorf("cannot describe: %w", s.err))
+		v := GroupView{Group: g, SourceState: src.states[g].State, TargetState: tgt.states[g].State,
+			SourceMembers: src.states[g].Members, TargetMembers: tgt.states[g].Members}
+		for side, s := range map[string]GroupState{"source": src.states[g], "target": tgt.states[g]} {
+			if s.Err != nil && !errors.Is(s.Err, errNoTarget) {
+				errs.add(fmt.Sprintf("%s group %s", side, g), fmt.Errorf("cannot describe: %w", s.Err))
 			}
 		}
 		so, to := src.offsets[g], tgt.offsets[g]
-		if so.err != nil {
-			v.Err = so.err
-			errs.add("source group "+g, so.err)
+		if so.Err != nil {
+			v.Err = so.Err
+			errs.add("source group "+g, so.Err)
 			views = append(views, v)
 			continue
 		}
-		for tp, off := range so.offsets {
+		for tp, off := range so.Offsets {
 			if !isMirrored[tp] || off < 0 {
 				continue
 			}
-			gp := GroupPartition{Topic: tp.topic, Partition: tp.partition, SourceCommitted: off, TargetCommitted: -1}
-			target := topicPartition{flow.TargetTopic(tp.topic), tp.partition}
-			if t, ok := to.offsets[target]; ok {
+			gp := GroupPartition{Topic: tp.Topic, Partition: tp.Partition, SourceCommitted: off, TargetCommitted: -1}
+			target := TopicPartition{flow.TargetTopic(tp.Topic), tp.Partition}
+			if t, ok := to.Offsets[target]; ok {
 				gp.TargetCommitted = t
 			}
 			if c, ok := st.checkpoints[checkpointKey{g, target}]; ok {
@@ -225,14 +225,14 @@ func groupViews(flow Flow, mirrored []topicPartition, groups []string, src, tgt 
 		}
 		sort.Slice(v.Partitions, func(i, j int) bool {
 			a, b := v.Partitions[i], v.Partitions[j]
-			return lessTP(topicPartition{a.Topic, a.Partition}, topicPartition{b.Topic, b.Partition})
+			return lessTP(TopicPartition{a.Topic, a.Partition}, TopicPartition{b.Topic, b.Partition})
 		})
 		v.Counted = len(v.Partitions) > 0
 		switch {
-		case to.err != nil:
-			v.Err = to.err
-			if !errors.Is(to.err, errNoTarget) {
-				errs.add("target group "+g, to.err)
+		case to.Err != nil:
+			v.Err = to.Err
+			if !errors.Is(to.Err, errNoTarget) {
+				errs.add("target group "+g, to.Err)
 			}
 		case st.checkpointErr != nil:
 			v.Err = st.checkpointErr

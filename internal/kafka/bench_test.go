@@ -74,7 +74,7 @@ func BenchmarkMeasure(b *testing.B) {
 
 	step = time.Now()
 	for g := range benchGroups {
-		offsets := make(map[topicPartition]int64, benchPartitions)
+		offsets := make(map[TopicPartition]int64, benchPartitions)
 		for p := range int32(benchPartitions) {
 			offsets[tp(benchTopic(g%benchTopics), p)] = 3
 		}
@@ -96,8 +96,8 @@ func BenchmarkMeasure(b *testing.B) {
 	require.True(b, v.CaughtUp())
 	require.Equal(b, benchGroups, v.GroupsCounted)
 	require.Equal(b, benchGroups, v.GroupsSynced)
-	source.requestsSent()
-	target.requestsSent()
+	source.RequestsSent()
+	target.RequestsSent()
 
 	ops := 0
 	b.ResetTimer()
@@ -112,7 +112,7 @@ func BenchmarkMeasure(b *testing.B) {
 	sent := map[string]int{}
 	total := 0
 	for side, c := range map[string]*Cluster{"source": source, "target": target} {
-		for kind, n := range c.requestsSent() {
+		for kind, n := range c.RequestsSent() {
 			sent[side+" "+kind] += n
 			total += n
 		}

@@ -14,11 +14,11 @@ import (
 type cutoverFake struct {
 	*fakeCluster
 	// aborted are offsets of records in aborted transactions.
-	aborted map[topicPartition]map[int64]bool
+	aborted map[TopicPartition]map[int64]bool
 	// stable is a partition's last stable offset, when below its end.
-	stable map[topicPartition]int64
+	stable map[TopicPartition]int64
 	// dropCommit makes a commit answer success without storing the offset.
-	dropCommit map[topicPartition]bool
+	dropCommit map[TopicPartition]bool
 	// growAfter makes every partition's end move by one after that many
 	// ListOffsets requests (0: never), as a producer still writing.
 	growAfter   int
@@ -26,25 +26,25 @@ type cutoverFake struct {
 }
 
 func newCutoverFake(brokers ...int32) *cutoverFake {
-	return &cutoverFake{fakeCluster: newFakeCluster(brokers...), aborted: map[topicPartition]map[int64]bool{},
-		stable: map[topicPartition]int64{}, dropCommit: map[topicPartition]bool{}}
+	return &cutoverFake{fakeCluster: newFakeCluster(brokers...), aborted: map[TopicPartition]map[int64]bool{},
+		stable: map[TopicPartition]int64{}, dropCommit: map[TopicPartition]bool{}}
 }
 
 // rec is a record whose content is named by name: key name, value
 // "v-"+name, one header, a timestamp derived from the name, so equal names
 // are equal records.
-func rec(offset int64, name string) record {
+func rec(offset int64, name string) Record {
 	ts := int64(1_700_000_000_000)
 	for _, c := range name {
 		ts = ts*31 + int64(c)
 	}
-	return record{offset: offset, key: []byte(name), value: []byte("v-" + name), timestamp: ts & (1<<50 - 1),
-		headers: []header{{key: []byte("h"), value: []byte(name)}}}
+	return Record{Offset: offset, Key: []byte(name), Value: []byte("v-" + name), Timestamp: ts & (1<<50 - 1),
+		Headers: []Header{{Key: []byte("h"), Value: []byte(name)}}}
 }
 
 // recs are records named names at offsets from, from+1, ...
-func recs(from int64, names ...string) []record {
-	out := make([]record, len(names))
+func recs(from int64, names ...string) []Record {
+	out := make([]Record, len(names))
 	for i, n := range names {
 		out[i] = rec(from+int64(i), n)
 	}
@@ -53,22 +53,22 @@ func recs(from int64, names ...string) []record {
 
 // put sets a partition's log to rs (any offsets, in order) and its end to
 // end, or one past the last record when end is -1.
-func (f *cutoverFake) put(topic string, p int32, start, end int64, rs ...record) {
-	tp := topicPartition{topic, p}
-	sort.Slice(rs, func(i, j int) bool { return rs[i].offset < rs[j].offset })
+func (f *cutoverFake) put(topic string, p int32, start, end int64, rs ...Record) {
+	tp := TopicPartition{topic, p}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Offset < rs[j].Offset })
 	f.logs[tp] = rs
 	f.start[tp] = start
 	if end < 0 {
 		end = start
 		if len(rs) > 0 {
-			end = rs[len(rs)-1].offset + 1
+			end = rs[len(rs)-1].Offset + 1
 		}
 	}
 	f.ends[tp] = end
 }
 
 func (f *cutoverFake) abort(topic string, p int32, offsets ...int64) {
-	tp := topicPartition{topic, p}
+	tp := TopicPartition{topic, p}
 	if f.aborted[tp] == nil {
 		f.aborted[tp] = map[int64]bool{}
 	}
@@ -77,25 +77,25 @@ func (f *cutoverFake) abort(topic string, p int32, offsets ...int64) {
 	}
 }
 
-func (f *cutoverFake) fetch(ctx context.Context, broker int32, committedOnly bool, asks []fetchAsk) (map[topicPartition]fetched, error) {
-	out, err := f.fakeCluster.fetch(ctx, broker, committedOnly, asks)
+func (f *cutoverFake) Fetch(ctx context.Context, broker int32, committedOnly bool, asks []FetchAsk) (map[TopicPartition]Fetched, error) {
+	out, err := f.fakeCluster.Fetch(ctx, broker, committedOnly, asks)
 	if err != nil || !committedOnly {
 		return out, err
 	}
 	for tp, got := range out {
-		kept := got.records[:0:0]
-		for _, r := range got.records {
-			if !f.aborted[tp][r.offset] {
+		kept := got.Records[:0:0]
+		for _, r := range got.Records {
+			if !f.aborted[tp][r.Offset] {
 				kept = append(kept, r)
 			}
 		}
-		got.records = kept
+		got.Records = kept
 		out[tp] = got
 	}
 	return out, nil
 }
 
-func (f *cutoverFake) listOffsets(ctx context.Context, broker int32, at int64, committedOnly bool, tps []topicPartition) (map[topicPartition]offsetAnswer, error) {
+func (f *cutoverFake) ListOffsets(ctx context.Context, broker int32, at int64, committedOnly bool, tps []TopicPartition) (map[TopicPartition]OffsetAnswer, error) {
 	f.mu.Lock()
 	f.listOffsetN++
 	if f.growAfter > 0 && f.listOffsetN == f.growAfter {
@@ -104,23 +104,23 @@ func (f *cutoverFake) listOffsets(ctx context.Context, broker int32, at int64, c
 		}
 	}
 	f.mu.Unlock()
-	out, err := f.fakeCluster.listOffsets(ctx, broker, at, committedOnly, tps)
-	if err != nil || !committedOnly || at != offsetLatest {
+	out, err := f.fakeCluster.ListOffsets(ctx, broker, at, committedOnly, tps)
+	if err != nil || !committedOnly || at != OffsetLatest {
 		return out, err
 	}
 	for tp, a := range out {
-		if s, ok := f.stable[tp]; ok && a.err == nil {
-			out[tp] = offsetAnswer{offset: s}
+		if s, ok := f.stable[tp]; ok && a.Err == nil {
+			out[tp] = OffsetAnswer{Offset: s}
 		}
 	}
 	return out, nil
 }
 
-func (f *cutoverFake) commitOffsets(ctx context.Context, broker int32, group string, offsets map[topicPartition]int64) (map[topicPartition]error, error) {
+func (f *cutoverFake) CommitOffsets(ctx context.Context, broker int32, group string, offsets map[TopicPartition]int64) (map[TopicPartition]error, error) {
 	if err := f.call("OffsetCommit", broker); err != nil {
 		return nil, err
 	}
-	out := map[topicPartition]error{}
+	out := map[TopicPartition]error{}
 	g := f.groups[group]
 	for tp, off := range offsets {
 		switch {
@@ -128,7 +128,7 @@ func (f *cutoverFake) commitOffsets(ctx context.Context, broker int32, group str
 			out[tp] = sarama.ErrNotCoordinatorForConsumer
 		case g != nil && g.members > 0:
 			out[tp] = sarama.ErrUnknownMemberId
-		case f.topics[tp.topic] == nil:
+		case f.topics[tp.Topic] == nil:
 			out[tp] = sarama.ErrUnknownTopicOrPartition
 		default:
 			out[tp] = nil
@@ -136,11 +136,11 @@ func (f *cutoverFake) commitOffsets(ctx context.Context, broker int32, group str
 				continue
 			}
 			if g == nil {
-				g = &fakeGroup{protocol: "", state: "Empty", offsets: map[topicPartition]int64{}}
+				g = &fakeGroup{protocol: "", state: "Empty", offsets: map[TopicPartition]int64{}}
 				f.groups[group] = g
 			}
 			if g.offsets == nil {
-				g.offsets = map[topicPartition]int64{}
+				g.offsets = map[TopicPartition]int64{}
 			}
 			g.offsets[tp] = off
 		}

@@ -65,12 +65,12 @@ func cutoverGates(ctx context.Context, src wire, flow Flow, view SyncView, group
 	g.Groups = sortedUnique(groups)
 	blockers := measurementBlockers(view.Errors, g.Groups)
 
-	lags := make(map[topicPartition]PartitionLag, len(view.Partitions))
+	lags := make(map[TopicPartition]PartitionLag, len(view.Partitions))
 	for _, p := range view.Partitions {
-		lags[topicPartition{p.Topic, p.Partition}] = p
+		lags[TopicPartition{p.Topic, p.Partition}] = p
 	}
 	// need is the highest committed offset of a judged group per partition.
-	need := make(map[topicPartition]int64)
+	need := make(map[TopicPartition]int64)
 	for _, name := range g.Groups {
 		gv, ok := byName[name]
 		switch {
@@ -90,7 +90,7 @@ func cutoverGates(ctx context.Context, src wire, flow Flow, view SyncView, group
 			blockers[fmt.Sprintf("group %s is active on the target (%s, %d members)", name, gv.TargetState, gv.TargetMembers)] = true
 		}
 		for _, gp := range gv.Partitions {
-			tp := topicPartition{gp.Topic, gp.Partition}
+			tp := TopicPartition{gp.Topic, gp.Partition}
 			if c, ok := need[tp]; !ok || gp.SourceCommitted > c {
 				need[tp] = gp.SourceCommitted
 			}
@@ -99,7 +99,7 @@ func cutoverGates(ctx context.Context, src wire, flow Flow, view SyncView, group
 
 	// Ranges between MM2's last copied offset and the committed offset: a
 	// short one is read, a long one blocks as it is.
-	ranges := make(map[topicPartition]offsetRange)
+	ranges := make(map[TopicPartition]offsetRange)
 	for tp, c := range need {
 		p, ok := lags[tp]
 		if !ok || p.Err != nil {
@@ -116,22 +116,22 @@ func cutoverGates(ctx context.Context, src wire, flow Flow, view SyncView, group
 		ranges[tp] = offsetRange{from, c}
 	}
 	if len(ranges) > 0 {
-		copyable := make(map[topicPartition]int64)
-		failed := map[topicPartition]error{}
-		meta, err := src.metadata(ctx)
+		copyable := make(map[TopicPartition]int64)
+		failed := map[TopicPartition]error{}
+		meta, err := src.Metadata(ctx)
 		if err != nil {
 			for tp := range ranges {
 				failed[tp] = err
 			}
 		} else {
 			failed = readRanges(ctx, src, "source", leadersOf(meta), ranges, flow.ReadCommitted,
-				func(tp topicPartition, _ record) { copyable[tp]++ }, &itemErrors{})
+				func(tp TopicPartition, _ Record) { copyable[tp]++ }, &itemErrors{})
 		}
 		for tp := range ranges {
 			switch err := failed[tp]; {
 			case err != nil:
 				blockers[fmt.Sprintf("partition %s/%d: cannot tell whether MM2 has copied up to committed offset %d: %v",
-					tp.topic, tp.partition, need[tp], err)] = true
+					tp.Topic, tp.Partition, need[tp], err)] = true
 			case copyable[tp] > 0:
 				blockers[notCopied(tp, need[tp], lags[tp].Committed)] = true
 			}
@@ -172,10 +172,10 @@ func measurementBlockers(errs []ItemError, groups []string) map[string]bool {
 	return out
 }
 
-func notCopied(tp topicPartition, committed, mm2 int64) string {
+func notCopied(tp TopicPartition, committed, mm2 int64) string {
 	at := fmt.Sprintf("MM2 at %d", mm2)
 	if mm2 < 0 {
 		at = "MM2 has copied nothing"
 	}
-	return fmt.Sprintf("partition %s/%d not yet copied up to committed offset %d (%s)", tp.topic, tp.partition, committed, at)
+	return fmt.Sprintf("partition %s/%d not yet copied up to committed offset %d (%s)", tp.Topic, tp.Partition, committed, at)
 }

@@ -72,25 +72,25 @@ func (k *kit) writeTxn(cl *Cluster, topic string, partition int32, commit bool, 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	waitStable(k.tb, ctx, cl, topicPartition{topic, partition})
+	waitStable(k.tb, ctx, cl, TopicPartition{topic, partition})
 }
 
 // waitStable polls until no transaction is open on tps (the last stable
 // offset equals the end): markers are written after EndTxn returns.
-func waitStable(tb testing.TB, ctx context.Context, cl *Cluster, tps ...topicPartition) {
+func waitStable(tb testing.TB, ctx context.Context, cl *Cluster, tps ...TopicPartition) {
 	tb.Helper()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		meta, err := cl.metadata(ctx)
+		meta, err := cl.Metadata(ctx)
 		require.NoError(tb, err)
 		l := leadersOf(meta)
 		errs := &itemErrors{}
-		ends := listOffsets(ctx, cl, "test", l, tps, offsetLatest, false, errs)
-		stable := listOffsets(ctx, cl, "test", l, tps, offsetLatest, true, errs)
+		ends := listOffsets(ctx, cl, "test", l, tps, OffsetLatest, false, errs)
+		stable := listOffsets(ctx, cl, "test", l, tps, OffsetLatest, true, errs)
 		settled := len(errs.sorted()) == 0
 		for _, tp := range tps {
-			settled = settled && ends[tp].err == nil && stable[tp].err == nil && ends[tp].offset == stable[tp].offset
+			settled = settled && ends[tp].Err == nil && stable[tp].Err == nil && ends[tp].Offset == stable[tp].Offset
 		}
 		if settled {
 			return
@@ -157,8 +157,8 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 	k.send(flow.CheckpointsTopic(), 0,
 		kv(checkpointKeyBytes("billing", "old.orders", 0), checkpointValueBytes(25, 10, "")),
 		kv(checkpointKeyBytes("shop", "old.orders", 0), checkpointValueBytes(30, 27, "")))
-	k.commit("billing", map[topicPartition]int64{tp("orders", 0): 25, tp("payments", 0): 5})
-	k.commit("shop", map[topicPartition]int64{tp("orders", 0): 30, tp("orders", 1): 0, tp("payments", 0): 6})
+	k.commit("billing", map[TopicPartition]int64{tp("orders", 0): 25, tp("payments", 0): 5})
+	k.commit("shop", map[TopicPartition]int64{tp("orders", 0): 30, tp("orders", 1): 0, tp("payments", 0): 6})
 
 	begin := time.Now()
 	gates, err := CutoverGates(ctx, cl, cl, flow, nil)
@@ -246,7 +246,7 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 
 	// A group that consumed that record: MM2 has not copied it, the gates
 	// say so.
-	k.commit("late", map[topicPartition]int64{tp("orders", 1): 6})
+	k.commit("late", map[TopicPartition]int64{tp("orders", 1): 6})
 	gates, err = CutoverGates(ctx, cl, cl, flow, []string{"late"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"partition orders/1 not yet copied up to committed offset 6 (MM2 at 4)"}, gates.Blockers)

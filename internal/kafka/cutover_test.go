@@ -19,8 +19,8 @@ func gatesFixture() (src, tgt *cutoverFake, flow Flow) {
 	src.addTopic("orders", 2)
 	src.setOffsets("orders", 0, 0, 20)
 	src.setOffsets("orders", 1, 0, 20)
-	src.addGroup("billing", "Empty", 0, map[topicPartition]int64{tp("orders", 0): 15, tp("orders", 1): 20})
-	src.addGroup("shop", "Empty", 0, map[topicPartition]int64{tp("orders", 0): 10})
+	src.addGroup("billing", "Empty", 0, map[TopicPartition]int64{tp("orders", 0): 15, tp("orders", 1): 20})
+	src.addGroup("shop", "Empty", 0, map[TopicPartition]int64{tp("orders", 0): 10})
 	src.addGroup("idle", "Empty", 0, nil)
 	tgt = newCutoverFake(1)
 	tgt.addTopic("old.orders", 2)
@@ -117,7 +117,7 @@ func TestGivenAnEmptyTargetGroupWhenOffsetsAreWrittenThenTheyReadBack(t *testing
 	}, {
 		name: "empty group with MM2's coarser offsets",
 		change: func(tgt *cutoverFake) {
-			tgt.addGroup("g", "Empty", 0, map[topicPartition]int64{tp("old.orders", 0): 3})
+			tgt.addGroup("g", "Empty", 0, map[TopicPartition]int64{tp("old.orders", 0): 3})
 		},
 		offsets: []TargetOffset{{"old.orders", 0, 7}},
 	}, {

@@ -15,32 +15,32 @@ import (
 // target.
 type cutoverWire interface {
 	wire
-	// commitOffsets commits offsets for group at broker, its coordinator,
+	// CommitOffsets commits offsets for group at broker, its coordinator,
 	// as a consumer outside the group does (generation -1, no member id),
 	// which Kafka accepts only while the group has no active member. The
 	// map holds each partition's error, nil for success.
-	commitOffsets(ctx context.Context, broker int32, group string, offsets map[topicPartition]int64) (map[topicPartition]error, error)
+	CommitOffsets(ctx context.Context, broker int32, group string, offsets map[TopicPartition]int64) (map[TopicPartition]error, error)
 }
 
 var _ cutoverWire = (*Cluster)(nil)
 
-func (c *Cluster) commitOffsets(ctx context.Context, id int32, group string, offsets map[topicPartition]int64) (map[topicPartition]error, error) {
+func (c *Cluster) CommitOffsets(ctx context.Context, id int32, group string, offsets map[TopicPartition]int64) (map[TopicPartition]error, error) {
 	b, err := c.broker(id)
 	if err != nil {
 		return nil, err
 	}
 	req := sarama.NewOffsetCommitRequest(c.conf, group)
 	for _, tp := range sortedKeys(offsets) {
-		req.AddBlockWithLeaderEpoch(tp.topic, tp.partition, offsets[tp], -1, 0, "")
+		req.AddBlockWithLeaderEpoch(tp.Topic, tp.Partition, offsets[tp], -1, 0, "")
 	}
 	c.count("OffsetCommit")
 	resp, err := await(ctx, func() (*sarama.OffsetCommitResponse, error) { return b.CommitOffset(req) })
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[topicPartition]error, len(offsets))
+	out := make(map[TopicPartition]error, len(offsets))
 	for tp := range offsets {
-		kerr, ok := resp.Errors[tp.topic][tp.partition]
+		kerr, ok := resp.Errors[tp.Topic][tp.Partition]
 		switch {
 		case !ok:
 			out[tp] = errors.New("coordinator did not answer for partition")
@@ -73,12 +73,12 @@ func writeGroupOffsets(ctx context.Context, w cutoverWire, group string, offsets
 	if group == "" {
 		return errors.New("cannot write group offsets: no group")
 	}
-	want := make(map[topicPartition]int64, len(offsets))
+	want := make(map[TopicPartition]int64, len(offsets))
 	for _, o := range offsets {
 		if o.Offset < 0 {
 			return fmt.Errorf("cannot write offsets of group %s: partition %s/%d has no offset (%d)", group, o.Topic, o.Partition, o.Offset)
 		}
-		tp := topicPartition{o.Topic, o.Partition}
+		tp := TopicPartition{o.Topic, o.Partition}
 		if prev, dup := want[tp]; dup && prev != o.Offset {
 			return fmt.Errorf("cannot write offsets of group %s: partition %s/%d given twice (%d, %d)", group, o.Topic, o.Partition, prev, o.Offset)
 		}
@@ -87,11 +87,11 @@ func writeGroupOffsets(ctx context.Context, w cutoverWire, group string, offsets
 	if len(want) == 0 {
 		return fmt.Errorf("cannot write offsets of group %s: no offsets given", group)
 	}
-	coordinator, err := w.findCoordinator(ctx, group)
+	coordinator, err := w.FindCoordinator(ctx, group)
 	if err != nil {
 		return fmt.Errorf("cannot write offsets of group %s: cannot find its coordinator: %w", group, err)
 	}
-	states, err := w.describeGroups(ctx, coordinator, []string{group})
+	states, err := w.DescribeGroups(ctx, coordinator, []string{group})
 	if err != nil {
 		return fmt.Errorf("cannot write offsets of group %s: cannot describe it: %w", group, err)
 	}
@@ -99,13 +99,13 @@ func writeGroupOffsets(ctx context.Context, w cutoverWire, group string, offsets
 	switch {
 	case !ok:
 		return fmt.Errorf("cannot write offsets of group %s: coordinator did not describe it", group)
-	case s.err != nil:
-		return fmt.Errorf("cannot write offsets of group %s: cannot describe it: %w", group, s.err)
-	case s.members > 0 || !idleState(s.state):
-		return fmt.Errorf("cannot write offsets of group %s: it is active on the target (%s, %d members)", group, s.state, s.members)
+	case s.Err != nil:
+		return fmt.Errorf("cannot write offsets of group %s: cannot describe it: %w", group, s.Err)
+	case s.Members > 0 || !idleState(s.State):
+		return fmt.Errorf("cannot write offsets of group %s: it is active on the target (%s, %d members)", group, s.State, s.Members)
 	}
 
-	answers, err := w.commitOffsets(ctx, coordinator, group, want)
+	answers, err := w.CommitOffsets(ctx, coordinator, group, want)
 	if err != nil {
 		return fmt.Errorf("cannot write offsets of group %s: %w", group, err)
 	}
@@ -115,14 +115,14 @@ func writeGroupOffsets(ctx context.Context, w cutoverWire, group string, offsets
 			if !ok {
 				err = errors.New("no answer")
 			}
-			refused = append(refused, fmt.Sprintf("partition %s/%d: %v", tp.topic, tp.partition, err))
+			refused = append(refused, fmt.Sprintf("partition %s/%d: %v", tp.Topic, tp.Partition, err))
 		}
 	}
 	if len(refused) > 0 {
 		return fmt.Errorf("cannot write offsets of group %s: %s", group, strings.Join(refused, "; "))
 	}
 
-	read, err := w.fetchOffsets(ctx, coordinator, []string{group})
+	read, err := w.FetchOffsets(ctx, coordinator, []string{group})
 	if err != nil {
 		return fmt.Errorf("cannot read back offsets of group %s: %w", group, err)
 	}
@@ -130,16 +130,16 @@ func writeGroupOffsets(ctx context.Context, w cutoverWire, group string, offsets
 	switch {
 	case !ok:
 		return fmt.Errorf("cannot read back offsets of group %s: coordinator did not answer", group)
-	case got.err != nil:
-		return fmt.Errorf("cannot read back offsets of group %s: %w", group, got.err)
+	case got.Err != nil:
+		return fmt.Errorf("cannot read back offsets of group %s: %w", group, got.Err)
 	}
 	var mismatched []string
 	for _, tp := range sortedKeys(want) {
-		switch off, ok := got.offsets[tp]; {
+		switch off, ok := got.Offsets[tp]; {
 		case !ok:
-			mismatched = append(mismatched, fmt.Sprintf("partition %s/%d reads back no offset, not %d", tp.topic, tp.partition, want[tp]))
+			mismatched = append(mismatched, fmt.Sprintf("partition %s/%d reads back no offset, not %d", tp.Topic, tp.Partition, want[tp]))
 		case off != want[tp]:
-			mismatched = append(mismatched, fmt.Sprintf("partition %s/%d reads back %d, not %d", tp.topic, tp.partition, off, want[tp]))
+			mismatched = append(mismatched, fmt.Sprintf("partition %s/%d reads back %d, not %d", tp.Topic, tp.Partition, off, want[tp]))
 		}
 	}
 	if len(mismatched) > 0 {

@@ -146,7 +146,7 @@ func ExactOffsetsWithin(ctx context.Context, source, target *Cluster, flow Flow,
 // exactPosition is one group's position on one partition.
 type exactPosition struct {
 	group string
-	tp    topicPartition // source
+	tp    TopicPartition // source
 	c     int64
 }
 
@@ -157,7 +157,7 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow Flow, groups []string
 	if limit.Offsets <= 0 || limit.Bytes <= 0 {
 		return nil, errors.New("cannot translate offsets: scan limit must be positive")
 	}
-	m, err := flow.Filter.compile()
+	m, err := flow.Filter.Compile()
 	if err != nil {
 		return nil, fmt.Errorf("cannot translate offsets: %w", err)
 	}
@@ -168,7 +168,7 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow Flow, groups []string
 	var wg sync.WaitGroup
 	errs := &itemErrors{} // reported through the items they affect
 	if groups == nil {
-		groups = listConsumerGroups(ctx, src, "source", srcMeta, m.group, errs)
+		groups = listConsumerGroups(ctx, src, "source", srcMeta, m.Group, errs)
 	}
 	groups = sortedUnique(groups)
 
@@ -182,27 +182,27 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow Flow, groups []string
 	wg.Wait()
 	st := mm2Progress(flow, internal, nil, errs)
 
-	mirrored := make(map[topicPartition]bool)
+	mirrored := make(map[TopicPartition]bool)
 	for _, tp := range mirroredPartitions(srcMeta, m, flow, errs) {
 		mirrored[tp] = true
 	}
 	out := make([]GroupOffsets, len(groups))
 	groupIndex := make(map[string]int, len(groups))
 	var positions []exactPosition
-	srcTPs, tgtTPs := map[topicPartition]bool{}, map[topicPartition]bool{}
+	srcTPs, tgtTPs := map[TopicPartition]bool{}, map[TopicPartition]bool{}
 	for i, g := range groups {
 		out[i].Group = g
 		groupIndex[g] = i
 		o := srcGroups.offsets[g]
-		if o.err != nil {
-			out[i].Err = fmt.Errorf("cannot read committed offsets on the source: %w", o.err)
+		if o.Err != nil {
+			out[i].Err = fmt.Errorf("cannot read committed offsets on the source: %w", o.Err)
 			continue
 		}
-		for tp, c := range o.offsets {
+		for tp, c := range o.Offsets {
 			if mirrored[tp] && c >= 0 {
 				positions = append(positions, exactPosition{g, tp, c})
 				srcTPs[tp] = true
-				tgtTPs[topicPartition{flow.TargetTopic(tp.topic), tp.partition}] = true
+				tgtTPs[TopicPartition{flow.TargetTopic(tp.Topic), tp.Partition}] = true
 			}
 		}
 	}
@@ -215,15 +215,15 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow Flow, groups []string
 	})
 
 	srcL, tgtL := leadersOf(srcMeta), leadersOf(tgtMeta)
-	var sStart, sEnd, tStart, tEnd map[topicPartition]offsetAnswer
+	var sStart, sEnd, tStart, tEnd map[TopicPartition]OffsetAnswer
 	wg.Go(func() {
-		sStart = listOffsets(ctx, src, "source", srcL, sortedKeys(srcTPs), offsetEarliest, false, errs)
+		sStart = listOffsets(ctx, src, "source", srcL, sortedKeys(srcTPs), OffsetEarliest, false, errs)
 	})
 	wg.Go(func() {
-		sEnd = listOffsets(ctx, src, "source", srcL, sortedKeys(srcTPs), offsetLatest, flow.ReadCommitted, errs)
+		sEnd = listOffsets(ctx, src, "source", srcL, sortedKeys(srcTPs), OffsetLatest, flow.ReadCommitted, errs)
 	})
-	wg.Go(func() { tStart = listOffsets(ctx, tgt, "target", tgtL, sortedKeys(tgtTPs), offsetEarliest, true, errs) })
-	wg.Go(func() { tEnd = listOffsets(ctx, tgt, "target", tgtL, sortedKeys(tgtTPs), offsetLatest, true, errs) })
+	wg.Go(func() { tStart = listOffsets(ctx, tgt, "target", tgtL, sortedKeys(tgtTPs), OffsetEarliest, true, errs) })
+	wg.Go(func() { tEnd = listOffsets(ctx, tgt, "target", tgtL, sortedKeys(tgtTPs), OffsetLatest, true, errs) })
 	wg.Wait()
 
 	srcSide := &scanSide{name: "source", w: src, l: srcL, committedOnly: flow.ReadCommitted}
@@ -231,25 +231,25 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow Flow, groups []string
 
 	// Source: one anchor search per partition and committed offset.
 	type anchorKey struct {
-		tp topicPartition
+		tp TopicPartition
 		c  int64
 	}
 	anchors := make(map[anchorKey]*anchorSearch)
 	var searches []search
 	results := make([]PartitionOffset, len(positions))
 	for i, p := range positions {
-		ttp := topicPartition{flow.TargetTopic(p.tp.topic), p.tp.partition}
-		r := PartitionOffset{Topic: p.tp.topic, TargetTopic: ttp.topic, Partition: p.tp.partition, SourceCommitted: p.c,
+		ttp := TopicPartition{flow.TargetTopic(p.tp.Topic), p.tp.Partition}
+		r := PartitionOffset{Topic: p.tp.Topic, TargetTopic: ttp.Topic, Partition: p.tp.Partition, SourceCommitted: p.c,
 			CheckpointUpstream: -1, Checkpoint: -1, Exact: -1, ReplaysAvoided: -1, Anchor: -1, AnchorCopy: -1}
 		if c, ok := st.checkpoints[checkpointKey{p.group, ttp}]; ok && st.checkpointErr == nil {
 			r.CheckpointUpstream, r.Checkpoint = c.UpstreamOffset, c.DownstreamOffset
 		}
-		if err := errors.Join(sStart[p.tp].err, sEnd[p.tp].err); err != nil {
+		if err := errors.Join(sStart[p.tp].Err, sEnd[p.tp].Err); err != nil {
 			r.Err = fmt.Errorf("cannot list source offsets: %w", err)
-		} else if err := errors.Join(tStart[ttp].err, tEnd[ttp].err); err != nil {
-			r.Err = fmt.Errorf("cannot list target offsets of %s/%d: %w", ttp.topic, ttp.partition, err)
-		} else if p.c > sEnd[p.tp].offset {
-			r.Err = fmt.Errorf("cannot translate committed offset %d: past the source's %s %d", p.c, endName(flow.ReadCommitted), sEnd[p.tp].offset)
+		} else if err := errors.Join(tStart[ttp].Err, tEnd[ttp].Err); err != nil {
+			r.Err = fmt.Errorf("cannot list target offsets of %s/%d: %w", ttp.Topic, ttp.Partition, err)
+		} else if p.c > sEnd[p.tp].Offset {
+			r.Err = fmt.Errorf("cannot translate committed offset %d: past the source's %s %d", p.c, endName(flow.ReadCommitted), sEnd[p.tp].Offset)
 		}
 		results[i] = r
 		if r.Err != nil {
@@ -257,7 +257,7 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow Flow, groups []string
 		}
 		k := anchorKey{p.tp, p.c}
 		if _, ok := anchors[k]; !ok {
-			a := &anchorSearch{side: srcSide, tp: p.tp, committed: p.c, start: sStart[p.tp].offset, end: sEnd[p.tp].offset,
+			a := &anchorSearch{side: srcSide, tp: p.tp, committed: p.c, start: sStart[p.tp].Offset, end: sEnd[p.tp].Offset,
 				b: &budget{limit: limit, from: p.c}}
 			anchors[k] = a
 			searches = append(searches, a)
@@ -267,7 +267,7 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow Flow, groups []string
 
 	// Target: one copy search per partition, anchor and checkpoint.
 	type copyKey struct {
-		tp         topicPartition // target
+		tp         TopicPartition // target
 		c          int64
 		checkpoint int64
 	}
@@ -283,16 +283,16 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow Flow, groups []string
 			r.Err = fmt.Errorf("cannot find the record below %d on the source: %w", p.c, a.err)
 			continue
 		}
-		ttp := topicPartition{r.TargetTopic, r.Partition}
+		ttp := TopicPartition{r.TargetTopic, r.Partition}
 		checkpoint := int64(-1)
 		if r.CheckpointUpstream >= 0 && r.CheckpointUpstream <= p.c {
 			checkpoint = r.Checkpoint
 		}
 		k := copyKey{ttp, p.c, checkpoint}
 		if _, ok := copies[k]; !ok {
-			cs := &copySearch{side: tgtSide, tp: ttp, start: tStart[ttp].offset, end: tEnd[ttp].offset,
+			cs := &copySearch{side: tgtSide, tp: ttp, start: tStart[ttp].Offset, end: tEnd[ttp].Offset,
 				anchor: a.anchor, below: a.below != nil && a.below.found != nil, checkpoint: checkpoint, match: -1,
-				b: &budget{limit: limit, from: max(checkpoint, tStart[ttp].offset)}}
+				b: &budget{limit: limit, from: max(checkpoint, tStart[ttp].Offset)}}
 			copies[k] = cs
 			searches = append(searches, cs)
 		}
@@ -311,7 +311,7 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow Flow, groups []string
 			if !copied || st.progressErr != nil {
 				progress = -1
 			}
-			conclude(r, a, copies[copyKey{topicPartition{r.TargetTopic, r.Partition}, p.c, checkpoint}], progress)
+			conclude(r, a, copies[copyKey{TopicPartition{r.TargetTopic, r.Partition}, p.c, checkpoint}], progress)
 		}
 		g := &out[groupIndex[p.group]]
 		g.Partitions = append(g.Partitions, *r)
@@ -324,11 +324,11 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow Flow, groups []string
 // found".
 func conclude(r *PartitionOffset, a *anchorSearch, cs *copySearch, progress int64) {
 	if cs.err != nil {
-		r.Err = fmt.Errorf("cannot find the copy on %s/%d: %w", cs.tp.topic, cs.tp.partition, cs.err)
+		r.Err = fmt.Errorf("cannot find the copy on %s/%d: %w", cs.tp.Topic, cs.tp.Partition, cs.err)
 		return
 	}
 	if a.anchor != nil {
-		r.Anchor = a.anchor.offset
+		r.Anchor = a.anchor.Offset
 	}
 	switch {
 	case a.anchor == nil:
@@ -337,16 +337,16 @@ func conclude(r *PartitionOffset, a *anchorSearch, cs *copySearch, progress int6
 		r.AnchorCopy, r.Exact, r.How = cs.match, cs.match+1, "copy of the last record below"
 	case cs.match >= 0:
 		r.AnchorCopy, r.Exact, r.How = cs.match, cs.match, "copy of the first record at or after"
-	case !cs.below && progress < a.anchor.offset:
+	case !cs.below && progress < a.anchor.Offset:
 		// Nothing below C is copyable and the first record at or after C is
 		// not copied yet: its copy will be the next record written.
 		r.Exact, r.How = cs.end, "target end: source record not copied yet"
-	case progress < a.anchor.offset:
-		r.Err = fmt.Errorf("cannot translate yet: source record %s/%d@%d not copied (MM2 at %d)", r.Topic, r.Partition, a.anchor.offset, progress)
+	case progress < a.anchor.Offset:
+		r.Err = fmt.Errorf("cannot translate yet: source record %s/%d@%d not copied (MM2 at %d)", r.Topic, r.Partition, a.anchor.Offset, progress)
 		return
 	default:
 		r.Err = fmt.Errorf("cannot find the copy of source record %s/%d@%d on %s/%d between offsets %d and %d",
-			r.Topic, r.Partition, a.anchor.offset, cs.tp.topic, cs.tp.partition, cs.scanFrom, cs.end)
+			r.Topic, r.Partition, a.anchor.Offset, cs.tp.Topic, cs.tp.Partition, cs.scanFrom, cs.end)
 		return
 	}
 	if cs.checkpoint >= 0 {
@@ -379,7 +379,7 @@ func sortedUnique(ss []string) []string {
 // committed) that MM2 copies, else the first of [committed, end).
 type anchorSearch struct {
 	side      *scanSide
-	tp        topicPartition
+	tp        TopicPartition
 	committed int64
 	// start and end bound what can be read: the log start and the
 	// high-water mark (last stable offset for a read_committed MM2).
@@ -388,7 +388,7 @@ type anchorSearch struct {
 
 	below   *lastBelow
 	atCur   *cursor
-	anchor  *record
+	anchor  *Record
 	err     error
 	started bool
 }
@@ -415,7 +415,7 @@ func (s *anchorSearch) step(done *cursor) *cursor {
 		if from >= s.end {
 			return nil // the source holds no record
 		}
-		s.atCur = newCursor(s.side, s.tp, from, s.end, s.b, func(r record) bool {
+		s.atCur = newCursor(s.side, s.tp, from, s.end, s.b, func(r Record) bool {
 			s.anchor = &r
 			return true
 		})
@@ -442,9 +442,9 @@ func (s *anchorSearch) step(done *cursor) *cursor {
 // does a missing one: the search then starts at the target's log start.
 type copySearch struct {
 	side       *scanSide
-	tp         topicPartition // target
+	tp         TopicPartition // target
 	start, end int64          // target log start and last stable offset
-	anchor     *record
+	anchor     *Record
 	// below is true when anchor is the last record below C (D is its
 	// copy + 1), false when it is the first at or after C (D is its copy).
 	below      bool
@@ -478,7 +478,7 @@ func (s *copySearch) step(done *cursor) *cursor {
 				return nil
 			}
 			if s.floor.found != nil {
-				s.scanFrom = s.floor.found.offset
+				s.scanFrom = s.floor.found.Offset
 			}
 		}
 		s.scanning = true
@@ -493,10 +493,10 @@ func (s *copySearch) step(done *cursor) *cursor {
 	return nil
 }
 
-func (s *copySearch) visit(r record) bool {
-	counts := s.checkpoint >= 0 && r.offset >= s.checkpoint
+func (s *copySearch) visit(r Record) bool {
+	counts := s.checkpoint >= 0 && r.Offset >= s.checkpoint
 	if s.anchor != nil && sameRecord(r, *s.anchor) {
-		s.match = r.offset
+		s.match = r.Offset
 		switch {
 		case s.below && counts:
 			s.counted++ // D is past it: a record MM2's translation replays

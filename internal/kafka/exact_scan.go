@@ -72,10 +72,10 @@ func (b *budget) exceeded() bool {
 // each record in offset order until it returns true (stop).
 type cursor struct {
 	side     *scanSide
-	tp       topicPartition
+	tp       TopicPartition
 	offset   int64
 	end      int64
-	visit    func(record) bool
+	visit    func(Record) bool
 	budget   *budget
 	maxBytes int32
 
@@ -86,13 +86,13 @@ type cursor struct {
 func (c *cursor) finished() bool { return c.stopped || c.err != nil || c.offset >= c.end }
 
 // feed applies one Fetch answer.
-func (c *cursor) feed(f fetched) {
-	if f.err != nil {
-		c.err = fmt.Errorf("cannot read %s/%d at %d: %w", c.tp.topic, c.tp.partition, c.offset, f.err)
+func (c *cursor) feed(f Fetched) {
+	if f.Err != nil {
+		c.err = fmt.Errorf("cannot read %s/%d at %d: %w", c.tp.Topic, c.tp.Partition, c.offset, f.Err)
 		return
 	}
-	for _, r := range f.records {
-		if r.offset < c.offset || r.offset >= c.end {
+	for _, r := range f.Records {
+		if r.Offset < c.offset || r.Offset >= c.end {
 			continue
 		}
 		c.budget.bytes += recordSize(r)
@@ -102,17 +102,17 @@ func (c *cursor) feed(f fetched) {
 		}
 	}
 	switch {
-	case f.next >= c.end:
+	case f.Next >= c.end:
 		c.budget.offsets += c.end - c.offset
 		c.offset = c.end
 		return
-	case f.next > c.offset:
-		c.budget.offsets += f.next - c.offset
-		c.offset, c.maxBytes = f.next, fetchPartitionBytes
+	case f.Next > c.offset:
+		c.budget.offsets += f.Next - c.offset
+		c.offset, c.maxBytes = f.Next, fetchPartitionBytes
 	case c.maxBytes < fetchPartitionMaxBytes:
 		c.maxBytes *= 2
 	default:
-		c.err = fmt.Errorf("cannot read %s/%d: %w (at %d, end %d)", c.tp.topic, c.tp.partition, errNoProgress, c.offset, c.end)
+		c.err = fmt.Errorf("cannot read %s/%d: %w (at %d, end %d)", c.tp.Topic, c.tp.Partition, errNoProgress, c.offset, c.end)
 		return
 	}
 	if c.budget.exceeded() {
@@ -120,10 +120,10 @@ func (c *cursor) feed(f fetched) {
 	}
 }
 
-func recordSize(r record) int64 {
-	n := len(r.key) + len(r.value)
-	for _, h := range r.headers {
-		n += len(h.key) + len(h.value)
+func recordSize(r Record) int64 {
+	n := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		n += len(h.Key) + len(h.Value)
 	}
 	return int64(n)
 }
@@ -153,7 +153,7 @@ func runSearches(ctx context.Context, searches []search) {
 	}
 	type sideTP struct {
 		side *scanSide
-		tp   topicPartition
+		tp   TopicPartition
 	}
 	type sideBroker struct {
 		side   *scanSide
@@ -174,25 +174,25 @@ func runSearches(ctx context.Context, searches []search) {
 			p, ok := c.side.l[c.tp]
 			switch {
 			case !ok:
-				c.err = fmt.Errorf("cannot read %s/%d: not in %s metadata", c.tp.topic, c.tp.partition, c.side.name)
-			case p.err != nil:
-				c.err = fmt.Errorf("cannot read %s/%d: %w", c.tp.topic, c.tp.partition, p.err)
-			case p.leader < 0:
-				c.err = fmt.Errorf("cannot read %s/%d: %w", c.tp.topic, c.tp.partition, errNoLeader)
+				c.err = fmt.Errorf("cannot read %s/%d: not in %s metadata", c.tp.Topic, c.tp.Partition, c.side.name)
+			case p.Err != nil:
+				c.err = fmt.Errorf("cannot read %s/%d: %w", c.tp.Topic, c.tp.Partition, p.Err)
+			case p.Leader < 0:
+				c.err = fmt.Errorf("cannot read %s/%d: %w", c.tp.Topic, c.tp.Partition, errNoLeader)
 			default:
-				k := sideBroker{c.side, p.leader}
+				k := sideBroker{c.side, p.Leader}
 				round[k] = append(round[k], i)
 			}
 		}
 		var wg sync.WaitGroup
 		for k, idx := range round {
-			asks := make([]fetchAsk, len(idx))
+			asks := make([]FetchAsk, len(idx))
 			for j, i := range idx {
 				c := current[i]
-				asks[j] = fetchAsk{tp: c.tp, offset: c.offset, maxBytes: c.maxBytes}
+				asks[j] = FetchAsk{TP: c.tp, Offset: c.offset, MaxBytes: c.maxBytes}
 			}
 			wg.Go(func() {
-				answers, err := k.side.w.fetch(ctx, k.broker, k.side.committedOnly, asks)
+				answers, err := k.side.w.Fetch(ctx, k.broker, k.side.committedOnly, asks)
 				for _, i := range idx {
 					c := current[i] // in this ask only: no other goroutine touches it
 					f, ok := answers[c.tp]
@@ -200,7 +200,7 @@ func runSearches(ctx context.Context, searches []search) {
 					case err != nil:
 						c.err = fmt.Errorf("cannot fetch from %s broker %d: %w", k.side.name, k.broker, err)
 					case !ok:
-						c.err = fmt.Errorf("cannot read %s/%d: broker did not answer for partition", c.tp.topic, c.tp.partition)
+						c.err = fmt.Errorf("cannot read %s/%d: broker did not answer for partition", c.tp.Topic, c.tp.Partition)
 					default:
 						c.feed(f)
 					}
@@ -212,7 +212,7 @@ func runSearches(ctx context.Context, searches []search) {
 }
 
 // newCursor starts a read of [from, end) charged to b.
-func newCursor(side *scanSide, tp topicPartition, from, end int64, b *budget, visit func(record) bool) *cursor {
+func newCursor(side *scanSide, tp TopicPartition, from, end int64, b *budget, visit func(Record) bool) *cursor {
 	return &cursor{side: side, tp: tp, offset: from, end: end, visit: visit, budget: b, maxBytes: fetchPartitionBytes}
 }
 
@@ -220,12 +220,12 @@ func newCursor(side *scanSide, tp topicPartition, from, end int64, b *budget, vi
 // and timestamp: what MM2 copies unchanged (MirrorSourceTask.convertRecord),
 // so what a copy shares with its original. A null key or value differs from
 // an empty one.
-func sameRecord(a, b record) bool {
-	if a.timestamp != b.timestamp || !sameBytes(a.key, b.key) || !sameBytes(a.value, b.value) || len(a.headers) != len(b.headers) {
+func sameRecord(a, b Record) bool {
+	if a.Timestamp != b.Timestamp || !sameBytes(a.Key, b.Key) || !sameBytes(a.Value, b.Value) || len(a.Headers) != len(b.Headers) {
 		return false
 	}
-	for i := range a.headers {
-		if !sameBytes(a.headers[i].key, b.headers[i].key) || !sameBytes(a.headers[i].value, b.headers[i].value) {
+	for i := range a.Headers {
+		if !sameBytes(a.Headers[i].Key, b.Headers[i].Key) || !sameBytes(a.Headers[i].Value, b.Headers[i].Value) {
 			return false
 		}
 	}
@@ -241,21 +241,21 @@ func sameBytes(a, b []byte) bool { return (a == nil) == (b == nil) && bytes.Equa
 // the range holds no record.
 type lastBelow struct {
 	side   *scanSide
-	tp     topicPartition
+	tp     TopicPartition
 	floor  int64
 	below  int64
 	budget *budget
 	window int64
 
 	lo    int64
-	found *record
+	found *Record
 	err   error
 	done  bool
 }
 
 const firstWindow = 64
 
-func newLastBelow(side *scanSide, tp topicPartition, floor, below int64, b *budget) *lastBelow {
+func newLastBelow(side *scanSide, tp TopicPartition, floor, below int64, b *budget) *lastBelow {
 	return &lastBelow{side: side, tp: tp, floor: floor, below: below, budget: b, window: firstWindow, lo: below}
 }
 
@@ -271,7 +271,7 @@ func (s *lastBelow) step(done *cursor) *cursor {
 	hi := s.lo
 	s.lo = max(s.floor, hi-s.window)
 	s.window *= 4
-	return newCursor(s.side, s.tp, s.lo, hi, s.budget, func(r record) bool {
+	return newCursor(s.side, s.tp, s.lo, hi, s.budget, func(r Record) bool {
 		s.found = &r // records come in offset order: the last one wins
 		return false
 	})

@@ -18,10 +18,10 @@ type exactCase struct {
 	// source and target logs: start offset, records (gaps are markers or
 	// compacted records), aborted offsets.
 	srcStart, srcEnd int64 // srcEnd -1: one past the last record
-	src              []record
+	src              []Record
 	aborted          []int64
 	tgtStart, tgtEnd int64
-	tgt              []record
+	tgt              []Record
 	tgtAborted       []int64
 	c                int64
 	// checkpoint upstream and downstream, -1 for none; progress is MM2's
@@ -35,7 +35,7 @@ type exactCase struct {
 }
 
 // dense names records a0, a1, ... for offsets [from, to).
-func dense(from, to int64) []record {
+func dense(from, to int64) []Record {
 	var names []string
 	for i := from; i < to; i++ {
 		names = append(names, "a"+itoa(i))
@@ -45,12 +45,12 @@ func dense(from, to int64) []record {
 
 // copies puts records named names at target offsets starting at from,
 // skipping the offsets in markers.
-func copies(from int64, markers []int64, names ...string) []record {
+func copies(from int64, markers []int64, names ...string) []Record {
 	skip := map[int64]bool{}
 	for _, m := range markers {
 		skip[m] = true
 	}
-	var out []record
+	var out []Record
 	off := from
 	for _, n := range names {
 		for skip[off] {
@@ -94,13 +94,13 @@ func exactCases() []exactCase {
 	}, {
 		name: "transactional source, committed at the log end: the last record, not the marker, is the anchor",
 		// a0 a1 M a3 M a5 M(6), end 7
-		src: []record{rec(0, "a0"), rec(1, "a1"), rec(3, "a3"), rec(5, "a5")}, srcEnd: 7, tgtEnd: -1,
+		src: []Record{rec(0, "a0"), rec(1, "a1"), rec(3, "a3"), rec(5, "a5")}, srcEnd: 7, tgtEnd: -1,
 		tgt: recs(0, "a0", "a1", "a3", "a5"),
 		c:   7, cpUp: 7, cpDown: 3, progress: 5,
 		exact: 4, replays: 1, anchor: 5, anchorCopy: 3, how: "copy of the last record below",
 	}, {
 		name: "compaction gap below the committed offset",
-		src:  []record{rec(0, "a0"), rec(1, "a1"), rec(2, "a2"), rec(5, "a5"), rec(9, "a9")}, srcEnd: 10, tgtEnd: -1,
+		src:  []Record{rec(0, "a0"), rec(1, "a1"), rec(2, "a2"), rec(5, "a5"), rec(9, "a9")}, srcEnd: 10, tgtEnd: -1,
 		tgt: recs(0, "a0", "a1", "a2", "a5", "a9"),
 		c:   8, cpUp: 8, cpDown: 3, progress: 9,
 		exact: 4, replays: 1, anchor: 5, anchorCopy: 3, how: "copy of the last record below",
@@ -114,13 +114,13 @@ func exactCases() []exactCase {
 		name: "aborted transaction below C, read_committed MM2: aborted records have no copy",
 		// a0, x1 x2 aborted, abort marker 3, a4
 		readCommitted: true,
-		src:           []record{rec(0, "a0"), rec(1, "x1"), rec(2, "x2"), rec(4, "a4")}, aborted: []int64{1, 2}, srcEnd: -1, tgtEnd: -1,
+		src:           []Record{rec(0, "a0"), rec(1, "x1"), rec(2, "x2"), rec(4, "a4")}, aborted: []int64{1, 2}, srcEnd: -1, tgtEnd: -1,
 		tgt: recs(0, "a0", "a4"),
 		c:   4, cpUp: 4, cpDown: 1, progress: 4,
 		exact: 1, replays: 0, anchor: 0, anchorCopy: 0, how: "copy of the last record below",
 	}, {
 		name: "aborted transaction below C, read_uncommitted MM2: it copied them",
-		src:  []record{rec(0, "a0"), rec(1, "x1"), rec(2, "x2"), rec(4, "a4")}, aborted: []int64{1, 2}, srcEnd: -1, tgtEnd: -1,
+		src:  []Record{rec(0, "a0"), rec(1, "x1"), rec(2, "x2"), rec(4, "a4")}, aborted: []int64{1, 2}, srcEnd: -1, tgtEnd: -1,
 		tgt: recs(0, "a0", "x1", "x2", "a4"),
 		c:   4, cpUp: 4, cpDown: 1, progress: 4,
 		exact: 3, replays: 2, anchor: 2, anchorCopy: 2, how: "copy of the last record below",
@@ -188,7 +188,7 @@ func exactFixture(tc exactCase) (src, tgt *cutoverFake, flow Flow) {
 	src.put("orders", 0, tc.srcStart, tc.srcEnd, tc.src...)
 	src.abort("orders", 0, tc.aborted...)
 	src.fetchRecords = 3 // several rounds
-	src.addGroup("g", "Empty", 0, map[topicPartition]int64{tp("orders", 0): tc.c})
+	src.addGroup("g", "Empty", 0, map[TopicPartition]int64{tp("orders", 0): tc.c})
 
 	tgt = newCutoverFake(1, 2)
 	tgt.addTopic("old.orders", 1)
@@ -271,7 +271,7 @@ func TestGivenManyGroupsAndPartitionsWhenTranslatedThenFetchesAreBatched(t *test
 		tgt.addTopic("old.orders", partitions)
 		tgt.addTopic(flow.ConnectOffsetsTopic(), 1)
 		tgt.addTopic(flow.CheckpointsTopic(), 1)
-		offsets := map[topicPartition]int64{}
+		offsets := map[TopicPartition]int64{}
 		for p := range int32(partitions) {
 			src.put("orders", p, 0, -1, dense(0, 50)...)
 			tgt.put("old.orders", p, 0, -1, copies(0, []int64{10, 20, 30}, names(0, 50)...)...)
@@ -307,10 +307,10 @@ func TestGivenManyGroupsAndPartitionsWhenTranslatedThenFetchesAreBatched(t *test
 func TestGivenGroupErrorsWhenTranslatedThenOnlyThatGroupFails(t *testing.T) {
 	tc := exactCases()[0]
 	src, tgt, flow := exactFixture(tc)
-	src.addGroup("other", "Empty", 0, map[topicPartition]int64{tp("orders", 0): 10, tp("unmirrored", 0): 3})
+	src.addGroup("other", "Empty", 0, map[TopicPartition]int64{tp("orders", 0): 10, tp("unmirrored", 0): 3})
 	src.down[2] = errors.New("broker 2 down")
 	src.movedTo = map[string]int32{"broken": 2}
-	src.addGroup("broken", "Empty", 0, map[topicPartition]int64{tp("orders", 0): 1})
+	src.addGroup("broken", "Empty", 0, map[TopicPartition]int64{tp("orders", 0): 1})
 	got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"other", "g", "broken", "g"}, DefaultScanLimit)
 	require.NoError(t, err)
 	require.Len(t, got, 3)
@@ -341,21 +341,21 @@ func TestSameRecordComparesWhatMM2Copies(t *testing.T) {
 	base := rec(0, "a")
 	for _, tc := range []struct {
 		name   string
-		change func(r *record)
+		change func(r *Record)
 		same   bool
 	}{
-		{"offset differs", func(r *record) { r.offset = 9 }, true},
-		{"key", func(r *record) { r.key = []byte("b") }, false},
-		{"null key vs empty", func(r *record) { r.key = nil }, false},
-		{"value", func(r *record) { r.value = []byte("x") }, false},
-		{"timestamp", func(r *record) { r.timestamp++ }, false},
-		{"header value", func(r *record) { r.headers = []header{{key: []byte("h"), value: []byte("x")}} }, false},
-		{"header missing", func(r *record) { r.headers = nil }, false},
+		{"offset differs", func(r *Record) { r.Offset = 9 }, true},
+		{"key", func(r *Record) { r.Key = []byte("b") }, false},
+		{"null key vs empty", func(r *Record) { r.Key = nil }, false},
+		{"value", func(r *Record) { r.Value = []byte("x") }, false},
+		{"timestamp", func(r *Record) { r.Timestamp++ }, false},
+		{"header value", func(r *Record) { r.Headers = []Header{{Key: []byte("h"), Value: []byte("x")}} }, false},
+		{"header missing", func(r *Record) { r.Headers = nil }, false},
 	} {
 		r := rec(0, "a")
 		tc.change(&r)
 		assert.Equal(t, tc.same, sameRecord(base, r), tc.name)
 	}
-	a, b := record{key: []byte{}}, record{key: nil}
+	a, b := Record{Key: []byte{}}, Record{Key: nil}
 	assert.False(t, sameRecord(a, b))
 }

@@ -16,14 +16,14 @@ type fakeCluster struct {
 	mu      sync.Mutex
 	brokers []int32
 	// partitions per topic; leader of each partition.
-	topics    map[string][]partitionMeta
+	topics    map[string][]PartitionMeta
 	topicErrs map[string]error
-	start     map[topicPartition]int64
-	logs      map[topicPartition][]record // offset-ordered; end = last offset + 1 unless ends set
-	ends      map[topicPartition]int64
+	start     map[TopicPartition]int64
+	logs      map[TopicPartition][]Record // offset-ordered; end = last offset + 1 unless ends set
+	ends      map[TopicPartition]int64
 	// markers are offsets of partitions without logs that hold control
 	// records; every other offset in [start, end) holds a record.
-	markers map[topicPartition]map[int64]bool
+	markers map[TopicPartition]map[int64]bool
 	groups  map[string]*fakeGroup
 	// down makes every request to the broker fail.
 	down map[int32]error
@@ -42,18 +42,18 @@ type fakeGroup struct {
 	protocol string
 	state    string
 	members  int
-	offsets  map[topicPartition]int64
+	offsets  map[TopicPartition]int64
 }
 
 func newFakeCluster(brokers ...int32) *fakeCluster {
 	return &fakeCluster{
 		brokers:   brokers,
-		topics:    map[string][]partitionMeta{},
+		topics:    map[string][]PartitionMeta{},
 		topicErrs: map[string]error{},
-		start:     map[topicPartition]int64{},
-		logs:      map[topicPartition][]record{},
-		ends:      map[topicPartition]int64{},
-		markers:   map[topicPartition]map[int64]bool{},
+		start:     map[TopicPartition]int64{},
+		logs:      map[TopicPartition][]Record{},
+		ends:      map[TopicPartition]int64{},
+		markers:   map[TopicPartition]map[int64]bool{},
 		groups:    map[string]*fakeGroup{},
 		down:      map[int32]error{},
 		calls:     map[string]int{},
@@ -62,38 +62,38 @@ func newFakeCluster(brokers ...int32) *fakeCluster {
 
 // addTopic creates topic with n partitions led round-robin by the brokers.
 func (f *fakeCluster) addTopic(topic string, n int) {
-	ps := make([]partitionMeta, n)
+	ps := make([]PartitionMeta, n)
 	for i := range ps {
-		ps[i] = partitionMeta{id: int32(i), leader: f.brokers[i%len(f.brokers)]}
+		ps[i] = PartitionMeta{ID: int32(i), Leader: f.brokers[i%len(f.brokers)]}
 	}
 	f.topics[topic] = ps
 }
 
 // setOffsets sets a partition's log start and end without records.
 func (f *fakeCluster) setOffsets(topic string, p int32, start, end int64) {
-	tp := topicPartition{topic, p}
+	tp := TopicPartition{topic, p}
 	f.start[tp], f.ends[tp] = start, end
 }
 
 // append adds records (offsets continue from the current end).
 func (f *fakeCluster) append(topic string, p int32, kvs ...[2][]byte) {
-	tp := topicPartition{topic, p}
+	tp := TopicPartition{topic, p}
 	next := f.endOf(tp)
 	for _, kv := range kvs {
-		f.logs[tp] = append(f.logs[tp], record{offset: next, key: kv[0], value: kv[1]})
+		f.logs[tp] = append(f.logs[tp], Record{Offset: next, Key: kv[0], Value: kv[1]})
 		next++
 	}
 	f.ends[tp] = next
 }
 
-func (f *fakeCluster) endOf(tp topicPartition) int64 {
+func (f *fakeCluster) endOf(tp TopicPartition) int64 {
 	if e, ok := f.ends[tp]; ok {
 		return e
 	}
 	return f.start[tp]
 }
 
-func (f *fakeCluster) addGroup(name, state string, members int, offsets map[topicPartition]int64) {
+func (f *fakeCluster) addGroup(name, state string, members int, offsets map[TopicPartition]int64) {
 	f.groups[name] = &fakeGroup{protocol: "consumer", state: state, members: members, offsets: offsets}
 }
 
@@ -106,7 +106,7 @@ func (f *fakeCluster) trueCoordinator(g string) int32 {
 	if len(ps) == 0 {
 		return f.brokers[0]
 	}
-	return ps[groupPartition(g, len(ps))].leader
+	return ps[groupPartition(g, len(ps))].Leader
 }
 
 func (f *fakeCluster) call(kind string, broker int32) error {
@@ -144,52 +144,52 @@ func containsAt(s string) bool {
 	return false
 }
 
-func (f *fakeCluster) metadata(ctx context.Context) (clusterMeta, error) {
+func (f *fakeCluster) Metadata(ctx context.Context) (Meta, error) {
 	if err := f.call("Metadata", -1); err != nil {
-		return clusterMeta{}, err
+		return Meta{}, err
 	}
 	if f.metaErr != nil {
-		return clusterMeta{}, f.metaErr
+		return Meta{}, f.metaErr
 	}
-	m := clusterMeta{brokers: f.brokers, topics: map[string][]partitionMeta{}, topicErrs: map[string]error{}}
+	m := Meta{Brokers: f.brokers, Topics: map[string][]PartitionMeta{}, TopicErrs: map[string]error{}}
 	for t, ps := range f.topics {
-		m.topics[t] = append([]partitionMeta(nil), ps...)
+		m.Topics[t] = append([]PartitionMeta(nil), ps...)
 	}
 	for t, err := range f.topicErrs {
-		m.topicErrs[t] = err
+		m.TopicErrs[t] = err
 	}
 	return m, nil
 }
 
-func (f *fakeCluster) leaderOf(tp topicPartition) int32 {
-	for _, p := range f.topics[tp.topic] {
-		if p.id == tp.partition {
-			return p.leader
+func (f *fakeCluster) leaderOf(tp TopicPartition) int32 {
+	for _, p := range f.topics[tp.Topic] {
+		if p.ID == tp.Partition {
+			return p.Leader
 		}
 	}
 	return -1
 }
 
-func (f *fakeCluster) listOffsets(ctx context.Context, broker int32, at int64, committedOnly bool, tps []topicPartition) (map[topicPartition]offsetAnswer, error) {
+func (f *fakeCluster) ListOffsets(ctx context.Context, broker int32, at int64, committedOnly bool, tps []TopicPartition) (map[TopicPartition]OffsetAnswer, error) {
 	if err := f.call("ListOffsets", broker); err != nil {
 		return nil, err
 	}
-	out := map[topicPartition]offsetAnswer{}
+	out := map[TopicPartition]OffsetAnswer{}
 	for _, tp := range tps {
 		if f.leaderOf(tp) != broker {
-			out[tp] = offsetAnswer{offset: -1, err: sarama.ErrNotLeaderForPartition}
+			out[tp] = OffsetAnswer{Offset: -1, Err: sarama.ErrNotLeaderForPartition}
 			continue
 		}
-		if at == offsetEarliest {
-			out[tp] = offsetAnswer{offset: f.start[tp]}
+		if at == OffsetEarliest {
+			out[tp] = OffsetAnswer{Offset: f.start[tp]}
 		} else {
-			out[tp] = offsetAnswer{offset: f.endOf(tp)}
+			out[tp] = OffsetAnswer{Offset: f.endOf(tp)}
 		}
 	}
 	return out, nil
 }
 
-func (f *fakeCluster) listGroups(ctx context.Context, broker int32) (map[string]string, error) {
+func (f *fakeCluster) ListGroups(ctx context.Context, broker int32) (map[string]string, error) {
 	if err := f.call("ListGroups", broker); err != nil {
 		return nil, err
 	}
@@ -202,27 +202,27 @@ func (f *fakeCluster) listGroups(ctx context.Context, broker int32) (map[string]
 	return out, nil
 }
 
-func (f *fakeCluster) findCoordinator(ctx context.Context, group string) (int32, error) {
+func (f *fakeCluster) FindCoordinator(ctx context.Context, group string) (int32, error) {
 	if err := f.call("FindCoordinator", -1); err != nil {
 		return -1, err
 	}
 	return f.trueCoordinator(group), nil
 }
 
-func (f *fakeCluster) fetchOffsets(ctx context.Context, broker int32, groups []string) (map[string]groupOffsets, error) {
+func (f *fakeCluster) FetchOffsets(ctx context.Context, broker int32, groups []string) (map[string]Committed, error) {
 	if err := f.call("OffsetFetch", broker); err != nil {
 		return nil, err
 	}
-	out := map[string]groupOffsets{}
+	out := map[string]Committed{}
 	for _, g := range groups {
 		if f.trueCoordinator(g) != broker {
-			out[g] = groupOffsets{err: sarama.ErrNotCoordinatorForConsumer}
+			out[g] = Committed{Err: sarama.ErrNotCoordinatorForConsumer}
 			continue
 		}
-		o := groupOffsets{offsets: map[topicPartition]int64{}}
+		o := Committed{Offsets: map[TopicPartition]int64{}}
 		if fg, ok := f.groups[g]; ok {
 			for tp, off := range fg.offsets {
-				o.offsets[tp] = off
+				o.Offsets[tp] = off
 			}
 		}
 		out[g] = o
@@ -230,62 +230,62 @@ func (f *fakeCluster) fetchOffsets(ctx context.Context, broker int32, groups []s
 	return out, nil
 }
 
-func (f *fakeCluster) describeGroups(ctx context.Context, broker int32, groups []string) (map[string]groupState, error) {
+func (f *fakeCluster) DescribeGroups(ctx context.Context, broker int32, groups []string) (map[string]GroupState, error) {
 	if err := f.call("DescribeGroups", broker); err != nil {
 		return nil, err
 	}
-	out := map[string]groupState{}
+	out := map[string]GroupState{}
 	for _, g := range groups {
 		switch fg, ok := f.groups[g]; {
 		case f.trueCoordinator(g) != broker:
-			out[g] = groupState{err: sarama.ErrNotCoordinatorForConsumer}
+			out[g] = GroupState{Err: sarama.ErrNotCoordinatorForConsumer}
 		case !ok:
-			out[g] = groupState{state: "Dead"}
+			out[g] = GroupState{State: "Dead"}
 		default:
-			out[g] = groupState{state: fg.state, members: fg.members}
+			out[g] = GroupState{State: fg.state, Members: fg.members}
 		}
 	}
 	return out, nil
 }
 
-func (f *fakeCluster) fetch(ctx context.Context, broker int32, committedOnly bool, asks []fetchAsk) (map[topicPartition]fetched, error) {
+func (f *fakeCluster) Fetch(ctx context.Context, broker int32, committedOnly bool, asks []FetchAsk) (map[TopicPartition]Fetched, error) {
 	if err := f.call("Fetch", broker); err != nil {
 		return nil, err
 	}
-	out := map[topicPartition]fetched{}
+	out := map[TopicPartition]Fetched{}
 	for _, a := range asks {
-		if f.leaderOf(a.tp) != broker {
-			out[a.tp] = fetched{next: a.offset, err: sarama.ErrNotLeaderForPartition}
+		if f.leaderOf(a.TP) != broker {
+			out[a.TP] = Fetched{Next: a.Offset, Err: sarama.ErrNotLeaderForPartition}
 			continue
 		}
-		log, ok := f.logs[a.tp]
+		log, ok := f.logs[a.TP]
 		if !ok {
-			log = f.synthesise(a.tp)
+			log = f.synthesise(a.TP)
 		}
-		i := sort.Search(len(log), func(i int) bool { return log[i].offset >= a.offset })
+		i := sort.Search(len(log), func(i int) bool { return log[i].Offset >= a.Offset })
 		n := len(log) - i
 		if f.fetchRecords > 0 && n > f.fetchRecords {
 			n = f.fetchRecords
 		}
-		got := fetched{records: append([]record(nil), log[i:i+n]...), next: a.offset}
+		got := Fetched{Records: append([]Record(nil), log[i:i+n]...), Next: a.Offset}
 		if n > 0 {
-			got.next = log[i+n-1].offset + 1
+			got.Next = log[i+n-1].Offset + 1
 		}
 		if i+n == len(log) {
-			got.next = max(got.next, f.endOf(a.tp)) // trailing control records
+			got.Next = max(got.Next, f.endOf(a.TP)) // trailing control records
 		}
-		out[a.tp] = got
+		out[a.TP] = got
 	}
 	return out, nil
 }
 
 // synthesise is the log of a partition given only offsets: one record per
 // offset except markers.
-func (f *fakeCluster) synthesise(tp topicPartition) []record {
-	var log []record
+func (f *fakeCluster) synthesise(tp TopicPartition) []Record {
+	var log []Record
 	for off := f.start[tp]; off < f.endOf(tp); off++ {
 		if !f.markers[tp][off] {
-			log = append(log, record{offset: off, value: []byte("v")})
+			log = append(log, Record{Offset: off, Value: []byte("v")})
 		}
 	}
 	return log

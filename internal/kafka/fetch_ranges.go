@@ -33,12 +33,12 @@ type offsetRange struct{ from, to int64 }
 // or below the last stable offset); otherwise as read_uncommitted. Control
 // records are never visited. It returns the partitions that could not be
 // read; a broker that failed is also reported in errs.
-func readRanges(ctx context.Context, w wire, side string, l leaders, ranges map[topicPartition]offsetRange, committedOnly bool, visit func(topicPartition, record), errs *itemErrors) map[topicPartition]error {
-	failed := make(map[topicPartition]error)
-	pending := make(map[topicPartition]*fetchAsk)
+func readRanges(ctx context.Context, w wire, side string, l leaders, ranges map[TopicPartition]offsetRange, committedOnly bool, visit func(TopicPartition, Record), errs *itemErrors) map[TopicPartition]error {
+	failed := make(map[TopicPartition]error)
+	pending := make(map[TopicPartition]*FetchAsk)
 	for tp, r := range ranges {
 		if r.from < r.to {
-			pending[tp] = &fetchAsk{tp: tp, offset: r.from, maxBytes: fetchPartitionBytes}
+			pending[tp] = &FetchAsk{TP: tp, Offset: r.from, MaxBytes: fetchPartitionBytes}
 		}
 	}
 	for len(pending) > 0 {
@@ -48,10 +48,10 @@ func readRanges(ctx context.Context, w wire, side string, l leaders, ranges map[
 			}
 			break
 		}
-		roundFailed := make(map[topicPartition]error)
+		roundFailed := make(map[TopicPartition]error)
 		batches := l.byLeader(sortedKeys(pending), roundFailed)
 		// Copy every ask before any answer changes pending.
-		round := make(map[int32][]fetchAsk, len(batches))
+		round := make(map[int32][]FetchAsk, len(batches))
 		for broker, batch := range batches {
 			for _, tp := range batch {
 				round[broker] = append(round[broker], *pending[tp])
@@ -61,23 +61,23 @@ func readRanges(ctx context.Context, w wire, side string, l leaders, ranges map[
 		var wg sync.WaitGroup
 		for broker, asks := range round {
 			wg.Go(func() {
-				answers, err := w.fetch(ctx, broker, committedOnly, asks)
+				answers, err := w.Fetch(ctx, broker, committedOnly, asks)
 				if err != nil {
 					errs.add(fmt.Sprintf("%s broker %d", side, broker), fmt.Errorf("cannot fetch: %w", err))
 				}
 				mu.Lock()
 				defer mu.Unlock()
 				for _, a := range asks {
-					f, ok := answers[a.tp]
+					f, ok := answers[a.TP]
 					switch {
 					case err != nil:
-						roundFailed[a.tp] = err
+						roundFailed[a.TP] = err
 					case !ok:
-						roundFailed[a.tp] = errors.New("broker did not answer for partition")
-					case f.err != nil:
-						roundFailed[a.tp] = f.err
+						roundFailed[a.TP] = errors.New("broker did not answer for partition")
+					case f.Err != nil:
+						roundFailed[a.TP] = f.Err
 					default:
-						advance(pending, a, f, ranges[a.tp].to, visit, roundFailed)
+						advance(pending, a, f, ranges[a.TP].to, visit, roundFailed)
 					}
 				}
 			})
@@ -93,28 +93,28 @@ func readRanges(ctx context.Context, w wire, side string, l leaders, ranges map[
 
 // advance visits the records of one fetched partition below end and moves
 // its ask on; a partition that made no progress asks for more bytes.
-func advance(pending map[topicPartition]*fetchAsk, a fetchAsk, f fetched, end int64, visit func(topicPartition, record), failed map[topicPartition]error) {
-	for _, rec := range f.records {
-		if rec.offset >= a.offset && rec.offset < end {
-			visit(a.tp, rec)
+func advance(pending map[TopicPartition]*FetchAsk, a FetchAsk, f Fetched, end int64, visit func(TopicPartition, Record), failed map[TopicPartition]error) {
+	for _, rec := range f.Records {
+		if rec.Offset >= a.Offset && rec.Offset < end {
+			visit(a.TP, rec)
 		}
 	}
-	ask := pending[a.tp]
+	ask := pending[a.TP]
 	switch {
-	case f.next >= end:
-		delete(pending, a.tp)
-	case f.next > a.offset:
-		ask.offset, ask.maxBytes = f.next, fetchPartitionBytes
-	case ask.maxBytes < fetchPartitionMaxBytes:
-		ask.maxBytes *= 2
+	case f.Next >= end:
+		delete(pending, a.TP)
+	case f.Next > a.Offset:
+		ask.Offset, ask.MaxBytes = f.Next, fetchPartitionBytes
+	case ask.MaxBytes < fetchPartitionMaxBytes:
+		ask.MaxBytes *= 2
 	default:
-		failed[a.tp] = fmt.Errorf("%w (at %d, end %d)", errNoProgress, a.offset, end)
+		failed[a.TP] = fmt.Errorf("%w (at %d, end %d)", errNoProgress, a.Offset, end)
 	}
 }
 
 // sortedKeys gives a deterministic request order.
-func sortedKeys[V any](m map[topicPartition]V) []topicPartition {
-	out := make([]topicPartition, 0, len(m))
+func sortedKeys[V any](m map[TopicPartition]V) []TopicPartition {
+	out := make([]TopicPartition, 0, len(m))
 	for tp := range m {
 		out = append(out, tp)
 	}
@@ -122,9 +122,9 @@ func sortedKeys[V any](m map[topicPartition]V) []topicPartition {
 	return out
 }
 
-func lessTP(a, b topicPartition) bool {
-	if a.topic != b.topic {
-		return a.topic < b.topic
+func lessTP(a, b TopicPartition) bool {
+	if a.Topic != b.Topic {
+		return a.Topic < b.Topic
 	}
-	return a.partition < b.partition
+	return a.Partition < b.Partition
 }

@@ -9,9 +9,9 @@ import (
 	"github.com/IBM/sarama"
 )
 
-// errLegacyFormat is a partition stored in the pre-0.11 message format,
+// ErrLegacyFormat is a partition stored in the pre-0.11 message format,
 // which MM2's internal topics never are on a broker MM2 3.x can use.
-var errLegacyFormat = errors.New("records in the legacy message format")
+var ErrLegacyFormat = errors.New("records in the legacy message format")
 
 // controlAbort is the type of the control record that ends an aborted
 // transaction (key: version INT16, type INT16).
@@ -24,11 +24,11 @@ const controlAbort = 0
 // and ends at its producer's abort marker). next moves past every complete
 // batch, so a partition whose tail is only control records still reaches
 // its end.
-func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) fetched {
+func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) Fetched {
 	if !errors.Is(blk.Err, sarama.ErrNoError) {
-		return fetched{next: from, err: blk.Err}
+		return Fetched{Next: from, Err: blk.Err}
 	}
-	f := fetched{next: from}
+	f := Fetched{Next: from}
 	aborted := append([]*sarama.AbortedTransaction(nil), blk.AbortedTransactions...)
 	slices.SortFunc(aborted, func(a, b *sarama.AbortedTransaction) int { return cmp.Compare(a.FirstOffset, b.FirstOffset) })
 	abortedProducers := make(map[int64]bool)
@@ -37,7 +37,7 @@ func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) fetched {
 			if len(rs.MsgSet.Messages) == 0 {
 				continue
 			}
-			return fetched{next: from, err: errLegacyFormat}
+			return Fetched{Next: from, Err: ErrLegacyFormat}
 		}
 		batch := rs.RecordBatch
 		if batch == nil {
@@ -60,12 +60,12 @@ func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) fetched {
 			for _, r := range batch.Records {
 				off := batch.FirstOffset + r.OffsetDelta
 				if off >= from {
-					f.records = append(f.records, record{offset: off, key: r.Key, value: r.Value,
-						timestamp: recordTimestamp(batch, r), headers: headersOf(r)})
+					f.Records = append(f.Records, Record{Offset: off, Key: r.Key, Value: r.Value,
+						Timestamp: recordTimestamp(batch, r), Headers: headersOf(r)})
 				}
 			}
 		}
-		f.next = max(f.next, batch.LastOffset()+1)
+		f.Next = max(f.Next, batch.LastOffset()+1)
 	}
 	return f
 }
@@ -90,13 +90,13 @@ func recordTimestamp(batch *sarama.RecordBatch, r *sarama.Record) int64 {
 	return ts.UnixMilli()
 }
 
-func headersOf(r *sarama.Record) []header {
+func headersOf(r *sarama.Record) []Header {
 	if len(r.Headers) == 0 {
 		return nil
 	}
-	out := make([]header, len(r.Headers))
+	out := make([]Header, len(r.Headers))
 	for i, h := range r.Headers {
-		out[i] = header{key: h.Key, value: h.Value}
+		out[i] = Header{Key: h.Key, Value: h.Value}
 	}
 	return out
 }

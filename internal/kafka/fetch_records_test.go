@@ -29,47 +29,47 @@ func transactionalLog() *sarama.FetchResponseBlock {
 	return blk
 }
 
-func offsetsOfRecords(rs []record) []int64 {
+func offsetsOfRecords(rs []Record) []int64 {
 	out := []int64{}
 	for _, r := range rs {
-		out = append(out, r.offset)
+		out = append(out, r.Offset)
 	}
 	return out
 }
 
 func TestFetchedRecordsSkipAbortedAndControlRecords(t *testing.T) {
 	f := fetchedRecords(transactionalLog(), 0)
-	require.NoError(t, f.err)
-	assert.Equal(t, []int64{3, 4, 6}, offsetsOfRecords(f.records))
-	assert.Equal(t, "committed-4", string(f.records[1].value))
-	assert.Equal(t, int64(8), f.next, "past the trailing control batch")
+	require.NoError(t, f.Err)
+	assert.Equal(t, []int64{3, 4, 6}, offsetsOfRecords(f.Records))
+	assert.Equal(t, "committed-4", string(f.Records[1].Value))
+	assert.Equal(t, int64(8), f.Next, "past the trailing control batch")
 }
 
 func TestFetchedRecordsFromInsideTheLog(t *testing.T) {
 	f := fetchedRecords(transactionalLog(), 4)
-	assert.Equal(t, []int64{4, 6}, offsetsOfRecords(f.records), "records before the asked offset are dropped")
-	assert.Equal(t, int64(8), f.next)
+	assert.Equal(t, []int64{4, 6}, offsetsOfRecords(f.Records), "records before the asked offset are dropped")
+	assert.Equal(t, int64(8), f.Next)
 }
 
 func TestFetchedRecordsKeepNullValues(t *testing.T) {
 	r := &sarama.FetchResponse{}
 	r.AddRecordBatch("t", 0, sarama.StringEncoder("k"), nil, 10, -1, false)
 	f := fetchedRecords(r.GetBlock("t", 0), 10)
-	require.Len(t, f.records, 1)
-	assert.Nil(t, f.records[0].value, "a tombstone stays nil")
-	assert.Equal(t, int64(11), f.next)
+	require.Len(t, f.Records, 1)
+	assert.Nil(t, f.Records[0].Value, "a tombstone stays nil")
+	assert.Equal(t, int64(11), f.Next)
 }
 
 func TestFetchedRecordsErrors(t *testing.T) {
 	r := &sarama.FetchResponse{}
 	r.AddError("t", 0, sarama.ErrOffsetOutOfRange)
 	f := fetchedRecords(r.GetBlock("t", 0), 5)
-	assert.ErrorIs(t, f.err, sarama.ErrOffsetOutOfRange)
-	assert.Equal(t, int64(5), f.next)
+	assert.ErrorIs(t, f.Err, sarama.ErrOffsetOutOfRange)
+	assert.Equal(t, int64(5), f.Next)
 
 	legacy := &sarama.FetchResponse{}
 	legacy.AddMessage("t", 0, sarama.StringEncoder("k"), sarama.StringEncoder("v"), 0)
-	assert.ErrorIs(t, fetchedRecords(legacy.GetBlock("t", 0), 0).err, errLegacyFormat)
+	assert.ErrorIs(t, fetchedRecords(legacy.GetBlock("t", 0), 0).Err, ErrLegacyFormat)
 }
 
 func TestFetchedRecordsStopAtAPartialBatch(t *testing.T) {
@@ -79,8 +79,8 @@ func TestFetchedRecordsStopAtAPartialBatch(t *testing.T) {
 	blk := r.GetBlock("t", 0)
 	blk.RecordsSet[1].RecordBatch.PartialTrailingRecord = true
 	f := fetchedRecords(blk, 0)
-	assert.Equal(t, []int64{0}, offsetsOfRecords(f.records))
-	assert.Equal(t, int64(1), f.next)
+	assert.Equal(t, []int64{0}, offsetsOfRecords(f.Records))
+	assert.Equal(t, int64(1), f.Next)
 }
 
 func TestFetchedRecordsCarryTimestampAndHeaders(t *testing.T) {
@@ -91,15 +91,15 @@ func TestFetchedRecordsCarryTimestampAndHeaders(t *testing.T) {
 	blk := r.GetBlock("t", 0)
 	blk.RecordsSet[0].RecordBatch.Records[0].Headers = []*sarama.RecordHeader{{Key: []byte("h"), Value: []byte("1")}}
 	f := fetchedRecords(blk, 0)
-	require.Len(t, f.records, 2)
-	assert.Equal(t, int64(1700000000123), f.records[0].timestamp)
-	assert.Equal(t, []header{{key: []byte("h"), value: []byte("1")}}, f.records[0].headers)
-	assert.Equal(t, int64(-1), f.records[1].timestamp, "no timestamp")
-	assert.Nil(t, f.records[1].headers)
+	require.Len(t, f.Records, 2)
+	assert.Equal(t, int64(1700000000123), f.Records[0].Timestamp)
+	assert.Equal(t, []Header{{Key: []byte("h"), Value: []byte("1")}}, f.Records[0].Headers)
+	assert.Equal(t, int64(-1), f.Records[1].Timestamp, "no timestamp")
+	assert.Nil(t, f.Records[1].Headers)
 
 	logAppend := &sarama.FetchResponse{LogAppendTime: true, Timestamp: time.UnixMilli(1800000000000)}
 	logAppend.AddRecordBatchWithTimestamp("t", 0, sarama.StringEncoder("k"), sarama.StringEncoder("v"), 0, -1, false, at)
 	f = fetchedRecords(logAppend.GetBlock("t", 0), 0)
-	require.Len(t, f.records, 1)
-	assert.Equal(t, int64(1800000000000), f.records[0].timestamp, "the append time, as a consumer sees it")
+	require.Len(t, f.Records, 1)
+	assert.Equal(t, int64(1800000000000), f.Records[0].Timestamp, "the append time, as a consumer sees it")
 }

@@ -73,16 +73,16 @@ func (f Flow) TargetTopic(t string) string {
 	return t
 }
 
-// matcher is a compiled Filter.
-type matcher struct {
+// Matcher is a compiled Filter.
+type Matcher struct {
 	topics, topicsExclude, groups, groupsExclude *regexp.Regexp
 }
 
-// compile turns the lists into whole-name matchers. A list becomes one
+// Compile turns the lists into whole-name matchers. A list becomes one
 // alternation, "^(?:a|b)$", as MM2 joins its list into one pattern; nil
 // stands for the empty list, which matches nothing.
-func (f Filter) compile() (*matcher, error) {
-	var m matcher
+func (f Filter) Compile() (*Matcher, error) {
+	var m Matcher
 	for _, l := range []struct {
 		name string
 		list []string
@@ -113,16 +113,16 @@ func (f Filter) compile() (*matcher, error) {
 
 func matches(re *regexp.Regexp, s string) bool { return re != nil && re.MatchString(s) }
 
-// group reports whether MM2 checkpoints group (DefaultGroupFilter).
-func (m *matcher) group(g string) bool {
+// Group reports whether MM2 checkpoints Group (DefaultGroupFilter).
+func (m *Matcher) Group(g string) bool {
 	return matches(m.groups, g) && !matches(m.groupsExclude, g)
 }
 
-// mirrored reports whether MirrorSourceConnector replicates source topic t
+// Mirrored reports whether MirrorSourceConnector replicates source topic t
 // in flow f: (the filter accepts it, or it is a heartbeats topic) and it is
 // not internal and did not come from the target (MirrorSourceConnector.
 // shouldReplicateTopic in MM2 3.x).
-func (m *matcher) mirrored(f Flow, t string) bool {
+func (m *Matcher) Mirrored(f Flow, t string) bool {
 	accepted := matches(m.topics, t) && !matches(m.topicsExclude, t)
 	if !accepted && !f.isHeartbeats(t) {
 		return false

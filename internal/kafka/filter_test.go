@@ -41,19 +41,19 @@ func TestFlowMirrorsTopicsAsMM2Does(t *testing.T) {
 		{only, "mm2-configs.old.internal", false},                       // internal, even if listed
 		{Flow{SourceAlias: "old", TargetAlias: "new"}, "orders", false}, // empty include matches nothing
 	} {
-		m, err := tc.flow.Filter.compile()
+		m, err := tc.flow.Filter.Compile()
 		require.NoError(t, err)
-		assert.Equal(t, tc.want, m.mirrored(tc.flow, tc.topic), "topic %q (prefix=%v, topics=%v)", tc.topic, tc.flow.Prefix, tc.flow.Filter.Topics)
+		assert.Equal(t, tc.want, m.Mirrored(tc.flow, tc.topic), "topic %q (prefix=%v, topics=%v)", tc.topic, tc.flow.Prefix, tc.flow.Filter.Topics)
 	}
 }
 
 func TestFilterSelectsGroupsAsMM2Does(t *testing.T) {
-	def, err := DefaultFilter().compile()
+	def, err := DefaultFilter().Compile()
 	require.NoError(t, err)
-	some, err := Filter{Groups: []string{"billing", " shop-.* "}, GroupsExclude: []string{"shop-test"}}.compile()
+	some, err := Filter{Groups: []string{"billing", " shop-.* "}, GroupsExclude: []string{"shop-test"}}.Compile()
 	require.NoError(t, err)
 	for _, tc := range []struct {
-		m     *matcher
+		m     *Matcher
 		group string
 		want  bool
 	}{
@@ -66,12 +66,12 @@ func TestFilterSelectsGroupsAsMM2Does(t *testing.T) {
 		{some, "shop-eu", true},
 		{some, "shop-test", false},
 	} {
-		assert.Equal(t, tc.want, tc.m.group(tc.group), tc.group)
+		assert.Equal(t, tc.want, tc.m.Group(tc.group), tc.group)
 	}
 }
 
 func TestFilterRejectsInvalidRegex(t *testing.T) {
-	_, err := Filter{Topics: []string{"(unclosed"}}.compile()
+	_, err := Filter{Topics: []string{"(unclosed"}}.Compile()
 	assert.ErrorContains(t, err, "cannot compile topics filter")
 }
 

@@ -22,20 +22,20 @@ const findCoordinatorParallel = 8
 
 // groupsInfo is what one cluster says about a set of groups.
 type groupsInfo struct {
-	offsets map[string]groupOffsets
-	states  map[string]groupState
+	offsets map[string]Committed
+	states  map[string]GroupState
 }
 
 // listConsumerGroups asks every broker (in parallel) for the groups it
 // coordinates and keeps the consumer groups (protocol type "consumer", or
 // "" for groups that only commit offsets) that match.
-func listConsumerGroups(ctx context.Context, w wire, side string, meta clusterMeta, keep func(string) bool, errs *itemErrors) []string {
+func listConsumerGroups(ctx context.Context, w wire, side string, meta Meta, keep func(string) bool, errs *itemErrors) []string {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	seen := make(map[string]bool)
-	for _, b := range meta.brokers {
+	for _, b := range meta.Brokers {
 		wg.Go(func() {
-			groups, err := w.listGroups(ctx, b)
+			groups, err := w.ListGroups(ctx, b)
 			if err != nil {
 				errs.add(fmt.Sprintf("%s broker %d", side, b), fmt.Errorf("cannot list groups: %w", err))
 				return
@@ -62,8 +62,8 @@ func listConsumerGroups(ctx context.Context, w wire, side string, meta clusterMe
 // from their coordinators: one OffsetFetch and one DescribeGroups per
 // coordinator, all in parallel. Groups whose coordinator had moved are
 // asked again once, after a FindCoordinator.
-func describeGroups(ctx context.Context, w wire, side string, meta clusterMeta, groups []string, errs *itemErrors) groupsInfo {
-	info := groupsInfo{offsets: make(map[string]groupOffsets), states: make(map[string]groupState)}
+func describeGroups(ctx context.Context, w wire, side string, meta Meta, groups []string, errs *itemErrors) groupsInfo {
+	info := groupsInfo{offsets: make(map[string]Committed), states: make(map[string]GroupState)}
 	if len(groups) == 0 {
 		return info
 	}
@@ -99,7 +99,7 @@ func askCoordinators(ctx context.Context, w wire, side string, coordinators map[
 	for b, gs := range byBroker {
 		sort.Strings(gs)
 		wg.Go(func() {
-			offsets, err := w.fetchOffsets(ctx, b, gs)
+			offsets, err := w.FetchOffsets(ctx, b, gs)
 			if err != nil {
 				err = fmt.Errorf("cannot fetch group offsets: %w", err)
 				errs.add(fmt.Sprintf("%s broker %d", side, b), err)
@@ -110,17 +110,17 @@ func askCoordinators(ctx context.Context, w wire, side string, coordinators map[
 				o, ok := offsets[g]
 				switch {
 				case err != nil:
-					o = groupOffsets{err: err}
+					o = Committed{Err: err}
 				case !ok:
-					o = groupOffsets{err: errors.New("coordinator did not answer for group")}
-				case isCoordinatorMoved(o.err):
+					o = Committed{Err: errors.New("coordinator did not answer for group")}
+				case isCoordinatorMoved(o.Err):
 					retry = append(retry, g)
 				}
 				info.offsets[g] = o
 			}
 		})
 		wg.Go(func() {
-			states, err := w.describeGroups(ctx, b, gs)
+			states, err := w.DescribeGroups(ctx, b, gs)
 			if err != nil {
 				err = fmt.Errorf("cannot describe groups: %w", err)
 				errs.add(fmt.Sprintf("%s broker %d", side, b), err)
@@ -131,9 +131,9 @@ func askCoordinators(ctx context.Context, w wire, side string, coordinators map[
 				s, ok := states[g]
 				switch {
 				case err != nil:
-					s = groupState{err: err}
+					s = GroupState{Err: err}
 				case !ok:
-					s = groupState{err: errors.New("coordinator did not describe group")}
+					s = GroupState{Err: errors.New("coordinator did not describe group")}
 				}
 				info.states[g] = s
 			}
@@ -154,13 +154,13 @@ func findCoordinators(ctx context.Context, w wire, groups []string, into map[str
 		wg.Go(func() {
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			b, err := w.findCoordinator(ctx, g)
+			b, err := w.FindCoordinator(ctx, g)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				err = fmt.Errorf("cannot find coordinator: %w", err)
-				info.offsets[g] = groupOffsets{err: err}
-				info.states[g] = groupState{err: err}
+				info.offsets[g] = Committed{Err: err}
+				info.states[g] = GroupState{Err: err}
 				return
 			}
 			into[g] = b
@@ -181,13 +181,13 @@ func isCoordinatorMoved(err error) bool {
 // request per group (sarama cannot batch them); a wrong guess only costs a
 // NOT_COORDINATOR answer and a FindCoordinator. Groups are left out when the
 // topic is not visible (not created yet, or not authorised).
-func coordinatorsFromMeta(meta clusterMeta, groups []string) map[string]int32 {
+func coordinatorsFromMeta(meta Meta, groups []string) map[string]int32 {
 	out := make(map[string]int32, len(groups))
-	ps := meta.topics[consumerOffsetsTopic]
+	ps := meta.Topics[consumerOffsetsTopic]
 	leaderOf := make(map[int32]int32, len(ps))
 	for _, p := range ps {
-		if p.err == nil && p.leader >= 0 {
-			leaderOf[p.id] = p.leader
+		if p.Err == nil && p.Leader >= 0 {
+			leaderOf[p.ID] = p.Leader
 		}
 	}
 	if len(ps) == 0 {

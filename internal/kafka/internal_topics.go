@@ -14,7 +14,7 @@ import (
 // order, and the partitions that could not be read.
 type topicRead struct {
 	found   bool
-	records map[int32][]record
+	records map[int32][]Record
 	failed  map[int32]error
 	// err is set when the topic itself could not be described.
 	err error
@@ -24,50 +24,50 @@ type topicRead struct {
 // so a transaction still open when the read starts is left for the next
 // read, and aborted ones are never seen. A missing topic reads as not found,
 // which is not an error: MM2 creates its topics when it first runs.
-func readTopics(ctx context.Context, w wire, side string, meta clusterMeta, l leaders, topics []string, errs *itemErrors) map[string]*topicRead {
+func readTopics(ctx context.Context, w wire, side string, meta Meta, l leaders, topics []string, errs *itemErrors) map[string]*topicRead {
 	out := make(map[string]*topicRead, len(topics))
-	var tps []topicPartition
+	var tps []TopicPartition
 	for _, t := range topics {
-		r := &topicRead{records: map[int32][]record{}, failed: map[int32]error{}}
+		r := &topicRead{records: map[int32][]Record{}, failed: map[int32]error{}}
 		out[t] = r
-		if err, ok := meta.topicErrs[t]; ok {
+		if err, ok := meta.TopicErrs[t]; ok {
 			r.found, r.err = true, err
 			errs.add(fmt.Sprintf("%s topic %s", side, t), err)
 			continue
 		}
-		ps, ok := meta.topics[t]
+		ps, ok := meta.Topics[t]
 		if !ok {
 			continue
 		}
 		r.found = true
 		for _, p := range ps {
-			tps = append(tps, topicPartition{t, p.id})
+			tps = append(tps, TopicPartition{t, p.ID})
 		}
 	}
 	if len(tps) == 0 {
 		return out
 	}
 
-	var starts, ends map[topicPartition]offsetAnswer
+	var starts, ends map[TopicPartition]OffsetAnswer
 	var wg sync.WaitGroup
-	wg.Go(func() { starts = listOffsets(ctx, w, side, l, tps, offsetEarliest, true, errs) })
-	wg.Go(func() { ends = listOffsets(ctx, w, side, l, tps, offsetLatest, true, errs) })
+	wg.Go(func() { starts = listOffsets(ctx, w, side, l, tps, OffsetEarliest, true, errs) })
+	wg.Go(func() { ends = listOffsets(ctx, w, side, l, tps, OffsetLatest, true, errs) })
 	wg.Wait()
 
-	ranges := make(map[topicPartition]offsetRange, len(tps))
+	ranges := make(map[TopicPartition]offsetRange, len(tps))
 	for _, tp := range tps {
 		s, e := starts[tp], ends[tp]
-		if err := errors.Join(s.err, e.err); err != nil {
-			out[tp.topic].failed[tp.partition] = err
+		if err := errors.Join(s.Err, e.Err); err != nil {
+			out[tp.Topic].failed[tp.Partition] = err
 			continue
 		}
-		ranges[tp] = offsetRange{s.offset, e.offset}
+		ranges[tp] = offsetRange{s.Offset, e.Offset}
 	}
-	visit := func(tp topicPartition, r record) {
-		out[tp.topic].records[tp.partition] = append(out[tp.topic].records[tp.partition], r)
+	visit := func(tp TopicPartition, r Record) {
+		out[tp.Topic].records[tp.Partition] = append(out[tp.Topic].records[tp.Partition], r)
 	}
 	for tp, err := range readRanges(ctx, w, side, l, ranges, true, visit, errs) {
-		out[tp.topic].failed[tp.partition] = err
+		out[tp.Topic].failed[tp.Partition] = err
 	}
 	for t, r := range out {
 		for p, err := range r.failed {

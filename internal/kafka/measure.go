@@ -38,19 +38,19 @@ func measure(ctx context.Context, src, tgt wire, flow Flow, now time.Time) (Sync
 	if flow.SourceAlias == "" {
 		return SyncView{}, errors.New("cannot measure: flow has no source alias")
 	}
-	m, err := flow.Filter.compile()
+	m, err := flow.Filter.Compile()
 	if err != nil {
 		return SyncView{}, fmt.Errorf("cannot measure: %w", err)
 	}
 	view := SyncView{Taken: now}
 	errs := &itemErrors{}
 
-	var srcMeta, tgtMeta clusterMeta
+	var srcMeta, tgtMeta Meta
 	var srcErr, tgtErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { srcMeta, srcErr = src.metadata(ctx) })
+	wg.Go(func() { srcMeta, srcErr = src.Metadata(ctx) })
 	if tgt != nil {
-		wg.Go(func() { tgtMeta, tgtErr = tgt.metadata(ctx) })
+		wg.Go(func() { tgtMeta, tgtErr = tgt.Metadata(ctx) })
 	}
 	wg.Wait()
 	if srcErr != nil {
@@ -69,12 +69,12 @@ func measure(ctx context.Context, src, tgt wire, flow Flow, now time.Time) (Sync
 	srcLeaders := leadersOf(srcMeta)
 	tgtLeaders := leadersOf(tgtMeta)
 
-	var starts, ends map[topicPartition]offsetAnswer
+	var starts, ends map[TopicPartition]OffsetAnswer
 	var internal map[string]*topicRead
 	var groups []string
 	var srcGroups, tgtGroups groupsInfo
-	wg.Go(func() { starts = listOffsets(ctx, src, "source", srcLeaders, mirrored, offsetEarliest, false, errs) })
-	wg.Go(func() { ends = listOffsets(ctx, src, "source", srcLeaders, mirrored, offsetLatest, false, errs) })
+	wg.Go(func() { starts = listOffsets(ctx, src, "source", srcLeaders, mirrored, OffsetEarliest, false, errs) })
+	wg.Go(func() { ends = listOffsets(ctx, src, "source", srcLeaders, mirrored, OffsetLatest, false, errs) })
 	if tgtErr == nil {
 		wg.Go(func() {
 			internal = readTopics(ctx, tgt, "target", tgtMeta, tgtLeaders,
@@ -82,7 +82,7 @@ func measure(ctx context.Context, src, tgt wire, flow Flow, now time.Time) (Sync
 		})
 	}
 	wg.Go(func() {
-		groups = listConsumerGroups(ctx, src, "source", srcMeta, m.group, errs)
+		groups = listConsumerGroups(ctx, src, "source", srcMeta, m.Group, errs)
 		var gwg sync.WaitGroup
 		gwg.Go(func() { srcGroups = describeGroups(ctx, src, "source", srcMeta, groups, errs) })
 		if tgtErr == nil {

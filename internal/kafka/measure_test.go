@@ -14,7 +14,7 @@ import (
 
 var testFlow = Flow{SourceAlias: "old", TargetAlias: "new", Prefix: true, Filter: DefaultFilter()}
 
-func tp(t string, p int32) topicPartition { return topicPartition{t, p} }
+func tp(t string, p int32) TopicPartition { return TopicPartition{t, p} }
 
 func kv(k, v []byte) [2][]byte { return [2][]byte{k, v} }
 
@@ -33,10 +33,10 @@ func migrationFixture() (src, tgt *fakeCluster) {
 	src.setOffsets("payments", 0, 0, 0)    // empty
 	src.setOffsets("payments", 1, 0, 5)    // MM2's offset tombstoned: 5 behind
 	src.setOffsets("new.loop", 0, 0, 1000) // ignored
-	src.addGroup("billing", "Empty", 0, map[topicPartition]int64{tp("orders", 0): 100, tp("orders", 1): 40, tp("unmirrored", 0): 7})
-	src.addGroup("shop", "Stable", 2, map[topicPartition]int64{tp("orders", 2): 25})
+	src.addGroup("billing", "Empty", 0, map[TopicPartition]int64{tp("orders", 0): 100, tp("orders", 1): 40, tp("unmirrored", 0): 7})
+	src.addGroup("shop", "Stable", 2, map[TopicPartition]int64{tp("orders", 2): 25})
 	src.addGroup("idle", "Empty", 0, nil)
-	src.addGroup("console-consumer-1", "Empty", 0, map[topicPartition]int64{tp("orders", 0): 1})
+	src.addGroup("console-consumer-1", "Empty", 0, map[TopicPartition]int64{tp("orders", 0): 1})
 	src.groups["connect-mm2"] = &fakeGroup{protocol: "connect", state: "Stable", members: 1}
 
 	tgt = newFakeCluster(1, 2)
@@ -68,8 +68,8 @@ func migrationFixture() (src, tgt *fakeCluster) {
 		kv(checkpointKeyBytes("gone", "old.orders", 2), nil),
 	)
 	tgt.ends[tp("old.checkpoints.internal", 0)] += 2 // a trailing transaction marker
-	tgt.addGroup("billing", "Empty", 0, map[topicPartition]int64{tp("old.orders", 0): 100, tp("old.orders", 1): 38})
-	tgt.addGroup("shop", "Empty", 0, map[topicPartition]int64{tp("old.orders", 2): 20})
+	tgt.addGroup("billing", "Empty", 0, map[TopicPartition]int64{tp("old.orders", 0): 100, tp("old.orders", 1): 38})
+	tgt.addGroup("shop", "Empty", 0, map[TopicPartition]int64{tp("old.orders", 2): 20})
 	return src, tgt
 }
 
@@ -178,7 +178,7 @@ func TestGivenFaultsWhenMeasuredThenViewDegradesAndNamesTheItem(t *testing.T) {
 		}, {
 			name: "one partition of the Connect offsets is unreadable",
 			break_: func(src, tgt *fakeCluster) wire {
-				tgt.topics["mm2-offsets.old.internal"][1].leader = -1
+				tgt.topics["mm2-offsets.old.internal"][1].Leader = -1
 				return tgt
 			},
 			unknown: 6, behind: 0, items: []string{"target partition mm2-offsets.old.internal/1"}, synced: 1,
@@ -271,7 +271,7 @@ func scaledCluster(partitionsPerTopic, topics, groups int) (*fakeCluster, *fakeC
 		}
 	}
 	for i := range groups {
-		offsets := map[topicPartition]int64{}
+		offsets := map[TopicPartition]int64{}
 		for p := range partitionsPerTopic {
 			offsets[tp(fmt.Sprintf("t%03d", i%topics), int32(p))] = 500
 		}
@@ -322,7 +322,7 @@ func TestReadingInternalTopicsTakesRoundsByDataNotPartitions(t *testing.T) {
 		}
 	}
 	errs := &itemErrors{}
-	meta, err := tgt.metadata(context.Background())
+	meta, err := tgt.Metadata(context.Background())
 	require.NoError(t, err)
 	read := readTopics(context.Background(), tgt, "target", meta, leadersOf(meta), []string{"mm2-offsets.old.internal"}, errs)
 	assert.Empty(t, errs.list)
@@ -330,7 +330,7 @@ func TestReadingInternalTopicsTakesRoundsByDataNotPartitions(t *testing.T) {
 	require.True(t, r.found)
 	for p := range int32(25) {
 		require.Len(t, r.records[p], 35)
-		assert.Equal(t, int64(34), r.records[p][34].offset)
+		assert.Equal(t, int64(34), r.records[p][34].Offset)
 	}
 	// 35 records at 10 a round: 4 rounds, one Fetch per leader per round.
 	for _, b := range []int32{1, 2, 3} {

@@ -23,13 +23,13 @@ func (e *itemErrors) add(item string, err error) {
 }
 
 // leaders indexes a Metadata answer by partition.
-type leaders map[topicPartition]partitionMeta
+type leaders map[TopicPartition]PartitionMeta
 
-func leadersOf(meta clusterMeta) leaders {
+func leadersOf(meta Meta) leaders {
 	l := make(leaders)
-	for t, ps := range meta.topics {
+	for t, ps := range meta.Topics {
 		for _, p := range ps {
-			l[topicPartition{t, p.id}] = p
+			l[TopicPartition{t, p.ID}] = p
 		}
 	}
 	return l
@@ -37,19 +37,19 @@ func leadersOf(meta clusterMeta) leaders {
 
 // byLeader groups partitions by leader broker; partitions without a leader
 // are answered at once with their error.
-func (l leaders) byLeader(tps []topicPartition, out map[topicPartition]error) map[int32][]topicPartition {
-	groups := make(map[int32][]topicPartition)
+func (l leaders) byLeader(tps []TopicPartition, out map[TopicPartition]error) map[int32][]TopicPartition {
+	groups := make(map[int32][]TopicPartition)
 	for _, tp := range tps {
 		p, ok := l[tp]
 		switch {
 		case !ok:
 			out[tp] = errors.New("partition not in metadata")
-		case p.err != nil:
-			out[tp] = p.err
-		case p.leader < 0:
+		case p.Err != nil:
+			out[tp] = p.Err
+		case p.Leader < 0:
 			out[tp] = errNoLeader
 		default:
-			groups[p.leader] = append(groups[p.leader], tp)
+			groups[p.Leader] = append(groups[p.Leader], tp)
 		}
 	}
 	return groups
@@ -59,14 +59,14 @@ func (l leaders) byLeader(tps []topicPartition, out map[topicPartition]error) ma
 // offsets of its partitions in tps. A broker that cannot be asked is
 // reported once, as "<side> broker N", and its partitions answered with
 // that error.
-func listOffsets(ctx context.Context, w wire, side string, l leaders, tps []topicPartition, at int64, committedOnly bool, errs *itemErrors) map[topicPartition]offsetAnswer {
-	out := make(map[topicPartition]offsetAnswer, len(tps))
-	failed := make(map[topicPartition]error)
+func listOffsets(ctx context.Context, w wire, side string, l leaders, tps []TopicPartition, at int64, committedOnly bool, errs *itemErrors) map[TopicPartition]OffsetAnswer {
+	out := make(map[TopicPartition]OffsetAnswer, len(tps))
+	failed := make(map[TopicPartition]error)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for broker, batch := range l.byLeader(tps, failed) {
 		wg.Go(func() {
-			answers, err := w.listOffsets(ctx, broker, at, committedOnly, batch)
+			answers, err := w.ListOffsets(ctx, broker, at, committedOnly, batch)
 			if err != nil {
 				err = fmt.Errorf("cannot list offsets: %w", err)
 				errs.add(fmt.Sprintf("%s broker %d", side, broker), err)
@@ -77,9 +77,9 @@ func listOffsets(ctx context.Context, w wire, side string, l leaders, tps []topi
 				a, ok := answers[tp]
 				switch {
 				case err != nil:
-					a = offsetAnswer{offset: -1, err: err}
+					a = OffsetAnswer{Offset: -1, Err: err}
 				case !ok:
-					a = offsetAnswer{offset: -1, err: errors.New("broker did not answer for partition")}
+					a = OffsetAnswer{Offset: -1, Err: errors.New("broker did not answer for partition")}
 				}
 				out[tp] = a
 			}
@@ -87,7 +87,7 @@ func listOffsets(ctx context.Context, w wire, side string, l leaders, tps []topi
 	}
 	wg.Wait()
 	for tp, err := range failed {
-		out[tp] = offsetAnswer{offset: -1, err: err}
+		out[tp] = OffsetAnswer{Offset: -1, Err: err}
 	}
 	return out
 }

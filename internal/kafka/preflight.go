@@ -118,19 +118,19 @@ func Preflight(ctx context.Context, source, target *Cluster, opts PreflightOptio
 // preflightRun is one Preflight's inputs and what it has gathered.
 type preflightRun struct {
 	opts     PreflightOptions
-	m        *matcher
+	m        *Matcher
 	problems *problemList
 
 	src, tgt         preflightWire
-	srcInfo, tgtInfo clusterInfo
+	srcInfo, tgtInfo ClusterInfo
 	srcOK, tgtOK     bool
 
 	// mirrored are the source topics to mirror, by name.
 	mirrored []string
 	// sizes are the leaders' log sizes of mirrored partitions.
-	sizes map[topicPartition]int64
+	sizes map[TopicPartition]int64
 	// srcConfigs and tgtConfigs are the configs asked (see checkSizes).
-	srcConfigs, tgtConfigs map[configResource]configValue
+	srcConfigs, tgtConfigs map[ConfigResource]ConfigValue
 	groups                 []string
 }
 
@@ -142,7 +142,7 @@ func preflight(ctx context.Context, src, tgt preflightWire, opts PreflightOption
 	if src == nil && tgt == nil {
 		return Plan{}, errors.New("cannot run preflight: no cluster to check")
 	}
-	m, err := opts.Flow.Filter.compile()
+	m, err := opts.Flow.Filter.Compile()
 	if err != nil {
 		return Plan{}, fmt.Errorf("cannot run preflight: %w", err)
 	}
@@ -151,10 +151,10 @@ func preflight(ctx context.Context, src, tgt preflightWire, opts PreflightOption
 	var srcErr, tgtErr error
 	var wg sync.WaitGroup
 	if src != nil {
-		wg.Go(func() { r.srcInfo, srcErr = src.describeCluster(ctx) })
+		wg.Go(func() { r.srcInfo, srcErr = src.DescribeCluster(ctx) })
 	}
 	if tgt != nil {
-		wg.Go(func() { r.tgtInfo, tgtErr = tgt.describeCluster(ctx) })
+		wg.Go(func() { r.tgtInfo, tgtErr = tgt.DescribeCluster(ctx) })
 	}
 	wg.Wait()
 	r.srcOK, r.tgtOK = src != nil && srcErr == nil, tgt != nil && tgtErr == nil
@@ -170,11 +170,11 @@ func preflight(ctx context.Context, src, tgt preflightWire, opts PreflightOption
 	}
 
 	if r.srcOK {
-		r.checkAdmin("source", r.srcInfo.clusterOps)
+		r.checkAdmin("source", r.srcInfo.ClusterOps)
 		r.mirrored = r.mirroredTopics()
 	}
 	if r.tgtOK {
-		r.checkAdmin("target", r.tgtInfo.clusterOps)
+		r.checkAdmin("target", r.tgtInfo.ClusterOps)
 		r.checkReplicationFactors()
 	}
 	if r.srcOK && r.tgtOK {
@@ -201,24 +201,24 @@ func sideErr(side string, present bool, err error) error {
 func (r *preflightRun) gather(ctx context.Context) {
 	var wg sync.WaitGroup
 	if r.srcOK && len(r.mirrored) > 0 {
-		wg.Go(func() { r.srcConfigs = r.describeConfigs(ctx, "source", r.src, r.srcInfo.meta, nil, r.mirrored) })
+		wg.Go(func() { r.srcConfigs = r.describeConfigs(ctx, "source", r.src, r.srcInfo.Meta, nil, r.mirrored) })
 		wg.Go(func() { r.sizes = r.logSizes(ctx) })
 	}
 	if r.tgtOK {
 		var existing []string
 		for _, t := range r.mirrored {
-			if name := r.opts.Flow.TargetTopic(t); r.tgtInfo.meta.topics[name] != nil {
+			if name := r.opts.Flow.TargetTopic(t); r.tgtInfo.Meta.Topics[name] != nil {
 				existing = append(existing, name)
 			}
 		}
 		wg.Go(func() {
-			r.tgtConfigs = r.describeConfigs(ctx, "target", r.tgt, r.tgtInfo.meta, r.tgtInfo.meta.brokers, existing)
+			r.tgtConfigs = r.describeConfigs(ctx, "target", r.tgt, r.tgtInfo.Meta, r.tgtInfo.Meta.Brokers, existing)
 		})
 	}
 	if r.srcOK {
 		wg.Go(func() {
 			errs := &itemErrors{}
-			r.groups = listConsumerGroups(ctx, r.src, "source", r.srcInfo.meta, r.m.group, errs)
+			r.groups = listConsumerGroups(ctx, r.src, "source", r.srcInfo.Meta, r.m.Group, errs)
 			r.problems.addItemErrors(errs)
 		})
 	}
@@ -232,11 +232,11 @@ func (r *preflightRun) plan() Plan {
 		p.Groups = []string{}
 	}
 	for _, t := range r.mirrored {
-		ps := r.srcInfo.meta.topics[t]
+		ps := r.srcInfo.Meta.Topics[t]
 		pt := PlannedTopic{Source: t, Target: r.opts.Flow.TargetTopic(t), Partitions: int32(len(ps))}
-		_, pt.ExistsOnTarget = r.tgtInfo.meta.topics[pt.Target]
+		_, pt.ExistsOnTarget = r.tgtInfo.Meta.Topics[pt.Target]
 		for _, part := range ps {
-			pt.Bytes += r.sizes[topicPartition{t, part.id}]
+			pt.Bytes += r.sizes[TopicPartition{t, part.ID}]
 		}
 		p.Topics = append(p.Topics, pt)
 		p.Partitions += len(ps)

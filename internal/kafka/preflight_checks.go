@@ -48,7 +48,7 @@ var requiredTopicOps = map[string][]sarama.AclOperation{
 // every operation the resource supports, so any authenticated user passes,
 // which is right: it may do anything. ALL grants everything.
 func missingOps(ops int32, need []sarama.AclOperation) []string {
-	if ops == opsUnknown || ops&(1<<sarama.AclOperationAll) != 0 {
+	if ops == OpsUnknown || ops&(1<<sarama.AclOperationAll) != 0 {
 		return nil
 	}
 	var out []string
@@ -72,29 +72,29 @@ func (r *preflightRun) checkAdmin(side string, ops int32) {
 // a filter that matches nothing and mirrored topics MM2 could not copy: not
 // describable, without a leader, or not readable by the user.
 func (r *preflightRun) mirroredTopics() []string {
-	meta, flow := r.srcInfo.meta, r.opts.Flow
+	meta, flow := r.srcInfo.Meta, r.opts.Flow
 	var out []string
-	for t, ps := range meta.topics {
-		if !r.m.mirrored(flow, t) {
+	for t, ps := range meta.Topics {
+		if !r.m.Mirrored(flow, t) {
 			continue
 		}
 		out = append(out, t)
 		for _, p := range ps {
-			if p.err != nil || p.leader < 0 {
+			if p.Err != nil || p.Leader < 0 {
 				reason := "has no leader"
-				if p.err != nil {
-					reason += ": " + p.err.Error()
+				if p.Err != nil {
+					reason += ": " + p.Err.Error()
 				}
-				r.problems.add("source", fmt.Sprintf("partition %s/%d", t, p.id), reason)
+				r.problems.add("source", fmt.Sprintf("partition %s/%d", t, p.ID), reason)
 			}
 		}
-		if missing := missingOps(r.srcInfo.topicOps[t], requiredTopicOps["source"]); len(missing) > 0 {
+		if missing := missingOps(r.srcInfo.TopicOps[t], requiredTopicOps["source"]); len(missing) > 0 {
 			r.problems.add("source", "topic "+t, "the user lacks the operations "+strings.Join(missing, ", "))
 		}
 	}
 	undescribed := 0
-	for t, err := range meta.topicErrs {
-		if r.m.mirrored(flow, t) {
+	for t, err := range meta.TopicErrs {
+		if r.m.Mirrored(flow, t) {
 			undescribed++
 			r.problems.add("source", "topic "+t, "cannot describe: "+err.Error())
 		}
@@ -111,7 +111,7 @@ func (r *preflightRun) mirroredTopics() []string {
 // checkReplicationFactors reports replication factors the target cannot
 // place: a topic needs as many live brokers as replicas.
 func (r *preflightRun) checkReplicationFactors() {
-	brokers := len(r.tgtInfo.meta.brokers)
+	brokers := len(r.tgtInfo.Meta.Brokers)
 	for _, rf := range []struct {
 		item      string
 		factor, d int
@@ -138,18 +138,18 @@ func (r *preflightRun) checkReplicationFactors() {
 // the cutover hash keys to other partitions than the mirrored records,
 // breaking per-key order.
 func (r *preflightRun) checkTargetTopics() {
-	src, tgt := r.srcInfo.meta, r.tgtInfo.meta
+	src, tgt := r.srcInfo.Meta, r.tgtInfo.Meta
 	for _, t := range r.mirrored {
 		name := r.opts.Flow.TargetTopic(t)
-		if err, ok := tgt.topicErrs[name]; ok {
+		if err, ok := tgt.TopicErrs[name]; ok {
 			r.problems.add("target", "topic "+name, "cannot describe: "+err.Error())
 			continue
 		}
-		ps, ok := tgt.topics[name]
+		ps, ok := tgt.Topics[name]
 		if !ok {
 			continue
 		}
-		have, want := len(ps), len(src.topics[t])
+		have, want := len(ps), len(src.Topics[t])
 		switch {
 		case have < want:
 			r.problems.add("target", "topic "+name, fmt.Sprintf(
@@ -160,7 +160,7 @@ func (r *preflightRun) checkTargetTopics() {
 				"has %s, the source topic %s has %d: after the cutover keys would go to other partitions than their mirrored records",
 				plural(have, "partition"), t, want))
 		}
-		if missing := missingOps(r.tgtInfo.topicOps[name], requiredTopicOps["target"]); len(missing) > 0 {
+		if missing := missingOps(r.tgtInfo.TopicOps[name], requiredTopicOps["target"]); len(missing) > 0 {
 			r.problems.add("target", "topic "+name, "the user lacks the operations "+strings.Join(missing, ", "))
 		}
 	}
@@ -178,24 +178,24 @@ func plural(n int, what string) string {
 // the lowest-numbered broker, within its request): one DescribeConfigs per
 // broker, in parallel. A broker that cannot answer is reported; its
 // resources are left out of the answer.
-func (r *preflightRun) describeConfigs(ctx context.Context, side string, w preflightWire, meta clusterMeta, brokers []int32, topics []string) map[configResource]configValue {
-	out := map[configResource]configValue{}
-	if len(meta.brokers) == 0 {
+func (r *preflightRun) describeConfigs(ctx context.Context, side string, w preflightWire, meta Meta, brokers []int32, topics []string) map[ConfigResource]ConfigValue {
+	out := map[ConfigResource]ConfigValue{}
+	if len(meta.Brokers) == 0 {
 		return out
 	}
-	asks := map[int32][]configResource{}
+	asks := map[int32][]ConfigResource{}
 	for _, b := range brokers {
-		asks[b] = append(asks[b], brokerConfig(b, brokerMessageMaxBytes))
+		asks[b] = append(asks[b], BrokerConfig(b, brokerMessageMaxBytes))
 	}
-	first := slices.Min(meta.brokers)
+	first := slices.Min(meta.Brokers)
 	for _, t := range topics {
-		asks[first] = append(asks[first], topicConfig(t, topicMaxMessageBytes))
+		asks[first] = append(asks[first], TopicConfig(t, topicMaxMessageBytes))
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for b, rs := range asks {
 		wg.Go(func() {
-			got, err := w.describeConfigs(ctx, b, rs)
+			got, err := w.DescribeConfigs(ctx, b, rs)
 			if err != nil {
 				r.problems.add(side, fmt.Sprintf("broker %d", b), "cannot describe configs: "+err.Error())
 				return
@@ -206,7 +206,7 @@ func (r *preflightRun) describeConfigs(ctx context.Context, side string, w prefl
 				if v, ok := got[res]; ok {
 					out[res] = v
 				} else {
-					out[res] = configValue{err: fmt.Errorf("broker %d did not describe it", b)}
+					out[res] = ConfigValue{Err: fmt.Errorf("broker %d did not describe it", b)}
 				}
 			}
 		})
@@ -217,20 +217,20 @@ func (r *preflightRun) describeConfigs(ctx context.Context, side string, w prefl
 
 // logSizes asks each source leader once, in parallel, for the size of the
 // mirrored partitions it leads.
-func (r *preflightRun) logSizes(ctx context.Context) map[topicPartition]int64 {
-	var tps []topicPartition
+func (r *preflightRun) logSizes(ctx context.Context) map[TopicPartition]int64 {
+	var tps []TopicPartition
 	for _, t := range r.mirrored {
-		for _, p := range r.srcInfo.meta.topics[t] {
-			tps = append(tps, topicPartition{t, p.id})
+		for _, p := range r.srcInfo.Meta.Topics[t] {
+			tps = append(tps, TopicPartition{t, p.ID})
 		}
 	}
-	out := map[topicPartition]int64{}
+	out := map[TopicPartition]int64{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	// Leaderless partitions were reported by mirroredTopics.
-	for b, batch := range leadersOf(r.srcInfo.meta).byLeader(tps, map[topicPartition]error{}) {
+	for b, batch := range leadersOf(r.srcInfo.Meta).byLeader(tps, map[TopicPartition]error{}) {
 		wg.Go(func() {
-			got, err := r.src.describeLogDirs(ctx, b, batch)
+			got, err := r.src.DescribeLogDirs(ctx, b, batch)
 			if err != nil {
 				r.problems.add("source", fmt.Sprintf("broker %d", b), "cannot describe log dirs: "+err.Error())
 				return
@@ -240,7 +240,7 @@ func (r *preflightRun) logSizes(ctx context.Context) map[topicPartition]int64 {
 			for _, tp := range batch {
 				size, ok := got[tp]
 				if !ok {
-					r.problems.add("source", fmt.Sprintf("partition %s/%d", tp.topic, tp.partition),
+					r.problems.add("source", fmt.Sprintf("partition %s/%d", tp.Topic, tp.Partition),
 						fmt.Sprintf("size unknown: its leader, broker %d, did not report it", b))
 					continue
 				}
@@ -271,8 +271,8 @@ func (r *preflightRun) logSizes(ctx context.Context) map[topicPartition]int64 {
 // exclude max.message.bytes.
 func (r *preflightRun) checkSizes() {
 	targetDefault, haveDefault := int64(0), false
-	for _, b := range r.tgtInfo.meta.brokers {
-		v, ok := r.tgtConfigs[brokerConfig(b, brokerMessageMaxBytes)]
+	for _, b := range r.tgtInfo.Meta.Brokers {
+		v, ok := r.tgtConfigs[BrokerConfig(b, brokerMessageMaxBytes)]
 		if !ok {
 			continue // the broker's failure is reported
 		}
@@ -286,7 +286,7 @@ func (r *preflightRun) checkSizes() {
 		}
 	}
 	for _, t := range r.mirrored {
-		sv, ok := r.srcConfigs[topicConfig(t, topicMaxMessageBytes)]
+		sv, ok := r.srcConfigs[TopicConfig(t, topicMaxMessageBytes)]
 		if !ok {
 			continue
 		}
@@ -296,8 +296,8 @@ func (r *preflightRun) checkSizes() {
 			continue
 		}
 		name := r.opts.Flow.TargetTopic(t)
-		if _, exists := r.tgtInfo.meta.topics[name]; exists {
-			tv, ok := r.tgtConfigs[topicConfig(name, topicMaxMessageBytes)]
+		if _, exists := r.tgtInfo.Meta.Topics[name]; exists {
+			tv, ok := r.tgtConfigs[TopicConfig(name, topicMaxMessageBytes)]
 			if !ok {
 				continue
 			}
@@ -311,7 +311,7 @@ func (r *preflightRun) checkSizes() {
 			}
 			continue
 		}
-		if copiedByMM2(sv.source) || !haveDefault {
+		if copiedByMM2(sv.Source) || !haveDefault {
 			continue
 		}
 		if targetDefault < limit {
@@ -328,13 +328,13 @@ func copiedByMM2(s sarama.ConfigSource) bool {
 	return s == sarama.SourceTopic || s == sarama.SourceDynamicBroker || s == sarama.SourceDynamicDefaultBroker
 }
 
-func configInt(v configValue) (int64, error) {
-	if v.err != nil {
-		return 0, v.err
+func configInt(v ConfigValue) (int64, error) {
+	if v.Err != nil {
+		return 0, v.Err
 	}
-	n, err := strconv.ParseInt(v.value, 10, 64)
+	n, err := strconv.ParseInt(v.Value, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("not a number: %q", v.value)
+		return 0, fmt.Errorf("not a number: %q", v.Value)
 	}
 	return n, nil
 }

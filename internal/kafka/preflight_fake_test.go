@@ -20,8 +20,8 @@ type preflightFake struct {
 	// brokerMax is every broker's message.max.bytes, from a static config.
 	brokerMax int64
 	// topicMax are topics' own max.message.bytes, with their source.
-	topicMax map[string]configValue
-	sizes    map[topicPartition]int64
+	topicMax map[string]ConfigValue
+	sizes    map[TopicPartition]int64
 }
 
 // kafkaDefaultMaxMessageBytes is Kafka's default message.max.bytes.
@@ -47,46 +47,46 @@ func opsBits(ops ...sarama.AclOperation) int32 {
 func newPreflightFake(brokers ...int32) *preflightFake {
 	return &preflightFake{fakeCluster: newFakeCluster(brokers...), clusterOps: allClusterOps,
 		topicOps: map[string]int32{}, brokerMax: kafkaDefaultMaxMessageBytes,
-		topicMax: map[string]configValue{}, sizes: map[topicPartition]int64{}}
+		topicMax: map[string]ConfigValue{}, sizes: map[TopicPartition]int64{}}
 }
 
 // setTopicMax gives topic its own max.message.bytes.
 func (f *preflightFake) setTopicMax(topic string, n int64) {
-	f.topicMax[topic] = configValue{value: strconv.FormatInt(n, 10), source: sarama.SourceTopic}
+	f.topicMax[topic] = ConfigValue{Value: strconv.FormatInt(n, 10), Source: sarama.SourceTopic}
 }
 
-func (f *preflightFake) describeCluster(ctx context.Context) (clusterInfo, error) {
-	meta, err := f.metadata(ctx)
+func (f *preflightFake) DescribeCluster(ctx context.Context) (ClusterInfo, error) {
+	meta, err := f.Metadata(ctx)
 	if err != nil {
-		return clusterInfo{}, err
+		return ClusterInfo{}, err
 	}
-	info := clusterInfo{meta: meta, clusterOps: f.clusterOps, topicOps: map[string]int32{}}
-	for t := range meta.topics {
-		info.topicOps[t] = allTopicOps
+	info := ClusterInfo{Meta: meta, ClusterOps: f.clusterOps, TopicOps: map[string]int32{}}
+	for t := range meta.Topics {
+		info.TopicOps[t] = allTopicOps
 		if ops, ok := f.topicOps[t]; ok {
-			info.topicOps[t] = ops
+			info.TopicOps[t] = ops
 		}
 	}
 	return info, nil
 }
 
-func (f *preflightFake) describeConfigs(ctx context.Context, broker int32, rs []configResource) (map[configResource]configValue, error) {
+func (f *preflightFake) DescribeConfigs(ctx context.Context, broker int32, rs []ConfigResource) (map[ConfigResource]ConfigValue, error) {
 	if err := f.call("DescribeConfigs", broker); err != nil {
 		return nil, err
 	}
-	out := map[configResource]configValue{}
+	out := map[ConfigResource]ConfigValue{}
 	for _, r := range rs {
 		switch {
-		case r.kind == sarama.BrokerResource && r.name != fmt.Sprint(broker):
-			return nil, fmt.Errorf("broker %d asked for broker %s's configs", broker, r.name)
-		case r.kind == sarama.BrokerResource:
-			out[r] = configValue{value: strconv.FormatInt(f.brokerMax, 10), source: f.brokerMaxSource()}
-		case f.topics[r.name] == nil:
-			out[r] = configValue{err: sarama.ErrUnknownTopicOrPartition}
+		case r.Kind == sarama.BrokerResource && r.Name != fmt.Sprint(broker):
+			return nil, fmt.Errorf("broker %d asked for broker %s's configs", broker, r.Name)
+		case r.Kind == sarama.BrokerResource:
+			out[r] = ConfigValue{Value: strconv.FormatInt(f.brokerMax, 10), Source: f.brokerMaxSource()}
+		case f.topics[r.Name] == nil:
+			out[r] = ConfigValue{Err: sarama.ErrUnknownTopicOrPartition}
 		default:
-			v, ok := f.topicMax[r.name]
+			v, ok := f.topicMax[r.Name]
 			if !ok {
-				v = configValue{value: strconv.FormatInt(f.brokerMax, 10), source: f.brokerMaxSource()}
+				v = ConfigValue{Value: strconv.FormatInt(f.brokerMax, 10), Source: f.brokerMaxSource()}
 			}
 			out[r] = v
 		}
@@ -101,11 +101,11 @@ func (f *preflightFake) brokerMaxSource() sarama.ConfigSource {
 	return sarama.SourceStaticBroker
 }
 
-func (f *preflightFake) describeLogDirs(ctx context.Context, broker int32, tps []topicPartition) (map[topicPartition]int64, error) {
+func (f *preflightFake) DescribeLogDirs(ctx context.Context, broker int32, tps []TopicPartition) (map[TopicPartition]int64, error) {
 	if err := f.call("DescribeLogDirs", broker); err != nil {
 		return nil, err
 	}
-	out := map[topicPartition]int64{}
+	out := map[TopicPartition]int64{}
 	for _, tp := range tps {
 		if f.leaderOf(tp) == broker {
 			out[tp] = f.sizes[tp]

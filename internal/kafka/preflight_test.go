@@ -109,8 +109,8 @@ func TestGivenAProblemWhenPreflightThenItIsNamedForTheOperator(t *testing.T) {
 	}, {
 		name: "operations not reported are not held against the user",
 		setup: func(src, tgt *preflightFake) {
-			src.clusterOps, tgt.clusterOps = opsUnknown, opsUnknown
-			src.topicOps["orders"] = opsUnknown
+			src.clusterOps, tgt.clusterOps = OpsUnknown, OpsUnknown
+			src.topicOps["orders"] = OpsUnknown
 		},
 	}, {
 		name: "source topic the user may not read",
@@ -195,7 +195,7 @@ func TestGivenAProblemWhenPreflightThenItIsNamedForTheOperator(t *testing.T) {
 	}, {
 		name: "a partition without leader",
 		setup: func(src, tgt *preflightFake) {
-			src.topics["orders"][1] = partitionMeta{id: 1, leader: -1, err: sarama.ErrLeaderNotAvailable}
+			src.topics["orders"][1] = PartitionMeta{ID: 1, Leader: -1, Err: sarama.ErrLeaderNotAvailable}
 		},
 		want: []string{"source: partition orders/1: has no leader: " + sarama.ErrLeaderNotAvailable.Error()},
 	}, {

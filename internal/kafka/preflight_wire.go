@@ -14,53 +14,53 @@ import (
 // requests on a fake.
 type preflightWire interface {
 	wire
-	// describeCluster is one Metadata request (v10, the last version that
+	// DescribeCluster is one Metadata request (v10, the last version that
 	// carries them) for every topic, asking for the authorized operations
 	// of the cluster and of each topic (KIP-430).
-	describeCluster(ctx context.Context) (clusterInfo, error)
-	// describeConfigs asks broker for one config of each resource; broker
+	DescribeCluster(ctx context.Context) (ClusterInfo, error)
+	// DescribeConfigs asks broker for one config of each resource; broker
 	// resources must be sent to the broker they name.
-	describeConfigs(ctx context.Context, broker int32, rs []configResource) (map[configResource]configValue, error)
-	// describeLogDirs asks broker for the on-disk size of its replicas of
+	DescribeConfigs(ctx context.Context, broker int32, rs []ConfigResource) (map[ConfigResource]ConfigValue, error)
+	// DescribeLogDirs asks broker for the on-disk size of its replicas of
 	// tps.
-	describeLogDirs(ctx context.Context, broker int32, tps []topicPartition) (map[topicPartition]int64, error)
+	DescribeLogDirs(ctx context.Context, broker int32, tps []TopicPartition) (map[TopicPartition]int64, error)
 }
 
-// clusterInfo is one Metadata answer with the caller's authorized
+// ClusterInfo is one Metadata answer with the caller's authorized
 // operations as bitfields (bit n set for AclOperation n), opsUnknown for a
 // cluster or topic the broker gave none for (see hasOps).
-type clusterInfo struct {
-	meta       clusterMeta
-	clusterOps int32
-	topicOps   map[string]int32
+type ClusterInfo struct {
+	Meta       Meta
+	ClusterOps int32
+	TopicOps   map[string]int32
 }
 
-// configResource is one config of one topic or broker.
-type configResource struct {
-	kind   sarama.ConfigResourceType
-	name   string
-	config string
+// ConfigResource is one config of one topic or broker.
+type ConfigResource struct {
+	Kind   sarama.ConfigResourceType
+	Name   string
+	Config string
 }
 
-func topicConfig(topic, config string) configResource {
-	return configResource{kind: sarama.TopicResource, name: topic, config: config}
+func TopicConfig(topic, config string) ConfigResource {
+	return ConfigResource{Kind: sarama.TopicResource, Name: topic, Config: config}
 }
 
-func brokerConfig(broker int32, config string) configResource {
-	return configResource{kind: sarama.BrokerResource, name: strconv.Itoa(int(broker)), config: config}
+func BrokerConfig(broker int32, config string) ConfigResource {
+	return ConfigResource{Kind: sarama.BrokerResource, Name: strconv.Itoa(int(broker)), Config: config}
 }
 
-// configValue is one config's value and where it comes from (its source
+// ConfigValue is one config's value and where it comes from (its source
 // decides whether MM2 copies it to a topic it creates).
-type configValue struct {
-	value  string
-	source sarama.ConfigSource
-	err    error
+type ConfigValue struct {
+	Value  string
+	Source sarama.ConfigSource
+	Err    error
 }
 
-// opsUnknown is what Kafka puts in an authorized-operations field it was not
+// OpsUnknown is what Kafka puts in an authorized-operations field it was not
 // asked to fill (Integer.MIN_VALUE).
-const opsUnknown = int32(-1 << 31)
+const OpsUnknown = int32(-1 << 31)
 
 // Protocol versions Preflight asks for; sarama lowers them to what each
 // broker supports, and refuses any newer than protocolVersion (3.0) allows.
@@ -73,7 +73,7 @@ const (
 
 var _ preflightWire = (*Cluster)(nil)
 
-func (c *Cluster) describeCluster(ctx context.Context) (clusterInfo, error) {
+func (c *Cluster) DescribeCluster(ctx context.Context) (ClusterInfo, error) {
 	var lastErr error = errors.New("no broker known")
 	for _, b := range c.client.Brokers() {
 		if err := b.Open(c.conf); err != nil && !errors.Is(err, sarama.ErrAlreadyConnected) {
@@ -86,55 +86,55 @@ func (c *Cluster) describeCluster(ctx context.Context) (clusterInfo, error) {
 		resp, err := await(ctx, func() (*sarama.MetadataResponse, error) { return b.GetMetadata(req) })
 		if err != nil {
 			if ctx.Err() != nil {
-				return clusterInfo{}, err
+				return ClusterInfo{}, err
 			}
 			lastErr = err
 			continue
 		}
-		info := clusterInfo{meta: c.learn(resp), clusterOps: opsUnknown, topicOps: map[string]int32{}}
+		info := ClusterInfo{Meta: c.learn(resp), ClusterOps: OpsUnknown, TopicOps: map[string]int32{}}
 		if resp.Version >= 8 {
-			info.clusterOps = resp.ClusterAuthorizedOperations
+			info.ClusterOps = resp.ClusterAuthorizedOperations
 		}
 		for _, t := range resp.Topics {
-			ops := opsUnknown
+			ops := OpsUnknown
 			if resp.Version >= 8 {
 				ops = t.TopicAuthorizedOperations
 			}
-			info.topicOps[t.Name] = ops
+			info.TopicOps[t.Name] = ops
 		}
 		return info, nil
 	}
-	return clusterInfo{}, lastErr
+	return ClusterInfo{}, lastErr
 }
 
-func (c *Cluster) describeConfigs(ctx context.Context, id int32, rs []configResource) (map[configResource]configValue, error) {
+func (c *Cluster) DescribeConfigs(ctx context.Context, id int32, rs []ConfigResource) (map[ConfigResource]ConfigValue, error) {
 	b, err := c.broker(id)
 	if err != nil {
 		return nil, err
 	}
 	req := &sarama.DescribeConfigsRequest{Version: describeConfigsVersion}
 	for _, r := range rs {
-		req.Resources = append(req.Resources, &sarama.ConfigResource{Type: r.kind, Name: r.name, ConfigNames: []string{r.config}})
+		req.Resources = append(req.Resources, &sarama.ConfigResource{Type: r.Kind, Name: r.Name, ConfigNames: []string{r.Config}})
 	}
 	c.count("DescribeConfigs")
 	resp, err := await(ctx, func() (*sarama.DescribeConfigsResponse, error) { return b.DescribeConfigs(req) })
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[configResource]configValue, len(rs))
+	out := make(map[ConfigResource]ConfigValue, len(rs))
 	for _, r := range rs {
 		for _, rr := range resp.Resources {
-			if rr.Type != r.kind || rr.Name != r.name {
+			if rr.Type != r.Kind || rr.Name != r.Name {
 				continue
 			}
 			if kerr := sarama.KError(rr.ErrorCode); kerr != sarama.ErrNoError {
-				out[r] = configValue{err: &sarama.DescribeConfigError{Err: kerr, ErrMsg: rr.ErrorMsg}}
+				out[r] = ConfigValue{Err: &sarama.DescribeConfigError{Err: kerr, ErrMsg: rr.ErrorMsg}}
 				break
 			}
-			out[r] = configValue{err: fmt.Errorf("broker did not return %s", r.config)}
+			out[r] = ConfigValue{Err: fmt.Errorf("broker did not return %s", r.Config)}
 			for _, e := range rr.Configs {
-				if e.Name == r.config {
-					out[r] = configValue{value: e.Value, source: e.Source}
+				if e.Name == r.Config {
+					out[r] = ConfigValue{Value: e.Value, Source: e.Source}
 				}
 			}
 		}
@@ -142,7 +142,7 @@ func (c *Cluster) describeConfigs(ctx context.Context, id int32, rs []configReso
 	return out, nil
 }
 
-func (c *Cluster) describeLogDirs(ctx context.Context, id int32, tps []topicPartition) (map[topicPartition]int64, error) {
+func (c *Cluster) DescribeLogDirs(ctx context.Context, id int32, tps []TopicPartition) (map[TopicPartition]int64, error) {
 	b, err := c.broker(id)
 	if err != nil {
 		return nil, err
@@ -150,13 +150,13 @@ func (c *Cluster) describeLogDirs(ctx context.Context, id int32, tps []topicPart
 	req := &sarama.DescribeLogDirsRequest{Version: describeLogDirsVersion}
 	index := map[string]int{}
 	for _, tp := range tps {
-		i, ok := index[tp.topic]
+		i, ok := index[tp.Topic]
 		if !ok {
 			i = len(req.DescribeTopics)
-			index[tp.topic] = i
-			req.DescribeTopics = append(req.DescribeTopics, sarama.DescribeLogDirsRequestTopic{Topic: tp.topic})
+			index[tp.Topic] = i
+			req.DescribeTopics = append(req.DescribeTopics, sarama.DescribeLogDirsRequestTopic{Topic: tp.Topic})
 		}
-		req.DescribeTopics[i].PartitionIDs = append(req.DescribeTopics[i].PartitionIDs, tp.partition)
+		req.DescribeTopics[i].PartitionIDs = append(req.DescribeTopics[i].PartitionIDs, tp.Partition)
 	}
 	c.count("DescribeLogDirs")
 	resp, err := await(ctx, func() (*sarama.DescribeLogDirsResponse, error) { return b.DescribeLogDirs(req) })
@@ -166,7 +166,7 @@ func (c *Cluster) describeLogDirs(ctx context.Context, id int32, tps []topicPart
 	if resp.ErrorCode != sarama.ErrNoError {
 		return nil, resp.ErrorCode
 	}
-	out := make(map[topicPartition]int64, len(tps))
+	out := make(map[TopicPartition]int64, len(tps))
 	for _, d := range resp.LogDirs {
 		if d.ErrorCode != sarama.ErrNoError {
 			continue // an offline dir: its partitions stay unanswered
@@ -174,7 +174,7 @@ func (c *Cluster) describeLogDirs(ctx context.Context, id int32, tps []topicPart
 		for _, t := range d.Topics {
 			for _, p := range t.Partitions {
 				if !p.IsTemporary { // a future replica being moved between dirs is a copy
-					out[topicPartition{t.Topic, p.PartitionID}] += p.Size
+					out[TopicPartition{t.Topic, p.PartitionID}] += p.Size
 				}
 			}
 		}

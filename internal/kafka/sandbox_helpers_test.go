@@ -145,14 +145,14 @@ func (k *kit) fill(topic string, partition int32, n int) {
 
 // commit commits group offsets the way a stopped consumer's last commit
 // does (no member, generation -1), in one request to the coordinator.
-func (k *kit) commit(group string, offsets map[topicPartition]int64) {
+func (k *kit) commit(group string, offsets map[TopicPartition]int64) {
 	k.tb.Helper()
 	coordinator, err := k.client.Coordinator(group)
 	require.NoError(k.tb, err)
 	req := &sarama.OffsetCommitRequest{Version: 2, ConsumerGroup: group, ConsumerGroupGeneration: -1,
 		RetentionTime: -1}
 	for tp, off := range offsets {
-		req.AddBlock(tp.topic, tp.partition, off, 0, "")
+		req.AddBlock(tp.Topic, tp.Partition, off, 0, "")
 	}
 	resp, err := coordinator.CommitOffset(req)
 	require.NoError(k.tb, err)

@@ -51,9 +51,9 @@ func TestGivenRealBrokerWhenMeasuredThenFiguresAreExact(t *testing.T) {
 		kv(checkpointKeyBytes("billing", "old.orders", 0), checkpointValueBytes(7, 6, "")),
 		kv(checkpointKeyBytes("shop", "old.orders", 1), checkpointValueBytes(2, 2, "")))
 
-	k.commit("billing", map[topicPartition]int64{tp("orders", 0): 7, tp("old.orders", 0): 6})
-	k.commit("shop", map[topicPartition]int64{tp("orders", 1): 3, tp("old.orders", 1): 2})
-	k.commit("other-topics-only", map[topicPartition]int64{tp("old.orders", 2): 0})
+	k.commit("billing", map[TopicPartition]int64{tp("orders", 0): 7, tp("old.orders", 0): 6})
+	k.commit("shop", map[TopicPartition]int64{tp("orders", 1): 3, tp("old.orders", 1): 2})
+	k.commit("other-topics-only", map[TopicPartition]int64{tp("old.orders", 2): 0})
 	groupsBefore := k.consumerGroups()
 
 	source, err := Dial(ctx, adminAccess(c))
@@ -96,7 +96,7 @@ func TestGivenRealBrokerWhenMeasuredThenFiguresAreExact(t *testing.T) {
 		kv(connectKey("old", "orders", 1), connectValue(4)),
 		kv(connectKey("old", "orders", 2), connectValue(3)))
 	k.send(checkpoints, 0, kv(checkpointKeyBytes("shop", "old.orders", 1), checkpointValueBytes(3, 3, "")))
-	k.commit("shop", map[topicPartition]int64{tp("old.orders", 1): 3})
+	k.commit("shop", map[TopicPartition]int64{tp("old.orders", 1): 3})
 
 	v, err = Measure(ctx, source, target, flow)
 	require.NoError(t, err)
@@ -156,9 +156,9 @@ func TestGivenSCRAMUsersWhenDialledThenOnlyTheRightPasswordConnects(t *testing.T
 	a := Access{Bootstrap: []string{c.Bootstrap}, Username: "relation-7", Password: hostile}
 	cl, err := Dial(ctx, a)
 	require.NoError(t, err)
-	meta, err := cl.metadata(ctx)
+	meta, err := cl.Metadata(ctx)
 	require.NoError(t, err)
-	assert.NotEmpty(t, meta.brokers)
+	assert.NotEmpty(t, meta.Brokers)
 	require.NoError(t, cl.Close())
 
 	a.Password = "wrong-" + hostile

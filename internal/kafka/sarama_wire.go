@@ -39,9 +39,9 @@ func (c *Cluster) count(kind string) {
 	c.mu.Unlock()
 }
 
-// requestsSent is the number of requests Measure has sent through c, by
+// RequestsSent is the number of requests Measure has sent through c, by
 // kind, since the last call; it resets the counts.
-func (c *Cluster) requestsSent() map[string]int {
+func (c *Cluster) RequestsSent() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := c.sent
@@ -67,7 +67,7 @@ func (c *Cluster) broker(id int32) (*sarama.Broker, error) {
 	return b, nil
 }
 
-func (c *Cluster) metadata(ctx context.Context) (clusterMeta, error) {
+func (c *Cluster) Metadata(ctx context.Context) (Meta, error) {
 	var lastErr error = errors.New("no broker known")
 	for _, b := range c.client.Brokers() {
 		if err := b.Open(c.conf); err != nil && !errors.Is(err, sarama.ErrAlreadyConnected) {
@@ -79,23 +79,23 @@ func (c *Cluster) metadata(ctx context.Context) (clusterMeta, error) {
 		resp, err := await(ctx, func() (*sarama.MetadataResponse, error) { return b.GetMetadata(req) })
 		if err != nil {
 			if ctx.Err() != nil {
-				return clusterMeta{}, err
+				return Meta{}, err
 			}
 			lastErr = err
 			continue
 		}
 		return c.learn(resp), nil
 	}
-	return clusterMeta{}, lastErr
+	return Meta{}, lastErr
 }
 
 // learn turns a Metadata answer into clusterMeta and remembers brokers the
 // client does not know.
-func (c *Cluster) learn(resp *sarama.MetadataResponse) clusterMeta {
-	meta := clusterMeta{topics: map[string][]partitionMeta{}, topicErrs: map[string]error{}}
+func (c *Cluster) learn(resp *sarama.MetadataResponse) Meta {
+	meta := Meta{Topics: map[string][]PartitionMeta{}, TopicErrs: map[string]error{}}
 	c.mu.Lock()
 	for _, b := range resp.Brokers {
-		meta.brokers = append(meta.brokers, b.ID())
+		meta.Brokers = append(meta.Brokers, b.ID())
 		if _, err := c.client.Broker(b.ID()); err != nil {
 			if _, ok := c.extra[b.ID()]; !ok {
 				c.extra[b.ID()] = b
@@ -106,24 +106,24 @@ func (c *Cluster) learn(resp *sarama.MetadataResponse) clusterMeta {
 	for _, t := range resp.Topics {
 		if !errors.Is(t.Err, sarama.ErrNoError) {
 			if !errors.Is(t.Err, sarama.ErrUnknownTopicOrPartition) {
-				meta.topicErrs[t.Name] = t.Err
+				meta.TopicErrs[t.Name] = t.Err
 			}
 			continue
 		}
-		ps := make([]partitionMeta, 0, len(t.Partitions))
+		ps := make([]PartitionMeta, 0, len(t.Partitions))
 		for _, p := range t.Partitions {
-			pm := partitionMeta{id: p.ID, leader: p.Leader}
+			pm := PartitionMeta{ID: p.ID, Leader: p.Leader}
 			if !errors.Is(p.Err, sarama.ErrNoError) && !errors.Is(p.Err, sarama.ErrReplicaNotAvailable) {
-				pm.err = p.Err
+				pm.Err = p.Err
 			}
 			ps = append(ps, pm)
 		}
-		meta.topics[t.Name] = ps
+		meta.Topics[t.Name] = ps
 	}
 	return meta
 }
 
-func (c *Cluster) listOffsets(ctx context.Context, id int32, at int64, committedOnly bool, tps []topicPartition) (map[topicPartition]offsetAnswer, error) {
+func (c *Cluster) ListOffsets(ctx context.Context, id int32, at int64, committedOnly bool, tps []TopicPartition) (map[TopicPartition]OffsetAnswer, error) {
 	b, err := c.broker(id)
 	if err != nil {
 		return nil, err
@@ -133,31 +133,31 @@ func (c *Cluster) listOffsets(ctx context.Context, id int32, at int64, committed
 		req.IsolationLevel = sarama.ReadCommitted
 	}
 	for _, tp := range tps {
-		req.AddBlock(tp.topic, tp.partition, at, 1)
+		req.AddBlock(tp.Topic, tp.Partition, at, 1)
 	}
 	c.count("ListOffsets")
 	resp, err := await(ctx, func() (*sarama.OffsetResponse, error) { return b.GetAvailableOffsets(req) })
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[topicPartition]offsetAnswer, len(tps))
+	out := make(map[TopicPartition]OffsetAnswer, len(tps))
 	for _, tp := range tps {
-		blk := resp.GetBlock(tp.topic, tp.partition)
+		blk := resp.GetBlock(tp.Topic, tp.Partition)
 		switch {
 		case blk == nil:
 			continue
 		case !errors.Is(blk.Err, sarama.ErrNoError):
-			out[tp] = offsetAnswer{offset: -1, err: blk.Err}
+			out[tp] = OffsetAnswer{Offset: -1, Err: blk.Err}
 		case req.Version == 0 && len(blk.Offsets) > 0:
-			out[tp] = offsetAnswer{offset: blk.Offsets[0]}
+			out[tp] = OffsetAnswer{Offset: blk.Offsets[0]}
 		default:
-			out[tp] = offsetAnswer{offset: blk.Offset}
+			out[tp] = OffsetAnswer{Offset: blk.Offset}
 		}
 	}
 	return out, nil
 }
 
-func (c *Cluster) listGroups(ctx context.Context, id int32) (map[string]string, error) {
+func (c *Cluster) ListGroups(ctx context.Context, id int32) (map[string]string, error) {
 	b, err := c.broker(id)
 	if err != nil {
 		return nil, err
@@ -174,7 +174,7 @@ func (c *Cluster) listGroups(ctx context.Context, id int32) (map[string]string, 
 	return resp.Groups, nil
 }
 
-func (c *Cluster) findCoordinator(ctx context.Context, group string) (int32, error) {
+func (c *Cluster) FindCoordinator(ctx context.Context, group string) (int32, error) {
 	c.count("FindCoordinator")
 	b, err := await(ctx, func() (*sarama.Broker, error) {
 		if err := c.client.RefreshCoordinator(group); err != nil {
@@ -188,7 +188,7 @@ func (c *Cluster) findCoordinator(ctx context.Context, group string) (int32, err
 	return b.ID(), nil
 }
 
-func (c *Cluster) fetchOffsets(ctx context.Context, id int32, groups []string) (map[string]groupOffsets, error) {
+func (c *Cluster) FetchOffsets(ctx context.Context, id int32, groups []string) (map[string]Committed, error) {
 	b, err := c.broker(id)
 	if err != nil {
 		return nil, err
@@ -205,7 +205,7 @@ func (c *Cluster) fetchOffsets(ctx context.Context, id int32, groups []string) (
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]groupOffsets, len(groups))
+	out := make(map[string]Committed, len(groups))
 	for _, g := range resp.Groups {
 		out[g.GroupId] = offsetsOf(g.Err, g.Blocks)
 	}
@@ -214,8 +214,8 @@ func (c *Cluster) fetchOffsets(ctx context.Context, id int32, groups []string) (
 
 // fetchOffsetsOneByOne is OffsetFetch for brokers that take one group per
 // request.
-func (c *Cluster) fetchOffsetsOneByOne(ctx context.Context, b *sarama.Broker, groups []string) (map[string]groupOffsets, error) {
-	out := make(map[string]groupOffsets, len(groups))
+func (c *Cluster) fetchOffsetsOneByOne(ctx context.Context, b *sarama.Broker, groups []string) (map[string]Committed, error) {
+	out := make(map[string]Committed, len(groups))
 	for _, g := range groups {
 		req := sarama.NewOffsetFetchRequest(c.conf.Version, g, nil)
 		c.count("OffsetFetch")
@@ -228,22 +228,22 @@ func (c *Cluster) fetchOffsetsOneByOne(ctx context.Context, b *sarama.Broker, gr
 	return out, nil
 }
 
-func offsetsOf(groupErr sarama.KError, blocks map[string]map[int32]*sarama.OffsetFetchResponseBlock) groupOffsets {
+func offsetsOf(groupErr sarama.KError, blocks map[string]map[int32]*sarama.OffsetFetchResponseBlock) Committed {
 	if !errors.Is(groupErr, sarama.ErrNoError) {
-		return groupOffsets{err: groupErr}
+		return Committed{Err: groupErr}
 	}
-	o := groupOffsets{offsets: map[topicPartition]int64{}}
+	o := Committed{Offsets: map[TopicPartition]int64{}}
 	for t, ps := range blocks {
 		for p, blk := range ps {
 			if errors.Is(blk.Err, sarama.ErrNoError) && blk.Offset >= 0 {
-				o.offsets[topicPartition{t, p}] = blk.Offset
+				o.Offsets[TopicPartition{t, p}] = blk.Offset
 			}
 		}
 	}
 	return o
 }
 
-func (c *Cluster) describeGroups(ctx context.Context, id int32, groups []string) (map[string]groupState, error) {
+func (c *Cluster) DescribeGroups(ctx context.Context, id int32, groups []string) (map[string]GroupState, error) {
 	b, err := c.broker(id)
 	if err != nil {
 		return nil, err
@@ -254,13 +254,13 @@ func (c *Cluster) describeGroups(ctx context.Context, id int32, groups []string)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]groupState, len(groups))
+	out := make(map[string]GroupState, len(groups))
 	for _, g := range resp.Groups {
 		if !errors.Is(g.Err, sarama.ErrNoError) {
-			out[g.GroupId] = groupState{err: g.Err}
+			out[g.GroupId] = GroupState{Err: g.Err}
 			continue
 		}
-		out[g.GroupId] = groupState{state: g.State, members: len(g.Members)}
+		out[g.GroupId] = GroupState{State: g.State, Members: len(g.Members)}
 	}
 	return out, nil
 }
@@ -272,7 +272,7 @@ const fetchWait = 100
 // fetchMaxBytes bounds one Fetch answer.
 const fetchMaxBytes = 64 << 20
 
-func (c *Cluster) fetch(ctx context.Context, id int32, committedOnly bool, asks []fetchAsk) (map[topicPartition]fetched, error) {
+func (c *Cluster) Fetch(ctx context.Context, id int32, committedOnly bool, asks []FetchAsk) (map[TopicPartition]Fetched, error) {
 	b, err := c.broker(id)
 	if err != nil {
 		return nil, err
@@ -283,20 +283,20 @@ func (c *Cluster) fetch(ctx context.Context, id int32, committedOnly bool, asks 
 		req.Isolation = sarama.ReadCommitted
 	}
 	for _, a := range asks {
-		req.AddBlock(a.tp.topic, a.tp.partition, a.offset, a.maxBytes, -1)
+		req.AddBlock(a.TP.Topic, a.TP.Partition, a.Offset, a.MaxBytes, -1)
 	}
 	c.count("Fetch")
 	resp, err := await(ctx, func() (*sarama.FetchResponse, error) { return b.Fetch(req) })
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[topicPartition]fetched, len(asks))
+	out := make(map[TopicPartition]Fetched, len(asks))
 	for _, a := range asks {
-		blk := resp.GetBlock(a.tp.topic, a.tp.partition)
+		blk := resp.GetBlock(a.TP.Topic, a.TP.Partition)
 		if blk == nil {
 			continue
 		}
-		out[a.tp] = fetchedRecords(blk, a.offset)
+		out[a.TP] = fetchedRecords(blk, a.Offset)
 	}
 	return out, nil
 }

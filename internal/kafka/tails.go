@@ -29,13 +29,13 @@ const tailCheckMax = 1000
 // that cannot be read keeps its offset count: it is still an upper bound,
 // so the view stays correct, only less tight.
 func settleTails(ctx context.Context, w wire, l leaders, parts []PartitionLag, readCommitted bool) {
-	ranges := make(map[topicPartition]offsetRange)
-	index := make(map[topicPartition]int)
+	ranges := make(map[TopicPartition]offsetRange)
+	index := make(map[TopicPartition]int)
 	for i, p := range parts {
 		if p.Err != nil || p.Lag <= 0 || p.Lag > tailCheckMax {
 			continue
 		}
-		tp := topicPartition{p.Topic, p.Partition}
+		tp := TopicPartition{p.Topic, p.Partition}
 		ranges[tp] = offsetRange{from: max(p.Committed+1, p.SourceStart), to: p.SourceEnd}
 		index[tp] = i
 	}
@@ -45,26 +45,26 @@ func settleTails(ctx context.Context, w wire, l leaders, parts []PartitionLag, r
 	// Failures only leave the bounds in place: they are not errors of the
 	// view.
 	quiet := &itemErrors{}
-	undecided := make(map[topicPartition]int64)
+	undecided := make(map[TopicPartition]int64)
 	if readCommitted {
 		// A read_committed MM2 can read only below the last stable offset;
 		// what lies beyond (an open transaction) is still to copy, or not.
 		tps := sortedKeys(ranges)
-		stable := listOffsets(ctx, w, "source", l, tps, offsetLatest, true, quiet)
+		stable := listOffsets(ctx, w, "source", l, tps, OffsetLatest, true, quiet)
 		for _, tp := range tps {
 			r := ranges[tp]
 			lso := stable[tp]
-			if lso.err != nil {
+			if lso.Err != nil {
 				delete(ranges, tp)
 				continue
 			}
-			to := min(r.to, max(lso.offset, r.from))
+			to := min(r.to, max(lso.Offset, r.from))
 			undecided[tp] = r.to - to
 			ranges[tp] = offsetRange{r.from, to}
 		}
 	}
-	count := make(map[topicPartition]int64, len(ranges))
-	visit := func(tp topicPartition, _ record) { count[tp]++ }
+	count := make(map[TopicPartition]int64, len(ranges))
+	visit := func(tp TopicPartition, _ Record) { count[tp]++ }
 	failed := readRanges(ctx, w, "source", l, ranges, readCommitted, visit, quiet)
 	for tp := range ranges {
 		if _, ok := failed[tp]; ok {

@@ -120,7 +120,7 @@ func verifyPartitions(ctx context.Context, src, tgt wire, flow Flow, opts Verify
 	if opts.SampleSize < 0 {
 		return Verification{}, errors.New("cannot verify partitions: negative sample size")
 	}
-	m, err := flow.Filter.compile()
+	m, err := flow.Filter.Compile()
 	if err != nil {
 		return Verification{}, fmt.Errorf("cannot verify partitions: %w", err)
 	}
@@ -131,13 +131,13 @@ func verifyPartitions(ctx context.Context, src, tgt wire, flow Flow, opts Verify
 	var wg sync.WaitGroup
 	errs := &itemErrors{}
 	mirrored := mirroredPartitions(srcMeta, m, flow, errs)
-	targets := make([]topicPartition, len(mirrored))
+	targets := make([]TopicPartition, len(mirrored))
 	for i, tp := range mirrored {
-		targets[i] = topicPartition{flow.TargetTopic(tp.topic), tp.partition}
+		targets[i] = TopicPartition{flow.TargetTopic(tp.Topic), tp.Partition}
 	}
 	srcL, tgtL := leadersOf(srcMeta), leadersOf(tgtMeta)
-	var sEnds, tEnds map[topicPartition]partitionEnds
-	var sErr, tErr map[topicPartition]error
+	var sEnds, tEnds map[TopicPartition]partitionEnds
+	var sErr, tErr map[TopicPartition]error
 	wg.Go(func() { sEnds, sErr = endsOf(ctx, src, "source", srcL, mirrored, errs) })
 	wg.Go(func() { tEnds, tErr = endsOf(ctx, tgt, "target", tgtL, targets, errs) })
 	wg.Wait()
@@ -146,17 +146,17 @@ func verifyPartitions(ctx context.Context, src, tgt wire, flow Flow, opts Verify
 	checks := make([]PartitionCheck, len(mirrored))
 	for i, tp := range mirrored {
 		ttp := targets[i]
-		c := PartitionCheck{Topic: tp.topic, TargetTopic: ttp.topic, Partition: tp.partition, SourceRecords: -1, TargetRecords: -1}
+		c := PartitionCheck{Topic: tp.Topic, TargetTopic: ttp.Topic, Partition: tp.Partition, SourceRecords: -1, TargetRecords: -1}
 		s, t := sEnds[tp], tEnds[ttp]
 		switch {
 		case sErr[tp] != nil:
 			c.Err = fmt.Errorf("cannot list source offsets: %w", sErr[tp])
 		case tErr[ttp] != nil:
-			c.Err = fmt.Errorf("cannot list offsets of %s/%d on the target: %w", ttp.topic, ttp.partition, tErr[ttp])
+			c.Err = fmt.Errorf("cannot list offsets of %s/%d on the target: %w", ttp.Topic, ttp.Partition, tErr[ttp])
 		case flow.ReadCommitted && s.stable < s.end:
 			c.Err = fmt.Errorf("cannot count: a transaction is open on the source (last stable offset %d, end %d)", s.stable, s.end)
 		case t.stable < t.end:
-			c.Err = fmt.Errorf("cannot count: a transaction is open on %s/%d (last stable offset %d, end %d)", ttp.topic, ttp.partition, t.stable, t.end)
+			c.Err = fmt.Errorf("cannot count: a transaction is open on %s/%d (last stable offset %d, end %d)", ttp.Topic, ttp.Partition, t.stable, t.end)
 		}
 		checks[i] = c
 	}
@@ -235,14 +235,14 @@ func verifyPartitions(ctx context.Context, src, tgt wire, flow Flow, opts Verify
 
 	// Second pass: read whole, both sides at once.
 	if len(whole) > 0 {
-		sRanges, tRanges := map[topicPartition]offsetRange{}, map[topicPartition]offsetRange{}
+		sRanges, tRanges := map[TopicPartition]offsetRange{}, map[TopicPartition]offsetRange{}
 		for _, i := range whole {
 			s, t := sEnds[mirrored[i]], tEnds[targets[i]]
 			sRanges[mirrored[i]] = offsetRange{s.start, readEnd(s, flow.ReadCommitted)}
 			tRanges[targets[i]] = offsetRange{t.start, t.stable}
 		}
-		var sSums, tSums map[topicPartition]*runningSum
-		var sFailed, tFailed map[topicPartition]error
+		var sSums, tSums map[TopicPartition]*runningSum
+		var sFailed, tFailed map[TopicPartition]error
 		wg.Go(func() { sSums, sFailed = sumRanges(ctx, src, "source", srcL, sRanges, flow.ReadCommitted, errs) })
 		wg.Go(func() { tSums, tFailed = sumRanges(ctx, tgt, "target", tgtL, tRanges, true, errs) })
 		wg.Wait()
@@ -281,22 +281,22 @@ func readEnd(e partitionEnds, readCommitted bool) int64 {
 
 // endsOf lists start, end and last stable offset of tps, batched per
 // leader.
-func endsOf(ctx context.Context, w wire, side string, l leaders, tps []topicPartition, errs *itemErrors) (map[topicPartition]partitionEnds, map[topicPartition]error) {
-	var starts, ends, stables map[topicPartition]offsetAnswer
+func endsOf(ctx context.Context, w wire, side string, l leaders, tps []TopicPartition, errs *itemErrors) (map[TopicPartition]partitionEnds, map[TopicPartition]error) {
+	var starts, ends, stables map[TopicPartition]OffsetAnswer
 	var wg sync.WaitGroup
-	wg.Go(func() { starts = listOffsets(ctx, w, side, l, tps, offsetEarliest, false, errs) })
-	wg.Go(func() { ends = listOffsets(ctx, w, side, l, tps, offsetLatest, false, errs) })
-	wg.Go(func() { stables = listOffsets(ctx, w, side, l, tps, offsetLatest, true, errs) })
+	wg.Go(func() { starts = listOffsets(ctx, w, side, l, tps, OffsetEarliest, false, errs) })
+	wg.Go(func() { ends = listOffsets(ctx, w, side, l, tps, OffsetLatest, false, errs) })
+	wg.Go(func() { stables = listOffsets(ctx, w, side, l, tps, OffsetLatest, true, errs) })
 	wg.Wait()
-	out := make(map[topicPartition]partitionEnds, len(tps))
-	failed := make(map[topicPartition]error)
+	out := make(map[TopicPartition]partitionEnds, len(tps))
+	failed := make(map[TopicPartition]error)
 	for _, tp := range tps {
 		s, e, st := starts[tp], ends[tp], stables[tp]
-		if err := errors.Join(s.err, e.err, st.err); err != nil {
+		if err := errors.Join(s.Err, e.Err, st.Err); err != nil {
 			failed[tp] = err
 			continue
 		}
-		out[tp] = partitionEnds{s.offset, e.offset, st.offset}
+		out[tp] = partitionEnds{s.Offset, e.Offset, st.Offset}
 	}
 	return out, failed
 }
@@ -305,11 +305,11 @@ func endsOf(ctx context.Context, w wire, side string, l leaders, tps []topicPart
 type window struct {
 	cur     *cursor
 	from    int64
-	records []record
+	records []Record
 	started bool
 }
 
-func newWindow(side *scanSide, tp topicPartition, from, to int64) *window {
+func newWindow(side *scanSide, tp TopicPartition, from, to int64) *window {
 	b := &budget{limit: ScanLimit{Offsets: to - from + 1, Bytes: 1 << 62}, from: from}
 	return &window{cur: newCursor(side, tp, from, to, b, nil), from: from}
 }
@@ -319,7 +319,7 @@ func (w *window) step(done *cursor) *cursor {
 		return nil
 	}
 	w.started = true
-	w.cur.visit = func(r record) bool {
+	w.cur.visit = func(r Record) bool {
 		w.records = append(w.records, r)
 		return false
 	}
@@ -333,7 +333,7 @@ func (w *window) dense() bool {
 		return false
 	}
 	for i, r := range w.records {
-		if r.offset != w.from+int64(i) {
+		if r.Offset != w.from+int64(i) {
 			return false
 		}
 	}
@@ -362,27 +362,27 @@ func (s *runningSum) sum() [sha256.Size]byte {
 	return out
 }
 
-func sumRanges(ctx context.Context, w wire, side string, l leaders, ranges map[topicPartition]offsetRange, committedOnly bool, errs *itemErrors) (map[topicPartition]*runningSum, map[topicPartition]error) {
-	sums := make(map[topicPartition]*runningSum, len(ranges))
+func sumRanges(ctx context.Context, w wire, side string, l leaders, ranges map[TopicPartition]offsetRange, committedOnly bool, errs *itemErrors) (map[TopicPartition]*runningSum, map[TopicPartition]error) {
+	sums := make(map[TopicPartition]*runningSum, len(ranges))
 	for tp := range ranges {
 		sums[tp] = &runningSum{h: sha256.New()}
 	}
-	failed := readRanges(ctx, w, side, l, ranges, committedOnly, func(tp topicPartition, r record) {
+	failed := readRanges(ctx, w, side, l, ranges, committedOnly, func(tp TopicPartition, r Record) {
 		s := sums[tp]
 		s.n++
 		hashRecord(s.h, r)
 	}, errs)
 	for tp, err := range failed {
-		failed[tp] = fmt.Errorf("%s partition %s/%d: %w", side, tp.topic, tp.partition, err)
+		failed[tp] = fmt.Errorf("%s partition %s/%d: %w", side, tp.Topic, tp.Partition, err)
 	}
 	return sums, failed
 }
 
 // hashRecord writes what MM2 copies of r, unambiguously: timestamp, then
 // key, value and each header as length-prefixed bytes (-1 for null).
-func hashRecord(h hash.Hash, r record) {
+func hashRecord(h hash.Hash, r Record) {
 	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(r.timestamp))
+	binary.BigEndian.PutUint64(b[:], uint64(r.Timestamp))
 	h.Write(b[:])
 	putBytes := func(p []byte) {
 		n := int64(len(p))
@@ -393,13 +393,13 @@ func hashRecord(h hash.Hash, r record) {
 		h.Write(b[:])
 		h.Write(p)
 	}
-	putBytes(r.key)
-	putBytes(r.value)
-	binary.BigEndian.PutUint64(b[:], uint64(len(r.headers)))
+	putBytes(r.Key)
+	putBytes(r.Value)
+	binary.BigEndian.PutUint64(b[:], uint64(len(r.Headers)))
 	h.Write(b[:])
-	for _, hd := range r.headers {
-		putBytes(hd.key)
-		putBytes(hd.value)
+	for _, hd := range r.Headers {
+		putBytes(hd.Key)
+		putBytes(hd.Value)
 	}
 }
 
@@ -428,25 +428,25 @@ func Quiet(ctx context.Context, source *Cluster, flow Flow, period time.Duration
 }
 
 func quiet(ctx context.Context, src wire, flow Flow, period time.Duration) ([]EndMove, error) {
-	m, err := flow.Filter.compile()
+	m, err := flow.Filter.Compile()
 	if err != nil {
 		return nil, fmt.Errorf("cannot watch the source: %w", err)
 	}
-	meta, err := src.metadata(ctx)
+	meta, err := src.Metadata(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("cannot describe source cluster: %w", err)
 	}
 	errs := &itemErrors{}
 	tps := mirroredPartitions(meta, m, flow, errs)
 	l := leadersOf(meta)
-	look := func() (map[topicPartition]int64, error) {
-		ends := listOffsets(ctx, src, "source", l, tps, offsetLatest, false, errs)
-		out := make(map[topicPartition]int64, len(ends))
+	look := func() (map[TopicPartition]int64, error) {
+		ends := listOffsets(ctx, src, "source", l, tps, OffsetLatest, false, errs)
+		out := make(map[TopicPartition]int64, len(ends))
 		for _, tp := range tps {
-			if err := ends[tp].err; err != nil {
-				return nil, fmt.Errorf("cannot list end offset of %s/%d: %w", tp.topic, tp.partition, err)
+			if err := ends[tp].Err; err != nil {
+				return nil, fmt.Errorf("cannot list end offset of %s/%d: %w", tp.Topic, tp.Partition, err)
 			}
-			out[tp] = ends[tp].offset
+			out[tp] = ends[tp].Offset
 		}
 		return out, nil
 	}
@@ -477,7 +477,7 @@ func quiet(ctx context.Context, src wire, flow Flow, period time.Duration) ([]En
 		var moved []EndMove
 		for _, tp := range tps {
 			if now[tp] != before[tp] {
-				moved = append(moved, EndMove{Topic: tp.topic, Partition: tp.partition, Before: before[tp], After: now[tp]})
+				moved = append(moved, EndMove{Topic: tp.Topic, Partition: tp.Partition, Before: before[tp], After: now[tp]})
 			}
 		}
 		if len(moved) > 0 || last {

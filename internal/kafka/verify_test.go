@@ -12,12 +12,12 @@ import (
 
 func TestGivenACopyWhenVerifiedThenCountsAndContentDecide(t *testing.T) {
 	changed := rec(9, "a9")
-	changed.value = []byte("changed")
+	changed.Value = []byte("changed")
 	for _, tc := range []struct {
 		name          string
 		readCommitted bool
 		readAll       bool
-		src, tgt      []record
+		src, tgt      []Record
 		srcEnd        int64
 		aborted       []int64
 		tgtStable     int64 // -1: no open transaction
@@ -41,12 +41,12 @@ func TestGivenACopyWhenVerifiedThenCountsAndContentDecide(t *testing.T) {
 		countedBy: CountedByRecords, srcN: 100, tgtN: 99, sampled: 99, equal: false,
 	}, {
 		name: "transaction markers on the source: read whole, same records",
-		src:  []record{rec(0, "a0"), rec(1, "a1"), rec(3, "a3"), rec(5, "a5")}, srcEnd: 7,
+		src:  []Record{rec(0, "a0"), rec(1, "a1"), rec(3, "a3"), rec(5, "a5")}, srcEnd: 7,
 		tgt: recs(0, "a0", "a1", "a3", "a5"), tgtStable: -1,
 		countedBy: CountedByRecords, srcN: 4, tgtN: 4, sampled: 4, equal: true,
 	}, {
 		name: "same span, a marker on the source and a duplicate on the target",
-		src:  []record{rec(0, "a0"), rec(1, "a1"), rec(3, "a3")}, srcEnd: -1,
+		src:  []Record{rec(0, "a0"), rec(1, "a1"), rec(3, "a3")}, srcEnd: -1,
 		tgt: recs(0, "a0", "a1", "a1", "a3"), tgtStable: -1,
 		countedBy: CountedByRecords, srcN: 3, tgtN: 4, sampled: 3, equal: false,
 	}, {
@@ -56,12 +56,12 @@ func TestGivenACopyWhenVerifiedThenCountsAndContentDecide(t *testing.T) {
 	}, {
 		name:          "read_committed MM2: an aborted record on the source is not counted",
 		readCommitted: true,
-		src:           []record{rec(0, "a0"), rec(1, "x1"), rec(3, "a3")}, aborted: []int64{1}, srcEnd: -1,
+		src:           []Record{rec(0, "a0"), rec(1, "x1"), rec(3, "a3")}, aborted: []int64{1}, srcEnd: -1,
 		tgt: recs(0, "a0", "a3"), tgtStable: -1,
 		countedBy: CountedByRecords, srcN: 2, tgtN: 2, sampled: 2, equal: true,
 	}, {
 		name: "read_uncommitted MM2 copies an aborted record: counted",
-		src:  []record{rec(0, "a0"), rec(1, "x1"), rec(3, "a3")}, aborted: []int64{1}, srcEnd: -1,
+		src:  []Record{rec(0, "a0"), rec(1, "x1"), rec(3, "a3")}, aborted: []int64{1}, srcEnd: -1,
 		tgt: recs(0, "a0", "x1", "a3"), tgtStable: -1,
 		countedBy: CountedByRecords, srcN: 3, tgtN: 3, sampled: 3, equal: true,
 	}, {

@@ -3,10 +3,9 @@ package charm
 import (
 	"context"
 	"fmt"
+	"mirrormaker-k8s/internal/migration"
 	"strconv"
 	"strings"
-
-	"mirrormaker-k8s/internal/kafka"
 )
 
 // runAction handles an action. Every action of this charm changes or reads application-wide
@@ -63,7 +62,7 @@ func (c *Charm) startMigration(ctx context.Context, v view, params map[string]an
 		return map[string]string{"status": "already mirroring"}, nil
 	}
 	_ = c.tools.ActionLog(ctx, "preflight: checking both clusters")
-	plan, err := c.kafka.Preflight(ctx, *v.source.cluster, *v.target.cluster, kafka.PreflightOptions{
+	plan, err := c.kafka.Preflight(ctx, *v.source.cluster, *v.target.cluster, migration.PreflightOptions{
 		Flow:                      flowOf(v.cfg),
 		ReplicationFactor:         v.cfg.settings.ReplicationFactor,
 		InternalReplicationFactor: v.cfg.settings.InternalReplFactor,
@@ -95,7 +94,7 @@ func (c *Charm) startMigration(ctx context.Context, v view, params map[string]an
 }
 
 // planResults is what the preflight found to mirror, and every problem, as action results.
-func planResults(plan kafka.Plan) map[string]string {
+func planResults(plan migration.Plan) map[string]string {
 	r := map[string]string{
 		"plan.topics":     strconv.Itoa(len(plan.Topics)),
 		"plan.partitions": strconv.Itoa(plan.Partitions),
@@ -114,7 +113,7 @@ func planResults(plan kafka.Plan) map[string]string {
 	return r
 }
 
-func preflightError(plan kafka.Plan) error {
+func preflightError(plan migration.Plan) error {
 	lines := make([]string, len(plan.Problems))
 	for i, p := range plan.Problems {
 		lines[i] = fmt.Sprintf("(%d) %s", i+1, p)

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"mirrormaker-k8s/hooks"
-	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/migration"
+	"mirrormaker-k8s/internal/mm2"
 )
 
 // Cutover parameters' defaults, as actions.yaml declares them.
@@ -95,8 +96,8 @@ func (c *Charm) cutover(ctx context.Context, v view, params map[string]any) (map
 
 // cutoverConsumers waits until the groups can move, finds the exact target offset of every
 // source committed position and writes it into the (empty) target groups.
-func (c *Charm) cutoverConsumers(ctx context.Context, s Session, flow kafka.Flow, p cutoverParams, deadline time.Time) (map[string]string, error) {
-	var gates kafka.Gates
+func (c *Charm) cutoverConsumers(ctx context.Context, s Session, flow mm2.Flow, p cutoverParams, deadline time.Time) (map[string]string, error) {
+	var gates migration.Gates
 	for {
 		var err error
 		if gates, err = s.Gates(ctx, flow, p.groups); err != nil {
@@ -144,7 +145,7 @@ func (c *Charm) cutoverConsumers(ctx context.Context, s Session, flow kafka.Flow
 	return consumerResults(exact, p.dryRun), nil
 }
 
-func consumerResults(exact []kafka.GroupOffsets, dryRun bool) map[string]string {
+func consumerResults(exact []migration.GroupOffsets, dryRun bool) map[string]string {
 	r := map[string]string{}
 	var partitions int
 	var avoided int64
@@ -177,7 +178,7 @@ func consumerResults(exact []kafka.GroupOffsets, dryRun bool) map[string]string 
 
 // cutoverProducers waits until producers have stopped and MM2 has copied everything, proves
 // the copy partition by partition and, unless asked not to, stops MM2 for good.
-func (c *Charm) cutoverProducers(ctx context.Context, s Session, v view, flow kafka.Flow, p cutoverParams, deadline time.Time) (map[string]string, error) {
+func (c *Charm) cutoverProducers(ctx context.Context, s Session, v view, flow mm2.Flow, p cutoverParams, deadline time.Time) (map[string]string, error) {
 	for {
 		blocker, err := c.producerBlocker(ctx, s, flow, p.quietPeriod)
 		if err != nil {
@@ -220,7 +221,7 @@ func (c *Charm) cutoverProducers(ctx context.Context, s Session, v view, flow ka
 
 // producerBlocker says what keeps producers from moving: a source still written to, or MM2
 // not yet caught up. "" means neither.
-func (c *Charm) producerBlocker(ctx context.Context, s Session, flow kafka.Flow, quiet time.Duration) (string, error) {
+func (c *Charm) producerBlocker(ctx context.Context, s Session, flow mm2.Flow, quiet time.Duration) (string, error) {
 	moves, err := s.Quiet(ctx, flow, quiet)
 	if err != nil {
 		return "", fmt.Errorf("cannot watch the source: %w", err)
@@ -244,7 +245,7 @@ func (c *Charm) producerBlocker(ctx context.Context, s Session, flow kafka.Flow,
 	return "", nil
 }
 
-func producerResults(ver kafka.Verification) map[string]string {
+func producerResults(ver migration.Verification) map[string]string {
 	r := map[string]string{
 		"summary.source-records": i64(ver.SourceRecords),
 		"summary.target-records": i64(ver.TargetRecords),
@@ -283,7 +284,7 @@ func producerResults(ver kafka.Verification) map[string]string {
 	return r
 }
 
-func differences(ver kafka.Verification) []string {
+func differences(ver migration.Verification) []string {
 	var out []string
 	for _, pc := range ver.Partitions {
 		switch {

@@ -11,19 +11,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/migration"
 	"mirrormaker-k8s/internal/mm2"
 )
 
 // fakeSession plays a cutover's view of both clusters: gates that open after some polls, a
 // source that goes quiet after some polls, and records what was written.
 type fakeSession struct {
-	gates   []kafka.Gates // returned in turn; the last one repeats
-	exact   []kafka.GroupOffsets
-	moves   [][]kafka.EndMove // Quiet answers in turn; the last one repeats
-	views   []kafka.SyncView
-	verify  kafka.Verification
-	written map[string][]kafka.TargetOffset
+	gates   []migration.Gates // returned in turn; the last one repeats
+	exact   []migration.GroupOffsets
+	moves   [][]migration.EndMove // Quiet answers in turn; the last one repeats
+	views   []migration.SyncView
+	verify  migration.Verification
+	written map[string][]migration.TargetOffset
 	closed  bool
 	quiet   time.Duration
 }
@@ -35,7 +35,7 @@ func nth[T any](s []T, i int) T {
 	return s[i]
 }
 
-func (f *fakeSession) Measure(context.Context, kafka.Flow) (kafka.SyncView, error) {
+func (f *fakeSession) Measure(context.Context, mm2.Flow) (migration.SyncView, error) {
 	v := nth(f.views, 0)
 	if len(f.views) > 1 {
 		f.views = f.views[1:]
@@ -43,7 +43,7 @@ func (f *fakeSession) Measure(context.Context, kafka.Flow) (kafka.SyncView, erro
 	return v, nil
 }
 
-func (f *fakeSession) Gates(context.Context, kafka.Flow, []string) (kafka.Gates, error) {
+func (f *fakeSession) Gates(context.Context, mm2.Flow, []string) (migration.Gates, error) {
 	g := nth(f.gates, 0)
 	if len(f.gates) > 1 {
 		f.gates = f.gates[1:]
@@ -51,19 +51,19 @@ func (f *fakeSession) Gates(context.Context, kafka.Flow, []string) (kafka.Gates,
 	return g, nil
 }
 
-func (f *fakeSession) ExactOffsets(context.Context, kafka.Flow, []string) ([]kafka.GroupOffsets, error) {
+func (f *fakeSession) ExactOffsets(context.Context, mm2.Flow, []string) ([]migration.GroupOffsets, error) {
 	return f.exact, nil
 }
 
-func (f *fakeSession) WriteGroupOffsets(_ context.Context, group string, offsets []kafka.TargetOffset) error {
+func (f *fakeSession) WriteGroupOffsets(_ context.Context, group string, offsets []migration.TargetOffset) error {
 	if f.written == nil {
-		f.written = map[string][]kafka.TargetOffset{}
+		f.written = map[string][]migration.TargetOffset{}
 	}
 	f.written[group] = offsets
 	return nil
 }
 
-func (f *fakeSession) Quiet(_ context.Context, _ kafka.Flow, period time.Duration) ([]kafka.EndMove, error) {
+func (f *fakeSession) Quiet(_ context.Context, _ mm2.Flow, period time.Duration) ([]migration.EndMove, error) {
 	f.quiet = period
 	m := nth(f.moves, 0)
 	if len(f.moves) > 1 {
@@ -72,7 +72,7 @@ func (f *fakeSession) Quiet(_ context.Context, _ kafka.Flow, period time.Duratio
 	return m, nil
 }
 
-func (f *fakeSession) Verify(context.Context, kafka.Flow, int) (kafka.Verification, error) {
+func (f *fakeSession) Verify(context.Context, mm2.Flow, int) (migration.Verification, error) {
 	return f.verify, nil
 }
 
@@ -82,8 +82,8 @@ func (f *fakeKafka) Open(context.Context, mm2.Cluster, mm2.Cluster) (Session, er
 	return f.session, nil
 }
 
-func billingExact() []kafka.GroupOffsets {
-	return []kafka.GroupOffsets{{Group: "billing", Partitions: []kafka.PartitionOffset{
+func billingExact() []migration.GroupOffsets {
+	return []migration.GroupOffsets{{Group: "billing", Partitions: []migration.PartitionOffset{
 		{Topic: "orders", TargetTopic: "orders", Partition: 0, SourceCommitted: 500, CheckpointUpstream: 500,
 			Checkpoint: 420, Exact: 500, ReplaysAvoided: 80, How: "copy of the last record below"},
 		{Topic: "orders", TargetTopic: "orders", Partition: 1, SourceCommitted: 0, CheckpointUpstream: -1,
@@ -93,15 +93,15 @@ func billingExact() []kafka.GroupOffsets {
 
 func TestGivenConsumersStillRunningWhenCutoverConsumersThenWaitsThenWritesExactOffsets(t *testing.T) {
 	h := mirroring(t, 2)
-	blocked := kafka.Gates{Blockers: []string{"group billing still has 2 active members on the source"}}
+	blocked := migration.Gates{Blockers: []string{"group billing still has 2 active members on the source"}}
 	s := &fakeSession{
-		gates: []kafka.Gates{blocked, blocked, {Groups: []string{"billing"}}},
+		gates: []migration.Gates{blocked, blocked, {Groups: []string{"billing"}}},
 		exact: billingExact(),
 	}
 	h.kafka.session = s
 	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers"})
 	require.False(t, a.Failed, a.FailMessage)
-	assert.Equal(t, []kafka.TargetOffset{{Topic: "orders", Partition: 0, Offset: 500}, {Topic: "orders", Partition: 1, Offset: 0}},
+	assert.Equal(t, []migration.TargetOffset{{Topic: "orders", Partition: 0, Offset: 500}, {Topic: "orders", Partition: 1, Offset: 0}},
 		s.written["billing"])
 	assert.Equal(t, "exact offsets written for 1 group(s): start their consumers on the target", a.Results["status"])
 	assert.Equal(t, "420", a.Results["groups.0.partitions.0.mm2-translation"])
@@ -115,7 +115,7 @@ func TestGivenConsumersStillRunningWhenCutoverConsumersThenWaitsThenWritesExactO
 
 func TestGivenBlockersWhenCutoverTimesOutThenFailsNamingEveryBlocker(t *testing.T) {
 	h := mirroring(t, 1)
-	h.kafka.session = &fakeSession{gates: []kafka.Gates{{Blockers: []string{
+	h.kafka.session = &fakeSession{gates: []migration.Gates{{Blockers: []string{
 		"group billing is active on the target (Stable, 1 members)",
 		"partition orders/3 not yet copied up to committed offset 1234 (MM2 at 1200)",
 	}}}}
@@ -128,7 +128,7 @@ func TestGivenBlockersWhenCutoverTimesOutThenFailsNamingEveryBlocker(t *testing.
 
 func TestGivenDryRunWhenCutoverConsumersThenNothingWritten(t *testing.T) {
 	h := mirroring(t, 1)
-	s := &fakeSession{gates: []kafka.Gates{{Groups: []string{"billing"}}}, exact: billingExact()}
+	s := &fakeSession{gates: []migration.Gates{{Groups: []string{"billing"}}}, exact: billingExact()}
 	h.kafka.session = s
 	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers", "dry-run": true})
 	require.False(t, a.Failed, a.FailMessage)
@@ -140,7 +140,7 @@ func TestGivenPartitionNotTranslatableWhenCutoverConsumersThenNothingWritten(t *
 	h := mirroring(t, 1)
 	exact := billingExact()
 	exact[0].Partitions[1].Err = assert.AnError
-	s := &fakeSession{gates: []kafka.Gates{{Groups: []string{"billing"}}}, exact: exact}
+	s := &fakeSession{gates: []migration.Gates{{Groups: []string{"billing"}}}, exact: exact}
 	h.kafka.session = s
 	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers"})
 	assert.True(t, a.Failed)
@@ -148,8 +148,8 @@ func TestGivenPartitionNotTranslatableWhenCutoverConsumersThenNothingWritten(t *
 	assert.Empty(t, s.written)
 }
 
-func equalCopy() kafka.Verification {
-	return kafka.Verification{Equal: true, SourceRecords: 300, TargetRecords: 300, Partitions: []kafka.PartitionCheck{
+func equalCopy() migration.Verification {
+	return migration.Verification{Equal: true, SourceRecords: 300, TargetRecords: 300, Partitions: []migration.PartitionCheck{
 		{Topic: "orders", TargetTopic: "orders", Partition: 0, SourceRecords: 100, TargetRecords: 100, Sampled: 10, SampleEqual: true, Equal: true},
 		{Topic: "orders", TargetTopic: "orders", Partition: 1, SourceRecords: 200, TargetRecords: 200, Sampled: 10, SampleEqual: true, Equal: true},
 	}}
@@ -158,8 +158,8 @@ func equalCopy() kafka.Verification {
 func TestGivenProducerWritingWhenCutoverProducersThenWaitsThenProvesAndStopsEverywhere(t *testing.T) {
 	h := mirroring(t, 2)
 	s := &fakeSession{
-		moves:  [][]kafka.EndMove{{{Topic: "orders", Partition: 0, Before: 90, After: 100}}, nil},
-		views:  []kafka.SyncView{lagView(7, 1), lagView(0, 1)},
+		moves:  [][]migration.EndMove{{{Topic: "orders", Partition: 0, Before: 90, After: 100}}, nil},
+		views:  []migration.SyncView{lagView(7, 1), lagView(0, 1)},
 		verify: equalCopy(),
 	}
 	h.kafka.session = s
@@ -193,7 +193,7 @@ func TestGivenCopyDiffersWhenCutoverProducersThenFailsAndKeepsMirroring(t *testi
 	ver := equalCopy()
 	ver.Equal = false
 	ver.Partitions[1].Equal, ver.Partitions[1].TargetRecords = false, 199
-	h.kafka.session = &fakeSession{moves: [][]kafka.EndMove{nil}, views: []kafka.SyncView{lagView(0, 1)}, verify: ver}
+	h.kafka.session = &fakeSession{moves: [][]migration.EndMove{nil}, views: []migration.SyncView{lagView(0, 1)}, verify: ver}
 	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "producers"})
 	assert.True(t, a.Failed)
 	assert.Equal(t, "the copy differs, nothing stopped: (1) orders/1: 200 records on the source, 199 on the target", a.FailMessage)
@@ -202,7 +202,7 @@ func TestGivenCopyDiffersWhenCutoverProducersThenFailsAndKeepsMirroring(t *testi
 
 func TestGivenKeepMirroringWhenCutoverProducersThenMM2KeepsRunning(t *testing.T) {
 	h := mirroring(t, 1)
-	h.kafka.session = &fakeSession{moves: [][]kafka.EndMove{nil}, views: []kafka.SyncView{lagView(0, 1)}, verify: equalCopy()}
+	h.kafka.session = &fakeSession{moves: [][]migration.EndMove{nil}, views: []migration.SyncView{lagView(0, 1)}, verify: equalCopy()}
 	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "producers", "keep-mirroring": true})
 	require.False(t, a.Failed, a.FailMessage)
 	assert.Equal(t, "active", h.workloads[h.unit(0)].state)
@@ -240,20 +240,20 @@ func TestGivenBadParamsOrStateWhenCutoverThenClearFailure(t *testing.T) {
 func TestGivenTenThousandGroupPartitionsWhenCutoverConsumersThenEveryResultReachesJuju(t *testing.T) {
 	h := mirroring(t, 1)
 	const groups, partitions = 100, 100
-	var exact []kafka.GroupOffsets
+	var exact []migration.GroupOffsets
 	var names []string
 	for g := range groups {
 		name := fmt.Sprintf("consumer-group-%03d", g)
 		names = append(names, name)
-		gro := kafka.GroupOffsets{Group: name}
+		gro := migration.GroupOffsets{Group: name}
 		for p := range int32(partitions) {
-			gro.Partitions = append(gro.Partitions, kafka.PartitionOffset{Topic: "orders-events", TargetTopic: "orders-events",
+			gro.Partitions = append(gro.Partitions, migration.PartitionOffset{Topic: "orders-events", TargetTopic: "orders-events",
 				Partition: p, SourceCommitted: 1_000_000_000 + int64(p), CheckpointUpstream: 999_999_000, Checkpoint: 999_999_000,
 				Exact: 1_000_000_000 + int64(p), ReplaysAvoided: 1000 + int64(p), How: "copy of the last record below"})
 		}
 		exact = append(exact, gro)
 	}
-	s := &fakeSession{gates: []kafka.Gates{{Groups: names}}, exact: exact}
+	s := &fakeSession{gates: []migration.Gates{{Groups: names}}, exact: exact}
 	h.kafka.session = s
 
 	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers"})

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mirrormaker-k8s/hooks/hookstest"
-	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/migration"
 )
 
 // Fidelity: every hook tool invocation the charm can make is one Juju accepts. The in-memory
@@ -90,8 +90,8 @@ func everyEvent(t *testing.T, h *harness) {
 	actions("sync-status", nil)
 	actions("sync-status", map[string]any{"group": "billing"})
 
-	h.kafka.session = &fakeSession{gates: []kafka.Gates{{Groups: []string{"billing"}}}, exact: billingExact(),
-		moves: [][]kafka.EndMove{nil}, views: []kafka.SyncView{lagView(0, 1)}, verify: equalCopy()}
+	h.kafka.session = &fakeSession{gates: []migration.Gates{{Groups: []string{"billing"}}}, exact: billingExact(),
+		moves: [][]migration.EndMove{nil}, views: []migration.SyncView{lagView(0, 1)}, verify: equalCopy()}
 	actions("cutover", map[string]any{"phase": "consumers", "dry-run": true})
 	actions("cutover", map[string]any{"phase": "consumers", "groups": "billing", "timeout": "30s"})
 	actions("cutover", map[string]any{"phase": "producers", "dry-run": true})

@@ -17,7 +17,7 @@ import (
 
 	"mirrormaker-k8s/hooks"
 	"mirrormaker-k8s/hooks/hookstest"
-	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/migration"
 	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/workload"
 )
@@ -102,20 +102,20 @@ func (f *fakeWorkload) KafkaVersion() (string, error) { return f.version, nil }
 
 // fakeKafka answers measurements with a prepared view, or an error.
 type fakeKafka struct {
-	view      kafka.SyncView
+	view      migration.SyncView
 	err       error
 	calls     int
-	plan      kafka.Plan
-	preflight kafka.PreflightOptions // what the last preflight was asked
+	plan      migration.Plan
+	preflight migration.PreflightOptions // what the last preflight was asked
 	session   *fakeSession
 }
 
-func (f *fakeKafka) Preflight(_ context.Context, _, _ mm2.Cluster, opts kafka.PreflightOptions) (kafka.Plan, error) {
+func (f *fakeKafka) Preflight(_ context.Context, _, _ mm2.Cluster, opts migration.PreflightOptions) (migration.Plan, error) {
 	f.preflight = opts
 	return f.plan, nil
 }
 
-func (f *fakeKafka) Measure(context.Context, mm2.Cluster, mm2.Cluster, kafka.Flow) (kafka.SyncView, error) {
+func (f *fakeKafka) Measure(context.Context, mm2.Cluster, mm2.Cluster, mm2.Flow) (migration.SyncView, error) {
 	f.calls++
 	return f.view, f.err
 }
@@ -274,20 +274,20 @@ func (h *harness) peerData() map[string]string {
 
 // startingView is a migration MM2 has not begun: 2 topics of 6 partitions, 5,000 records to
 // copy, one group with commits on the source.
-func startingView() kafka.SyncView {
-	v := kafka.SyncView{RecordsBehind: 5000, GroupsCounted: 1}
+func startingView() migration.SyncView {
+	v := migration.SyncView{RecordsBehind: 5000, GroupsCounted: 1}
 	for _, topic := range []string{"orders", "payments"} {
-		v.Topics = append(v.Topics, kafka.TopicLag{Topic: topic, TargetTopic: topic, Partitions: 6, Lag: 2500})
+		v.Topics = append(v.Topics, migration.TopicLag{Topic: topic, TargetTopic: topic, Partitions: 6, Lag: 2500})
 		for p := range int32(6) {
-			v.Partitions = append(v.Partitions, kafka.PartitionLag{Topic: topic, Partition: p, Committed: -1})
+			v.Partitions = append(v.Partitions, migration.PartitionLag{Topic: topic, Partition: p, Committed: -1})
 		}
 	}
-	v.Groups = []kafka.GroupView{{Group: "billing", SourceState: "Empty", TargetState: "Dead", Counted: true}}
+	v.Groups = []migration.GroupView{{Group: "billing", SourceState: "Empty", TargetState: "Dead", Counted: true}}
 	return v
 }
 
 // lagView is the same migration, under way with behind records left and synced of its groups.
-func lagView(behind int64, synced int) kafka.SyncView {
+func lagView(behind int64, synced int) migration.SyncView {
 	v := startingView()
 	v.MirrorStarted = true
 	v.RecordsBehind = behind
@@ -302,9 +302,9 @@ func lagView(behind int64, synced int) kafka.SyncView {
 }
 
 // cleanPlan is a preflight that found nothing wrong.
-func cleanPlan() kafka.Plan {
-	return kafka.Plan{
-		Topics: []kafka.PlannedTopic{
+func cleanPlan() migration.Plan {
+	return migration.Plan{
+		Topics: []migration.PlannedTopic{
 			{Source: "orders", Target: "orders", Partitions: 6, Bytes: 1 << 20},
 			{Source: "payments", Target: "payments", Partitions: 6, Bytes: 2 << 20},
 		},

@@ -8,14 +8,15 @@ import (
 	"time"
 
 	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/migration"
 	"mirrormaker-k8s/internal/mm2"
 )
 
 // Kafka is what the charm asks of both clusters. KafkaProbe connects for real; tests use a fake.
 // Nothing connects until a method is called, so hooks that do not measure stay fast.
 type Kafka interface {
-	Measure(ctx context.Context, source, target mm2.Cluster, flow kafka.Flow) (kafka.SyncView, error)
-	Preflight(ctx context.Context, source, target mm2.Cluster, opts kafka.PreflightOptions) (kafka.Plan, error)
+	Measure(ctx context.Context, source, target mm2.Cluster, flow mm2.Flow) (migration.SyncView, error)
+	Preflight(ctx context.Context, source, target mm2.Cluster, opts migration.PreflightOptions) (migration.Plan, error)
 	Open(ctx context.Context, source, target mm2.Cluster) (Session, error)
 }
 
@@ -58,19 +59,19 @@ const probeTimeout = 45 * time.Second
 
 // Measure dials both clusters and takes one sync view. An unreachable target still gives the
 // source's figures; an unreachable source gives a *ClusterError.
-func (p KafkaProbe) Measure(ctx context.Context, source, target mm2.Cluster, flow kafka.Flow) (kafka.SyncView, error) {
+func (p KafkaProbe) Measure(ctx context.Context, source, target mm2.Cluster, flow mm2.Flow) (migration.SyncView, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout())
 	defer cancel()
 	src, err := kafka.Dial(ctx, accessOf(source))
 	if err != nil {
-		return kafka.SyncView{}, &ClusterError{Side: "source", Err: err}
+		return migration.SyncView{}, &ClusterError{Side: "source", Err: err}
 	}
 	defer src.Close()
 	tgt, tgtErr := kafka.Dial(ctx, accessOf(target))
 	if tgtErr == nil {
 		defer tgt.Close()
 	}
-	view, err := kafka.Measure(ctx, src, tgt, flow)
+	view, err := migration.Measure(ctx, src, tgt, flow)
 	if err != nil {
 		return view, err
 	}
@@ -82,14 +83,14 @@ func (p KafkaProbe) Measure(ctx context.Context, source, target mm2.Cluster, flo
 
 // Preflight checks both clusters before MM2 starts. A cluster that cannot be dialled is one
 // more problem in the plan, so the user sees every problem at once.
-func (p KafkaProbe) Preflight(ctx context.Context, source, target mm2.Cluster, opts kafka.PreflightOptions) (kafka.Plan, error) {
+func (p KafkaProbe) Preflight(ctx context.Context, source, target mm2.Cluster, opts migration.PreflightOptions) (migration.Plan, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout())
 	defer cancel()
-	var dialProblems []kafka.Problem
+	var dialProblems []migration.Problem
 	dial := func(side string, c mm2.Cluster) *kafka.Cluster {
 		cl, err := kafka.Dial(ctx, accessOf(c))
 		if err != nil {
-			p := kafka.DialProblem(side, err)
+			p := migration.DialProblem(side, err)
 			if kafka.CertificateUntrusted(err) {
 				p.Reason = "TLS certificate not trusted (" + caHint(side, err) + "): " + err.Error()
 			}
@@ -105,9 +106,9 @@ func (p KafkaProbe) Preflight(ctx context.Context, source, target mm2.Cluster, o
 		}
 	}
 	if src == nil && tgt == nil {
-		return kafka.Plan{Problems: dialProblems}, nil
+		return migration.Plan{Problems: dialProblems}, nil
 	}
-	plan, err := kafka.Preflight(ctx, src, tgt, opts)
+	plan, err := migration.Preflight(ctx, src, tgt, opts)
 	if err != nil {
 		return plan, err
 	}
@@ -134,14 +135,14 @@ func accessOf(c mm2.Cluster) kafka.Access {
 }
 
 // flowOf is the replication flow as the charm configured MM2, for measuring it.
-func flowOf(cfg config) kafka.Flow {
+func flowOf(cfg config) mm2.Flow {
 	s := cfg.settings
-	return kafka.Flow{
+	return mm2.Flow{
 		SourceAlias:   cfg.sourceAlias,
 		TargetAlias:   cfg.targetAlias,
 		Prefix:        s.ReplicationPolicy == "prefix",
 		ReadCommitted: true, // mm2.Render always sets the source consumer to read_committed
-		Filter: kafka.Filter{
+		Filter: mm2.Filter{
 			Topics: s.Topics, TopicsExclude: s.TopicsExclude,
 			Groups: s.Groups, GroupsExclude: s.GroupsExclude,
 		},

@@ -5,18 +5,19 @@ import (
 	"time"
 
 	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/migration"
 	"mirrormaker-k8s/internal/mm2"
 )
 
 // Session is a cutover's connection to both clusters, kept for the whole action so every step
 // of the proof is asked of the same clients.
 type Session interface {
-	Measure(ctx context.Context, flow kafka.Flow) (kafka.SyncView, error)
-	Gates(ctx context.Context, flow kafka.Flow, groups []string) (kafka.Gates, error)
-	ExactOffsets(ctx context.Context, flow kafka.Flow, groups []string) ([]kafka.GroupOffsets, error)
-	WriteGroupOffsets(ctx context.Context, group string, offsets []kafka.TargetOffset) error
-	Quiet(ctx context.Context, flow kafka.Flow, period time.Duration) ([]kafka.EndMove, error)
-	Verify(ctx context.Context, flow kafka.Flow, sample int) (kafka.Verification, error)
+	Measure(ctx context.Context, flow mm2.Flow) (migration.SyncView, error)
+	Gates(ctx context.Context, flow mm2.Flow, groups []string) (migration.Gates, error)
+	ExactOffsets(ctx context.Context, flow mm2.Flow, groups []string) ([]migration.GroupOffsets, error)
+	WriteGroupOffsets(ctx context.Context, group string, offsets []migration.TargetOffset) error
+	Quiet(ctx context.Context, flow mm2.Flow, period time.Duration) ([]migration.EndMove, error)
+	Verify(ctx context.Context, flow mm2.Flow, sample int) (migration.Verification, error)
 	Close()
 }
 
@@ -38,28 +39,28 @@ func (p KafkaProbe) Open(ctx context.Context, source, target mm2.Cluster) (Sessi
 
 type session struct{ src, tgt *kafka.Cluster }
 
-func (s *session) Measure(ctx context.Context, flow kafka.Flow) (kafka.SyncView, error) {
-	return kafka.Measure(ctx, s.src, s.tgt, flow)
+func (s *session) Measure(ctx context.Context, flow mm2.Flow) (migration.SyncView, error) {
+	return migration.Measure(ctx, s.src, s.tgt, flow)
 }
 
-func (s *session) Gates(ctx context.Context, flow kafka.Flow, groups []string) (kafka.Gates, error) {
-	return kafka.CutoverGates(ctx, s.src, s.tgt, flow, groups)
+func (s *session) Gates(ctx context.Context, flow mm2.Flow, groups []string) (migration.Gates, error) {
+	return migration.CutoverGates(ctx, s.src, s.tgt, flow, groups)
 }
 
-func (s *session) ExactOffsets(ctx context.Context, flow kafka.Flow, groups []string) ([]kafka.GroupOffsets, error) {
-	return kafka.ExactOffsets(ctx, s.src, s.tgt, flow, groups)
+func (s *session) ExactOffsets(ctx context.Context, flow mm2.Flow, groups []string) ([]migration.GroupOffsets, error) {
+	return migration.ExactOffsets(ctx, s.src, s.tgt, flow, groups)
 }
 
-func (s *session) WriteGroupOffsets(ctx context.Context, group string, offsets []kafka.TargetOffset) error {
-	return kafka.WriteGroupOffsets(ctx, s.tgt, group, offsets)
+func (s *session) WriteGroupOffsets(ctx context.Context, group string, offsets []migration.TargetOffset) error {
+	return migration.WriteGroupOffsets(ctx, s.tgt, group, offsets)
 }
 
-func (s *session) Quiet(ctx context.Context, flow kafka.Flow, period time.Duration) ([]kafka.EndMove, error) {
-	return kafka.Quiet(ctx, s.src, flow, period)
+func (s *session) Quiet(ctx context.Context, flow mm2.Flow, period time.Duration) ([]migration.EndMove, error) {
+	return migration.Quiet(ctx, s.src, flow, period)
 }
 
-func (s *session) Verify(ctx context.Context, flow kafka.Flow, sample int) (kafka.Verification, error) {
-	return kafka.VerifyPartitions(ctx, s.src, s.tgt, flow, sample)
+func (s *session) Verify(ctx context.Context, flow mm2.Flow, sample int) (migration.Verification, error) {
+	return migration.VerifyPartitions(ctx, s.src, s.tgt, flow, sample)
 }
 
 func (s *session) Close() {

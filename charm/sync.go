@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"mirrormaker-k8s/hooks"
-	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/migration"
 )
 
 // Keys of the sync view. The leader keeps its last status line and lag sample in its own unit
@@ -58,7 +58,7 @@ type summary struct {
 //
 // prev, when set, is the previous sample; the ETA is the current lag over the rate at which it
 // fell since then.
-func summarize(view kafka.SyncView, prev *sample, now time.Time, down []string) summary {
+func summarize(view migration.SyncView, prev *sample, now time.Time, down []string) summary {
 	partitions := len(view.Partitions)
 	head := fmt.Sprintf("%d topics/%d partitions", len(view.Topics), partitions)
 	var b strings.Builder
@@ -266,12 +266,12 @@ func storedSync(state map[string]string) (hooks.Status, bool) {
 
 // measured is one dispatch's measurement, kept so an action and the status after it share it.
 type measured struct {
-	view kafka.SyncView
+	view migration.SyncView
 	err  error
 }
 
 // measure takes the sync view once per dispatch.
-func (c *Charm) measure(ctx context.Context, v view) (kafka.SyncView, error) {
+func (c *Charm) measure(ctx context.Context, v view) (migration.SyncView, error) {
 	if c.measured == nil {
 		view, err := c.kafka.Measure(ctx, *v.source.cluster, *v.target.cluster, flowOf(v.cfg))
 		c.measured = &measured{view, err}

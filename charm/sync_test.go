@@ -10,7 +10,8 @@ import (
 
 	"mirrormaker-k8s/hooks"
 	"mirrormaker-k8s/hooks/hookstest"
-	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/migration"
+	"mirrormaker-k8s/internal/mm2"
 )
 
 func mirroring(t *testing.T, units int) *harness {
@@ -19,7 +20,7 @@ func mirroring(t *testing.T, units int) *harness {
 }
 
 // mirroringFrom starts the migration while the clusters measure as view.
-func mirroringFrom(t *testing.T, units int, view kafka.SyncView) *harness {
+func mirroringFrom(t *testing.T, units int, view migration.SyncView) *harness {
 	t.Helper()
 	h := newHarness(t, units)
 	h.kafka.view = view
@@ -34,7 +35,7 @@ func TestGivenMirroringWhenUpdateStatusThenLeaderShowsRecordsBehindETAAndGroups(
 	h := mirroringFrom(t, 2, lagView(1_000_000, 0))
 	steps := []struct {
 		after  time.Duration
-		view   kafka.SyncView
+		view   migration.SyncView
 		status hookstest.Status
 	}{
 		{0, lagView(1_000_000, 0), wantActive("mirroring 2 topics/12 partitions: 1,000,000 records behind; groups 0/1 synced")},
@@ -82,7 +83,7 @@ func TestGivenNothingMeasurableThenLagUnknownNotZero(t *testing.T) {
 		v.Partitions[i].Lag = -1
 	}
 	v.PartitionsUnknown = len(v.Partitions)
-	v.Errors = []kafka.ItemError{{Item: "target", Err: errors.New("no target cluster")}}
+	v.Errors = []migration.ItemError{{Item: "target", Err: errors.New("no target cluster")}}
 	h.kafka.view = v
 	h.hook(h.unit(0), "update-status", nil, "")
 	assert.Equal(t, "mirroring 2 topics/12 partitions: lag unknown; groups 0/1 synced; 1 unmeasured (target: no target cluster)",
@@ -113,7 +114,7 @@ func TestGivenTargetUnreachableWhenUpdateStatusThenStatusNamesItAndKeepsSourceFi
 	h := mirroring(t, 1)
 	h.kafka.err = &ClusterError{Side: "target", Err: errors.New("cannot connect to k:9092")}
 	h.kafka.view = lagView(10, 0)
-	h.kafka.view.Errors = []kafka.ItemError{{Item: "target", Err: errors.New("no target cluster")}}
+	h.kafka.view.Errors = []migration.ItemError{{Item: "target", Err: errors.New("no target cluster")}}
 	h.hook(h.unit(0), "update-status", nil, "")
 	st := h.status(h.unit(0))
 	assert.Equal(t, "waiting", st.Name)
@@ -124,8 +125,8 @@ func TestGivenSyncStatusActionThenStructuredResults(t *testing.T) {
 	h := mirroring(t, 1)
 	v := lagView(42, 1)
 	v.Groups[0].Synced = true
-	v.Groups[0].Partitions = []kafka.GroupPartition{{Topic: "orders", Partition: 3, SourceCommitted: 90, TargetCommitted: 88,
-		Checkpoint: &kafka.Checkpoint{UpstreamOffset: 90, DownstreamOffset: 88}, Synced: true}}
+	v.Groups[0].Partitions = []migration.GroupPartition{{Topic: "orders", Partition: 3, SourceCommitted: 90, TargetCommitted: 88,
+		Checkpoint: &mm2.Checkpoint{UpstreamOffset: 90, DownstreamOffset: 88}, Synced: true}}
 	h.kafka.view = v
 	a := h.action(h.unit(0), "sync-status", map[string]any{"group": "billing"})
 	require.False(t, a.Failed, a.FailMessage)

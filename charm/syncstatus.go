@@ -3,9 +3,8 @@ package charm
 import (
 	"context"
 	"fmt"
+	"mirrormaker-k8s/internal/migration"
 	"strconv"
-
-	"mirrormaker-k8s/internal/kafka"
 )
 
 // syncStatus answers the sync-status action: the whole view as structured results, for scripts.
@@ -29,7 +28,7 @@ func (c *Charm) syncStatus(ctx context.Context, v view, params map[string]any) (
 	return r, nil
 }
 
-func syncResults(view kafka.SyncView, detailGroup string) map[string]string {
+func syncResults(view migration.SyncView, detailGroup string) map[string]string {
 	r := map[string]string{
 		"summary.taken":                view.Taken.UTC().Format("2006-01-02T15:04:05Z"),
 		"summary.records-behind":       i64(view.RecordsBehind),

@@ -8,7 +8,7 @@ import (
 
 	"mirrormaker-k8s/hooks"
 	"mirrormaker-k8s/hooks/hookstest"
-	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/migration"
 	"mirrormaker-k8s/internal/mm2"
 )
 
@@ -143,7 +143,7 @@ func TestGivenDryRunWhenStartMigrationThenPlanAndNothingStarts(t *testing.T) {
 func TestGivenPreflightProblemsWhenStartMigrationThenFailsListingEveryProblem(t *testing.T) {
 	h := newHarness(t, 2)
 	h.ready()
-	h.kafka.plan.Problems = []kafka.Problem{
+	h.kafka.plan.Problems = []migration.Problem{
 		{Side: "target", Item: "brokers", Reason: "1 broker, fewer than replication-factor 3"},
 		{Side: "target", Item: "topic orders", Reason: "has 3 partitions, the source topic orders has 6"},
 	}

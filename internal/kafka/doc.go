@@ -1,29 +1,20 @@
-// Package kafka is what the charm asks Kafka to know how far a MirrorMaker 2
-// migration has got, precisely and cheaply enough to run in every hook.
+// Package kafka is the charm's Kafka client: it dials a cluster with the
+// admin credentials the charm was given (SASL/SCRAM or PLAIN, over
+// PLAINTEXT or TLS) and sends the few requests the migration package needs,
+// one broker at a time, exactly as asked: Metadata, ListOffsets, ListGroups,
+// FindCoordinator, OffsetFetch, DescribeGroups, Fetch, DescribeConfigs,
+// DescribeLogDirs and OffsetCommit.
 //
-// From the source cluster it reads each mirrored partition's log start and
-// end offsets and every matching consumer group's committed offsets and
-// state; from the target it reads MM2's own bookkeeping (the Connect offsets
-// topic, which says how far MirrorSourceConnector has replicated each
-// partition, and the checkpoints topic, which says how MirrorCheckpointConnector
-// translated each group's position) plus the target groups' committed offsets
-// and state. Measure combines both into a SyncView: records behind per
-// partition and in total, and whether each group's position has been carried
-// across exactly (GroupView.Synced defines it). Lag is counted in offsets,
-// an upper bound; a short remaining range is read and its records counted,
-// so a transactional source's markers never hold a cutover gate shut.
+// It is a thin layer over sarama's broker-level API rather than sarama's
+// consumer or admin clients, for two reasons: a measurement must commit no
+// offsets and join no group anywhere, and it must batch by partition leader
+// and group coordinator so that the number of requests does not grow with
+// the number of partitions or groups. Fetch returns records decoded from
+// their batches with aborted transactions and control records removed, as a
+// read_committed consumer would see them.
 //
-// It asks in batches (ListOffsets per partition leader, OffsetFetch and
-// DescribeGroups per group coordinator, Fetch per leader, all brokers in
-// parallel), so the number of requests does not grow with the number of
-// partitions or groups. One unreachable broker or unreadable topic degrades
-// the view (the item is named in SyncView.Errors) rather than failing it.
-// Measuring writes nothing to either cluster: the internal topics are read
-// with plain fetches, never through a consumer group, so no offsets are
-// committed anywhere. The one write in the package is the cutover's
-// (WriteGroupOffsets): exact group offsets, computed by ExactOffsets,
-// committed to empty groups on the target and read back.
-//
-// The package knows nothing of Juju. No client exists until Dial is called,
-// so importing it costs a hook nothing.
+// Each request reports per-item errors (a partition without a leader, a
+// group whose coordinator moved) beside the answers, so one bad item never
+// hides the others. The package knows nothing of MirrorMaker 2 or Juju; no
+// client exists until Dial is called, so importing it costs a hook nothing.
 package kafka

@@ -9,23 +9,6 @@ import (
 	"github.com/IBM/sarama"
 )
 
-// preflightWire is the part of the protocol Preflight speaks beyond what
-// Measure needs: the same one-call-one-request rule, so tests can count
-// requests on a fake.
-type preflightWire interface {
-	wire
-	// DescribeCluster is one Metadata request (v10, the last version that
-	// carries them) for every topic, asking for the authorized operations
-	// of the cluster and of each topic (KIP-430).
-	DescribeCluster(ctx context.Context) (ClusterInfo, error)
-	// DescribeConfigs asks broker for one config of each resource; broker
-	// resources must be sent to the broker they name.
-	DescribeConfigs(ctx context.Context, broker int32, rs []ConfigResource) (map[ConfigResource]ConfigValue, error)
-	// DescribeLogDirs asks broker for the on-disk size of its replicas of
-	// tps.
-	DescribeLogDirs(ctx context.Context, broker int32, tps []TopicPartition) (map[TopicPartition]int64, error)
-}
-
 // ClusterInfo is one Metadata answer with the caller's authorized
 // operations as bitfields (bit n set for AclOperation n), opsUnknown for a
 // cluster or topic the broker gave none for (see hasOps).
@@ -70,8 +53,6 @@ const (
 	describeConfigsVersion = 4
 	describeLogDirsVersion = 2 // v3, with its top-level error, needs Kafka 3.2
 )
-
-var _ preflightWire = (*Cluster)(nil)
 
 func (c *Cluster) DescribeCluster(ctx context.Context) (ClusterInfo, error) {
 	var lastErr error = errors.New("no broker known")

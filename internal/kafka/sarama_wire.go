@@ -10,7 +10,6 @@ import (
 
 // *Cluster speaks wire over sarama's broker-level calls, so that each call
 // is exactly one request to one broker.
-var _ wire = (*Cluster)(nil)
 
 // await runs a blocking sarama call, returning early when ctx ends (the
 // call itself ends at the read timeout).

@@ -1,0 +1,140 @@
+package migration
+
+import (
+	"context"
+	"fmt"
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
+	"mirrormaker-k8s/internal/mm2/mm2test"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	benchTopics     = 20
+	benchPartitions = 100 // per topic: 2,000 in all
+	benchGroups     = 200
+	benchRecords    = 5 // per partition
+)
+
+// BenchmarkMeasure measures a migration of 2,000 partitions and 200 groups
+// (each committed on the 100 partitions of one topic) on one real broker
+// playing both sides, under the identity policy so that the groups' source
+// and target offsets are the same commits. MM2 is caught up and every group
+// translated, so the view is complete. It reports the requests one Measure
+// sends (which must not grow with partitions or groups) and the offsets it
+// reads per second: each partition's start and end, and each group
+// partition's committed offset on both sides.
+func BenchmarkMeasure(b *testing.B) {
+	c := requireKafka(b, "bench", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	k := newKit(b, c)
+	flow := mm2.Flow{SourceAlias: "old", TargetAlias: "new", Prefix: false, Filter: mm2.DefaultFilter()}
+
+	begin := time.Now()
+	for i := range benchTopics {
+		k.createTopic(benchTopic(i), benchPartitions, false)
+	}
+	k.createTopic(flow.ConnectOffsetsTopic(), 25, true)
+	k.createTopic(flow.CheckpointsTopic(), 1, true)
+	all := []string{flow.ConnectOffsetsTopic(), flow.CheckpointsTopic()}
+	for i := range benchTopics {
+		all = append(all, benchTopic(i))
+	}
+	k.waitTopics(all...)
+	b.Logf("created %d partitions in %s", benchTopics*benchPartitions, time.Since(begin).Round(time.Millisecond))
+
+	step := time.Now()
+	var msgs []*sarama.ProducerMessage
+	for i := range benchTopics {
+		for p := range int32(benchPartitions) {
+			for range benchRecords {
+				msgs = append(msgs, &sarama.ProducerMessage{Topic: benchTopic(i), Partition: p, Value: sarama.StringEncoder("record")})
+			}
+			key := mm2test.ConnectKey(flow.SourceAlias, benchTopic(i), p)
+			msgs = append(msgs, &sarama.ProducerMessage{Topic: flow.ConnectOffsetsTopic(), Partition: int32(i*benchPartitions+int(p)) % 25,
+				Key: sarama.ByteEncoder(key), Value: sarama.ByteEncoder(mm2test.ConnectValue(benchRecords - 1))})
+		}
+	}
+	for g := range benchGroups {
+		for p := range int32(benchPartitions) {
+			msgs = append(msgs, &sarama.ProducerMessage{Topic: flow.CheckpointsTopic(), Partition: 0,
+				Key:   sarama.ByteEncoder(mm2test.CheckpointKey(benchGroup(g), benchTopic(g%benchTopics), p)),
+				Value: sarama.ByteEncoder(mm2test.CheckpointValue(3, 3, ""))})
+		}
+	}
+	if err := k.producer.SendMessages(msgs); err != nil {
+		if perrs, ok := err.(sarama.ProducerErrors); ok {
+			b.Fatalf("cannot write the fixture: %v (first: %v to %s)", err, perrs[0].Err, perrs[0].Msg.Topic)
+		}
+		b.Fatalf("cannot write the fixture: %v", err)
+	}
+	b.Logf("wrote %d records in %s", len(msgs), time.Since(step).Round(time.Millisecond))
+
+	step = time.Now()
+	for g := range benchGroups {
+		offsets := make(map[kafka.TopicPartition]int64, benchPartitions)
+		for p := range int32(benchPartitions) {
+			offsets[tp(benchTopic(g%benchTopics), p)] = 3
+		}
+		k.commit(benchGroup(g), offsets)
+	}
+	b.Logf("committed %d groups in %s; setup took %s", benchGroups, time.Since(step).Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
+
+	source, err := kafka.Dial(ctx, adminAccess(c))
+	require.NoError(b, err)
+	defer source.Close()
+	target, err := kafka.Dial(ctx, adminAccess(c))
+	require.NoError(b, err)
+	defer target.Close()
+
+	v, err := Measure(ctx, source, target, flow) // warm connections, check the fixture
+	require.NoError(b, err)
+	require.Empty(b, v.Errors)
+	require.Len(b, v.Partitions, benchTopics*benchPartitions)
+	require.True(b, v.CaughtUp())
+	require.Equal(b, benchGroups, v.GroupsCounted)
+	require.Equal(b, benchGroups, v.GroupsSynced)
+	source.RequestsSent()
+	target.RequestsSent()
+
+	ops := 0
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Measure(ctx, source, target, flow); err != nil {
+			b.Fatal(err)
+		}
+		ops++
+	}
+	b.StopTimer()
+
+	sent := map[string]int{}
+	total := 0
+	for side, c := range map[string]*kafka.Cluster{"source": source, "target": target} {
+		for kind, n := range c.RequestsSent() {
+			sent[side+" "+kind] += n
+			total += n
+		}
+	}
+	groupOffsets := benchGroups * benchPartitions * 2
+	partitionOffsets := benchTopics * benchPartitions * 2
+	perOp := b.Elapsed().Seconds() / float64(ops)
+	b.ReportMetric(float64(total)/float64(ops), "requests/op")
+	b.ReportMetric(float64(groupOffsets+partitionOffsets)/perOp, "offsets/s")
+	b.Logf("requests per Measure by kind: %v", perKind(sent, ops))
+}
+
+func benchTopic(i int) string { return fmt.Sprintf("topic-%02d", i) }
+func benchGroup(i int) string { return fmt.Sprintf("group-%03d", i) }
+
+func perKind(sent map[string]int, ops int) map[string]float64 {
+	out := make(map[string]float64, len(sent))
+	for k, n := range sent {
+		out[k] = float64(n) / float64(ops)
+	}
+	return out
+}

@@ -1,0 +1,183 @@
+package migration
+
+import (
+	"context"
+	"fmt"
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
+	"sort"
+	"strings"
+)
+
+// Gates is what stands between the operator and moving consumer groups to
+// the target: everything that would make a translated offset wrong or a
+// write of it fail. The cutover may proceed only when Open.
+type Gates struct {
+	// View is the measurement the gates were judged from.
+	View SyncView
+	// Groups are the groups judged.
+	Groups []string
+	// Blockers say, one item each, why the cutover cannot proceed yet,
+	// sorted: "group billing still has 2 active members on the source",
+	// "group billing is active on the target (Stable, 1 members)",
+	// "partition orders/3 not yet copied up to committed offset 1234 (MM2
+	// at 1200)", and what could not be measured.
+	Blockers []string
+}
+
+// Open reports that nothing blocks the cutover.
+func (g Gates) Open() bool { return len(g.Blockers) == 0 }
+
+// CutoverGates judges whether groups (every group the flow counts, when
+// nil) can be moved to the target now: each has no active member on the
+// source (its committed offsets are final) nor on the target (Kafka rejects
+// a commit into a live group, and MM2 syncs only empty ones), and for each
+// partition it committed MM2 has copied the last record below the committed
+// offset (Connect offset >= committed-1), so the exact translation can find
+// its copy. A named group that is not found, or has committed nothing on
+// mirrored partitions, blocks too: a typo must not pass as "nothing to do".
+//
+// One Measure, plus one read of the source when MM2's Connect offset is
+// short of committed-1: transaction markers (and, for a read_committed
+// MM2, aborted records) take offsets MM2 never copies, so when the
+// remaining range is short (tailCheckMax offsets) it is read, and only
+// records MM2 would copy block. The error is Measure's.
+func CutoverGates(ctx context.Context, source, target *kafka.Cluster, flow mm2.Flow, groups []string) (Gates, error) {
+	view, err := Measure(ctx, source, target, flow)
+	if err != nil {
+		return Gates{}, err
+	}
+	return cutoverGates(ctx, source, flow, view, groups), nil
+}
+
+// cutoverGates judges view; src is read only for short uncopied ranges.
+func cutoverGates(ctx context.Context, src wire, flow mm2.Flow, view SyncView, groups []string) Gates {
+	g := Gates{View: view}
+	byName := make(map[string]GroupView, len(view.Groups))
+	for _, gv := range view.Groups {
+		byName[gv.Group] = gv
+	}
+	if groups == nil {
+		for _, gv := range view.Groups {
+			if gv.Counted {
+				groups = append(groups, gv.Group)
+			}
+		}
+	}
+	g.Groups = sortedUnique(groups)
+	blockers := measurementBlockers(view.Errors, g.Groups)
+
+	lags := make(map[kafka.TopicPartition]PartitionLag, len(view.Partitions))
+	for _, p := range view.Partitions {
+		lags[kafka.TopicPartition{Topic: p.Topic, Partition: p.Partition}] = p
+	}
+	// need is the highest committed offset of a judged group per partition.
+	need := make(map[kafka.TopicPartition]int64)
+	for _, name := range g.Groups {
+		gv, ok := byName[name]
+		switch {
+		case !ok:
+			blockers[fmt.Sprintf("group %s not found on the source (or not selected by the flow's group filter)", name)] = true
+			continue
+		case !gv.Counted && gv.Err == nil:
+			blockers[fmt.Sprintf("group %s has no committed offsets on mirrored partitions", name)] = true
+		}
+		switch {
+		case gv.SourceMembers > 0:
+			blockers[fmt.Sprintf("group %s still has %d active members on the source", name, gv.SourceMembers)] = true
+		case gv.SourceState != "" && !idleState(gv.SourceState):
+			blockers[fmt.Sprintf("group %s is %s on the source", name, gv.SourceState)] = true
+		}
+		if gv.TargetMembers > 0 || (gv.TargetState != "" && !idleState(gv.TargetState)) {
+			blockers[fmt.Sprintf("group %s is active on the target (%s, %d members)", name, gv.TargetState, gv.TargetMembers)] = true
+		}
+		for _, gp := range gv.Partitions {
+			tp := kafka.TopicPartition{Topic: gp.Topic, Partition: gp.Partition}
+			if c, ok := need[tp]; !ok || gp.SourceCommitted > c {
+				need[tp] = gp.SourceCommitted
+			}
+		}
+	}
+
+	// Ranges between MM2's last copied offset and the committed offset: a
+	// short one is read, a long one blocks as it is.
+	ranges := make(map[kafka.TopicPartition]offsetRange)
+	for tp, c := range need {
+		p, ok := lags[tp]
+		if !ok || p.Err != nil {
+			continue // already a measurement error
+		}
+		from := max(p.Committed+1, p.SourceStart)
+		if from >= c {
+			continue
+		}
+		if c-from > tailCheckMax {
+			blockers[notCopied(tp, c, p.Committed)] = true
+			continue
+		}
+		ranges[tp] = offsetRange{from, c}
+	}
+	if len(ranges) > 0 {
+		copyable := make(map[kafka.TopicPartition]int64)
+		failed := map[kafka.TopicPartition]error{}
+		meta, err := src.Metadata(ctx)
+		if err != nil {
+			for tp := range ranges {
+				failed[tp] = err
+			}
+		} else {
+			failed = readRanges(ctx, src, "source", leadersOf(meta), ranges, flow.ReadCommitted,
+				func(tp kafka.TopicPartition, _ kafka.Record) { copyable[tp]++ }, &itemErrors{})
+		}
+		for tp := range ranges {
+			switch err := failed[tp]; {
+			case err != nil:
+				blockers[fmt.Sprintf("partition %s/%d: cannot tell whether MM2 has copied up to committed offset %d: %v",
+					tp.Topic, tp.Partition, need[tp], err)] = true
+			case copyable[tp] > 0:
+				blockers[notCopied(tp, need[tp], lags[tp].Committed)] = true
+			}
+		}
+	}
+	for b := range blockers {
+		g.Blockers = append(g.Blockers, b)
+	}
+	sort.Strings(g.Blockers)
+	return g
+}
+
+// measurementBlockers are the view's errors that bear on the judged
+// groups: one per item, leaving out groups not judged, and the groups of a
+// side that could not be reached at all (its own item says it).
+func measurementBlockers(errs []ItemError, groups []string) map[string]bool {
+	judged := make(map[string]bool, len(groups))
+	for _, g := range groups {
+		judged[g] = true
+	}
+	unreachable := make(map[string]bool)
+	for _, e := range errs {
+		if e.Item == "source" || e.Item == "target" {
+			unreachable[e.Item] = true
+		}
+	}
+	out := make(map[string]bool)
+	seen := make(map[string]bool)
+	for _, e := range errs { // sorted by item, then message
+		if side, group, ok := strings.Cut(e.Item, " group "); ok && (!judged[group] || unreachable[side]) {
+			continue
+		}
+		if !seen[e.Item] {
+			seen[e.Item] = true
+			out["cannot measure "+e.Error()] = true
+		}
+	}
+	return out
+}
+
+func notCopied(tp kafka.TopicPartition, committed, mm2 int64) string {
+	at := fmt.Sprintf("MM2 at %d", mm2)
+	if mm2 < 0 {
+		at = "MM2 has copied nothing"
+	}
+	return fmt.Sprintf("partition %s/%d not yet copied up to committed offset %d (%s)", tp.Topic, tp.Partition, committed, at)
+}

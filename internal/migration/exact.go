@@ -1,0 +1,518 @@
+package migration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
+	"sort"
+	"sync"
+)
+
+// The exact translation of group offsets, for the cutover of consumers.
+//
+// MM2 translates a group's committed offset C through its offset syncs,
+// which it emits only every offset.lag.max records and keeps 64 of per
+// partition: its checkpoint's downstream offset V is safe (never past the
+// copy of the first record at or after C) but coarse, so consumers moved to
+// the target replay the records between V and the exact position, and
+// nothing tells them how many. Once MM2 has copied past C, the exact
+// position can be found by reading: take the last record on the source
+// below C (the anchor), find its copy on the target at or after MM2's
+// translation, and the exact offset D is the copy's offset + 1, the next
+// record the moved consumer must read being the copy of the first source
+// record at or after C.
+//
+// A copy is recognised by content: MM2 copies key, value, headers and
+// timestamp unchanged. Offsets cannot be used, since markers and
+// compaction make the two logs' offsets diverge. Two different source
+// records with identical content can make the search stop at the earlier
+// one's copy; because the search starts below the true copy (see
+// copySearch), that can only give an offset before the exact one (records
+// replayed), never after it (records skipped).
+
+// GroupOffsets is the exact translation of one group's committed offsets.
+type GroupOffsets struct {
+	Group string
+	// Partitions are the mirrored source partitions the group has committed
+	// offsets for, by topic then partition.
+	Partitions []PartitionOffset
+	// Err is set when the group's committed offsets could not be read.
+	Err error
+}
+
+// PartitionOffset is one group's position on one mirrored partition, as
+// MM2 translated it and exactly.
+type PartitionOffset struct {
+	// Topic is the source topic; TargetTopic its name on the target.
+	Topic, TargetTopic string
+	Partition          int32
+	// SourceCommitted is the group's committed offset on the source.
+	SourceCommitted int64
+	// CheckpointUpstream and Checkpoint are MM2's latest checkpoint for the
+	// group and partition: the source offset it translated and the target
+	// offset it translated it to; -1 when there is none.
+	CheckpointUpstream, Checkpoint int64
+	// Exact is the target offset the group must commit to resume exactly
+	// where it stopped on the source; -1 when Err is set.
+	Exact int64
+	// ReplaysAvoided is the number of records (not offsets: markers occupy
+	// offsets on the target too) on the target from Checkpoint up to Exact:
+	// what a consumer started at MM2's translation would have read a second
+	// time. -1 when there is no checkpoint of an offset at or below
+	// SourceCommitted to compare with (a group that rewound after MM2's
+	// last checkpoint). It can be negative only if MM2's translation were
+	// past the exact position, by that many records.
+	ReplaysAvoided int64
+	// Anchor is the source offset of the record the translation rests on:
+	// the last record below SourceCommitted that MM2 copies or, when there
+	// is none (nothing consumed, or everything below removed), the first
+	// at or after it; -1 when the source holds no record at all.
+	// AnchorCopy is the target offset of its copy, -1 when it has none yet.
+	Anchor, AnchorCopy int64
+	// How says in a few words how Exact was found, for the action's log:
+	// "copy of the last record below", "copy of the first record at or
+	// after", "target end: source record not copied yet", "target end:
+	// source holds no record".
+	How string
+	Err error
+}
+
+// TargetOffset is one committed offset to write on the target.
+type TargetOffset struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// Complete reports whether every partition of the group was translated.
+func (g GroupOffsets) Complete() bool {
+	if g.Err != nil {
+		return false
+	}
+	for _, p := range g.Partitions {
+		if p.Err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Targets are the exact offsets to commit on the target, for
+// WriteGroupOffsets; partitions that failed are left out, so check
+// Complete first.
+func (g GroupOffsets) Targets() []TargetOffset {
+	var out []TargetOffset
+	for _, p := range g.Partitions {
+		if p.Err == nil {
+			out = append(out, TargetOffset{Topic: p.TargetTopic, Partition: p.Partition, Offset: p.Exact})
+		}
+	}
+	return out
+}
+
+// ExactOffsets translates the committed offsets of groups (every consumer
+// group the flow's filter selects when nil) exactly, within
+// DefaultScanLimit per search. See ExactOffsetsWithin.
+func ExactOffsets(ctx context.Context, source, target *kafka.Cluster, flow mm2.Flow, groups []string) ([]GroupOffsets, error) {
+	return ExactOffsetsWithin(ctx, source, target, flow, groups, DefaultScanLimit)
+}
+
+// ExactOffsetsWithin is ExactOffsets with a chosen bound on each search.
+//
+// For each group and mirrored partition with source committed offset C it
+// reads, on the source, the last record below C that MM2 copies (skipping
+// transaction markers, compaction gaps and, for a read_committed MM2,
+// aborted records, which have no copy), in windows growing down from C;
+// then, on the target, read_committed (so markers and aborted copies of an
+// exactly-once MM2 do not count), forward from MM2's checkpoint for the
+// record with the same content. When the source holds no such record below
+// C, the first record at or after C is matched instead and D is its copy's
+// offset; when that is not copied yet, or the source holds nothing at all,
+// D is the target's end. The result is only as final as the group: run it
+// once consumers have stopped and MM2 has copied past C (CutoverGates).
+//
+// Reads are batched: every search in progress reads in the same rounds,
+// one Fetch per leader broker per round, with searches of one partition
+// taking turns. The error is for when nothing can be translated (no
+// cluster, an invalid flow, a cluster that cannot describe its topics);
+// what fails for a group or a partition is in its Err.
+func ExactOffsetsWithin(ctx context.Context, source, target *kafka.Cluster, flow mm2.Flow, groups []string, limit ScanLimit) ([]GroupOffsets, error) {
+	if source == nil || target == nil {
+		return nil, errors.New("cannot translate offsets: both clusters are needed")
+	}
+	return exactOffsets(ctx, source, target, flow, groups, limit)
+}
+
+// exactPosition is one group's position on one partition.
+type exactPosition struct {
+	group string
+	tp    kafka.TopicPartition // source
+	c     int64
+}
+
+func exactOffsets(ctx context.Context, src, tgt wire, flow mm2.Flow, groups []string, limit ScanLimit) ([]GroupOffsets, error) {
+	if flow.SourceAlias == "" {
+		return nil, errors.New("cannot translate offsets: flow has no source alias")
+	}
+	if limit.Offsets <= 0 || limit.Bytes <= 0 {
+		return nil, errors.New("cannot translate offsets: scan limit must be positive")
+	}
+	m, err := flow.Filter.Compile()
+	if err != nil {
+		return nil, fmt.Errorf("cannot translate offsets: %w", err)
+	}
+	srcMeta, tgtMeta, err := describeBoth(ctx, src, tgt)
+	if err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	errs := &itemErrors{} // reported through the items they affect
+	if groups == nil {
+		groups = listConsumerGroups(ctx, src, "source", srcMeta, m.Group, errs)
+	}
+	groups = sortedUnique(groups)
+
+	var srcGroups groupsInfo
+	var internal map[string]*topicRead
+	wg.Go(func() { srcGroups = describeGroups(ctx, src, "source", srcMeta, groups, errs) })
+	wg.Go(func() {
+		internal = readTopics(ctx, tgt, "target", tgtMeta, leadersOf(tgtMeta),
+			[]string{flow.ConnectOffsetsTopic(), flow.CheckpointsTopic()}, errs)
+	})
+	wg.Wait()
+	st := mm2Progress(flow, internal, nil, errs)
+
+	mirrored := make(map[kafka.TopicPartition]bool)
+	for _, tp := range mirroredPartitions(srcMeta, m, flow, errs) {
+		mirrored[tp] = true
+	}
+	out := make([]GroupOffsets, len(groups))
+	groupIndex := make(map[string]int, len(groups))
+	var positions []exactPosition
+	srcTPs, tgtTPs := map[kafka.TopicPartition]bool{}, map[kafka.TopicPartition]bool{}
+	for i, g := range groups {
+		out[i].Group = g
+		groupIndex[g] = i
+		o := srcGroups.offsets[g]
+		if o.Err != nil {
+			out[i].Err = fmt.Errorf("cannot read committed offsets on the source: %w", o.Err)
+			continue
+		}
+		for tp, c := range o.Offsets {
+			if mirrored[tp] && c >= 0 {
+				positions = append(positions, exactPosition{g, tp, c})
+				srcTPs[tp] = true
+				tgtTPs[kafka.TopicPartition{Topic: flow.TargetTopic(tp.Topic), Partition: tp.Partition}] = true
+			}
+		}
+	}
+	sort.Slice(positions, func(i, j int) bool {
+		a, b := positions[i], positions[j]
+		if a.group != b.group {
+			return a.group < b.group
+		}
+		return kafka.LessPartition(a.tp, b.tp)
+	})
+
+	srcL, tgtL := leadersOf(srcMeta), leadersOf(tgtMeta)
+	var sStart, sEnd, tStart, tEnd map[kafka.TopicPartition]kafka.OffsetAnswer
+	wg.Go(func() {
+		sStart = listOffsets(ctx, src, "source", srcL, kafka.SortedPartitions(srcTPs), kafka.OffsetEarliest, false, errs)
+	})
+	wg.Go(func() {
+		sEnd = listOffsets(ctx, src, "source", srcL, kafka.SortedPartitions(srcTPs), kafka.OffsetLatest, flow.ReadCommitted, errs)
+	})
+	wg.Go(func() {
+		tStart = listOffsets(ctx, tgt, "target", tgtL, kafka.SortedPartitions(tgtTPs), kafka.OffsetEarliest, true, errs)
+	})
+	wg.Go(func() {
+		tEnd = listOffsets(ctx, tgt, "target", tgtL, kafka.SortedPartitions(tgtTPs), kafka.OffsetLatest, true, errs)
+	})
+	wg.Wait()
+
+	srcSide := &scanSide{name: "source", w: src, l: srcL, committedOnly: flow.ReadCommitted}
+	tgtSide := &scanSide{name: "target", w: tgt, l: tgtL, committedOnly: true}
+
+	// Source: one anchor search per partition and committed offset.
+	type anchorKey struct {
+		tp kafka.TopicPartition
+		c  int64
+	}
+	anchors := make(map[anchorKey]*anchorSearch)
+	var searches []search
+	results := make([]PartitionOffset, len(positions))
+	for i, p := range positions {
+		ttp := kafka.TopicPartition{Topic: flow.TargetTopic(p.tp.Topic), Partition: p.tp.Partition}
+		r := PartitionOffset{Topic: p.tp.Topic, TargetTopic: ttp.Topic, Partition: p.tp.Partition, SourceCommitted: p.c,
+			CheckpointUpstream: -1, Checkpoint: -1, Exact: -1, ReplaysAvoided: -1, Anchor: -1, AnchorCopy: -1}
+		if c, ok := st.checkpoints[checkpointKey{p.group, ttp}]; ok && st.checkpointErr == nil {
+			r.CheckpointUpstream, r.Checkpoint = c.UpstreamOffset, c.DownstreamOffset
+		}
+		if err := errors.Join(sStart[p.tp].Err, sEnd[p.tp].Err); err != nil {
+			r.Err = fmt.Errorf("cannot list source offsets: %w", err)
+		} else if err := errors.Join(tStart[ttp].Err, tEnd[ttp].Err); err != nil {
+			r.Err = fmt.Errorf("cannot list target offsets of %s/%d: %w", ttp.Topic, ttp.Partition, err)
+		} else if p.c > sEnd[p.tp].Offset {
+			r.Err = fmt.Errorf("cannot translate committed offset %d: past the source's %s %d", p.c, endName(flow.ReadCommitted), sEnd[p.tp].Offset)
+		}
+		results[i] = r
+		if r.Err != nil {
+			continue
+		}
+		k := anchorKey{p.tp, p.c}
+		if _, ok := anchors[k]; !ok {
+			a := &anchorSearch{side: srcSide, tp: p.tp, committed: p.c, start: sStart[p.tp].Offset, end: sEnd[p.tp].Offset,
+				b: &budget{limit: limit, from: p.c}}
+			anchors[k] = a
+			searches = append(searches, a)
+		}
+	}
+	runSearches(ctx, searches)
+
+	// Target: one copy search per partition, anchor and checkpoint.
+	type copyKey struct {
+		tp         kafka.TopicPartition // target
+		c          int64
+		checkpoint int64
+	}
+	copies := make(map[copyKey]*copySearch)
+	searches = searches[:0]
+	for i, p := range positions {
+		r := &results[i]
+		if r.Err != nil {
+			continue
+		}
+		a := anchors[anchorKey{p.tp, p.c}]
+		if a.err != nil {
+			r.Err = fmt.Errorf("cannot find the record below %d on the source: %w", p.c, a.err)
+			continue
+		}
+		ttp := kafka.TopicPartition{Topic: r.TargetTopic, Partition: r.Partition}
+		checkpoint := int64(-1)
+		if r.CheckpointUpstream >= 0 && r.CheckpointUpstream <= p.c {
+			checkpoint = r.Checkpoint
+		}
+		k := copyKey{ttp, p.c, checkpoint}
+		if _, ok := copies[k]; !ok {
+			cs := &copySearch{side: tgtSide, tp: ttp, start: tStart[ttp].Offset, end: tEnd[ttp].Offset,
+				anchor: a.anchor, below: a.below != nil && a.below.found != nil, checkpoint: checkpoint, match: -1,
+				b: &budget{limit: limit, from: max(checkpoint, tStart[ttp].Offset)}}
+			copies[k] = cs
+			searches = append(searches, cs)
+		}
+	}
+	runSearches(ctx, searches)
+
+	for i, p := range positions {
+		r := &results[i]
+		if r.Err == nil {
+			a := anchors[anchorKey{p.tp, p.c}]
+			checkpoint := int64(-1)
+			if r.CheckpointUpstream >= 0 && r.CheckpointUpstream <= p.c {
+				checkpoint = r.Checkpoint
+			}
+			progress, copied := st.progress[p.tp]
+			if !copied || st.progressErr != nil {
+				progress = -1
+			}
+			conclude(r, a, copies[copyKey{kafka.TopicPartition{Topic: r.TargetTopic, Partition: r.Partition}, p.c, checkpoint}], progress)
+		}
+		g := &out[groupIndex[p.group]]
+		g.Partitions = append(g.Partitions, *r)
+	}
+	return out, nil
+}
+
+// conclude fills r from its searches; progress is MM2's last copied source
+// offset (-1 for none or unknown), which tells "not copied yet" from "not
+// found".
+func conclude(r *PartitionOffset, a *anchorSearch, cs *copySearch, progress int64) {
+	if cs.err != nil {
+		r.Err = fmt.Errorf("cannot find the copy on %s/%d: %w", cs.tp.Topic, cs.tp.Partition, cs.err)
+		return
+	}
+	if a.anchor != nil {
+		r.Anchor = a.anchor.Offset
+	}
+	switch {
+	case a.anchor == nil:
+		r.Exact, r.How = cs.end, "target end: source holds no record"
+	case cs.match >= 0 && cs.below:
+		r.AnchorCopy, r.Exact, r.How = cs.match, cs.match+1, "copy of the last record below"
+	case cs.match >= 0:
+		r.AnchorCopy, r.Exact, r.How = cs.match, cs.match, "copy of the first record at or after"
+	case !cs.below && progress < a.anchor.Offset:
+		// Nothing below C is copyable and the first record at or after C is
+		// not copied yet: its copy will be the next record written.
+		r.Exact, r.How = cs.end, "target end: source record not copied yet"
+	case progress < a.anchor.Offset:
+		r.Err = fmt.Errorf("cannot translate yet: source record %s/%d@%d not copied (MM2 at %d)", r.Topic, r.Partition, a.anchor.Offset, progress)
+		return
+	default:
+		r.Err = fmt.Errorf("cannot find the copy of source record %s/%d@%d on %s/%d between offsets %d and %d",
+			r.Topic, r.Partition, a.anchor.Offset, cs.tp.Topic, cs.tp.Partition, cs.scanFrom, cs.end)
+		return
+	}
+	if cs.checkpoint >= 0 {
+		r.ReplaysAvoided = cs.counted
+	}
+}
+
+func endName(readCommitted bool) string {
+	if readCommitted {
+		return "last stable offset"
+	}
+	return "end offset"
+}
+
+func sortedUnique(ss []string) []string {
+	out := append([]string(nil), ss...)
+	sort.Strings(out)
+	n := 0
+	for i, s := range out {
+		if i == 0 || s != out[n-1] {
+			out[n] = s
+			n++
+		}
+	}
+	return out[:n]
+}
+
+// anchorSearch finds, on the source, the record the translation of
+// committed offset committed rests on: the last record of [start,
+// committed) that MM2 copies, else the first of [committed, end).
+type anchorSearch struct {
+	side      *scanSide
+	tp        kafka.TopicPartition
+	committed int64
+	// start and end bound what can be read: the log start and the
+	// high-water mark (last stable offset for a read_committed MM2).
+	start, end int64
+	b          *budget
+
+	below   *lastBelow
+	atCur   *cursor
+	anchor  *kafka.Record
+	err     error
+	started bool
+}
+
+func (s *anchorSearch) step(done *cursor) *cursor {
+	if !s.started {
+		s.started = true
+		s.below = newLastBelow(s.side, s.tp, s.start, min(s.committed, s.end), s.b)
+		done = nil
+	}
+	if s.atCur == nil {
+		if c := s.below.step(done); c != nil {
+			return c
+		}
+		switch {
+		case s.below.err != nil:
+			s.err = s.below.err
+			return nil
+		case s.below.found != nil:
+			s.anchor = s.below.found
+			return nil
+		}
+		from := max(s.committed, s.start)
+		if from >= s.end {
+			return nil // the source holds no record
+		}
+		s.atCur = newCursor(s.side, s.tp, from, s.end, s.b, func(r kafka.Record) bool {
+			s.anchor = &r
+			return true
+		})
+		return s.atCur
+	}
+	if done.err != nil {
+		s.err = done.err
+	}
+	return nil
+}
+
+// copySearch finds, on the target, the first copy of anchor at or after
+// MM2's translation, counting the records it passes from the checkpoint on.
+//
+// Where to start: MM2 translates C through its latest offset sync (U, V)
+// with U <= C, to V when U == C and to V+1 otherwise, so its checkpoint's
+// downstream offset W is at most the copy of the first record at or after
+// C, and at least one past the copy of a record below C unless U == C. In
+// every case the copy of the last record below C is at or after the last
+// record the target holds below W (markers and aborted copies of an
+// exactly-once MM2 may sit between), which is where the search starts; the
+// copy of the first record at or after C is at or after W. A checkpoint of
+// an offset above C (the group rewound since) bounds nothing, and neither
+// does a missing one: the search then starts at the target's log start.
+type copySearch struct {
+	side       *scanSide
+	tp         kafka.TopicPartition // target
+	start, end int64                // target log start and last stable offset
+	anchor     *kafka.Record
+	// below is true when anchor is the last record below C (D is its
+	// copy + 1), false when it is the first at or after C (D is its copy).
+	below      bool
+	checkpoint int64 // a usable checkpoint's downstream offset, or -1
+	b          *budget
+
+	floor    *lastBelow
+	scanning bool
+	scanFrom int64
+	match    int64
+	// counted is the records from checkpoint up to D (see ReplaysAvoided).
+	counted int64
+	err     error
+}
+
+func (s *copySearch) step(done *cursor) *cursor {
+	if !s.scanning {
+		if s.floor == nil {
+			s.scanFrom = s.start
+			if s.checkpoint > s.start {
+				s.floor = newLastBelow(s.side, s.tp, s.start, min(s.checkpoint, s.end), s.b)
+				done = nil
+			}
+		}
+		if s.floor != nil {
+			if c := s.floor.step(done); c != nil {
+				return c
+			}
+			if s.floor.err != nil {
+				s.err = s.floor.err
+				return nil
+			}
+			if s.floor.found != nil {
+				s.scanFrom = s.floor.found.Offset
+			}
+		}
+		s.scanning = true
+		if s.anchor == nil && s.checkpoint < 0 {
+			return nil // nothing to look for, nothing to count
+		}
+		return newCursor(s.side, s.tp, s.scanFrom, s.end, s.b, s.visit)
+	}
+	if done.err != nil {
+		s.err = done.err
+	}
+	return nil
+}
+
+func (s *copySearch) visit(r kafka.Record) bool {
+	counts := s.checkpoint >= 0 && r.Offset >= s.checkpoint
+	if s.anchor != nil && sameRecord(r, *s.anchor) {
+		s.match = r.Offset
+		switch {
+		case s.below && counts:
+			s.counted++ // D is past it: a record MM2's translation replays
+		case !s.below && s.checkpoint >= 0 && !counts:
+			s.counted-- // D is before the checkpoint: MM2 would skip it
+		}
+		return true
+	}
+	if counts {
+		s.counted++
+	}
+	return false
+}

@@ -1,0 +1,113 @@
+package migration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mirrormaker-k8s/internal/kafka"
+	"sync"
+)
+
+// Reading offset ranges of many partitions with plain Fetch requests: one
+// per leader per round, all leaders in parallel, rounds until every range
+// is read. No consumer group is involved, so nothing is committed anywhere.
+
+const (
+	// fetchPartitionBytes is how much one partition may return per round;
+	// it doubles for a partition that made no progress (a batch larger than
+	// that), up to fetchPartitionMaxBytes.
+	fetchPartitionBytes    = 1 << 20
+	fetchPartitionMaxBytes = 64 << 20
+)
+
+// errNoProgress is a partition that returned nothing before its end even
+// at the largest fetch size.
+var errNoProgress = errors.New("fetch made no progress before the end offset")
+
+// offsetRange is [from, to) of one partition.
+type offsetRange struct{ from, to int64 }
+
+// readRanges reads every range, calling visit (never concurrently) for each
+// record in it, in offset order per partition. committedOnly reads as a
+// read_committed consumer (aborted transactions skipped; ranges must end at
+// or below the last stable offset); otherwise as read_uncommitted. Control
+// records are never visited. It returns the partitions that could not be
+// read; a broker that failed is also reported in errs.
+func readRanges(ctx context.Context, w wire, side string, l leaders, ranges map[kafka.TopicPartition]offsetRange, committedOnly bool, visit func(kafka.TopicPartition, kafka.Record), errs *itemErrors) map[kafka.TopicPartition]error {
+	failed := make(map[kafka.TopicPartition]error)
+	pending := make(map[kafka.TopicPartition]*kafka.FetchAsk)
+	for tp, r := range ranges {
+		if r.from < r.to {
+			pending[tp] = &kafka.FetchAsk{TP: tp, Offset: r.from, MaxBytes: fetchPartitionBytes}
+		}
+	}
+	for len(pending) > 0 {
+		if err := ctx.Err(); err != nil {
+			for tp := range pending {
+				failed[tp] = err
+			}
+			break
+		}
+		roundFailed := make(map[kafka.TopicPartition]error)
+		batches := l.byLeader(kafka.SortedPartitions(pending), roundFailed)
+		// Copy every ask before any answer changes pending.
+		round := make(map[int32][]kafka.FetchAsk, len(batches))
+		for broker, batch := range batches {
+			for _, tp := range batch {
+				round[broker] = append(round[broker], *pending[tp])
+			}
+		}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for broker, asks := range round {
+			wg.Go(func() {
+				answers, err := w.Fetch(ctx, broker, committedOnly, asks)
+				if err != nil {
+					errs.add(fmt.Sprintf("%s broker %d", side, broker), fmt.Errorf("cannot fetch: %w", err))
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for _, a := range asks {
+					f, ok := answers[a.TP]
+					switch {
+					case err != nil:
+						roundFailed[a.TP] = err
+					case !ok:
+						roundFailed[a.TP] = errors.New("broker did not answer for partition")
+					case f.Err != nil:
+						roundFailed[a.TP] = f.Err
+					default:
+						advance(pending, a, f, ranges[a.TP].to, visit, roundFailed)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for tp, err := range roundFailed {
+			failed[tp] = fmt.Errorf("cannot read: %w", err)
+			delete(pending, tp)
+		}
+	}
+	return failed
+}
+
+// advance visits the records of one fetched partition below end and moves
+// its ask on; a partition that made no progress asks for more bytes.
+func advance(pending map[kafka.TopicPartition]*kafka.FetchAsk, a kafka.FetchAsk, f kafka.Fetched, end int64, visit func(kafka.TopicPartition, kafka.Record), failed map[kafka.TopicPartition]error) {
+	for _, rec := range f.Records {
+		if rec.Offset >= a.Offset && rec.Offset < end {
+			visit(a.TP, rec)
+		}
+	}
+	ask := pending[a.TP]
+	switch {
+	case f.Next >= end:
+		delete(pending, a.TP)
+	case f.Next > a.Offset:
+		ask.Offset, ask.MaxBytes = f.Next, fetchPartitionBytes
+	case ask.MaxBytes < fetchPartitionMaxBytes:
+		ask.MaxBytes *= 2
+	default:
+		failed[a.TP] = fmt.Errorf("%w (at %d, end %d)", errNoProgress, a.Offset, end)
+	}
+}

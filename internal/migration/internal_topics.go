@@ -1,0 +1,79 @@
+package migration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mirrormaker-k8s/internal/kafka"
+	"sync"
+)
+
+// Reading MM2's internal topics on the target: every partition from its log
+// start to the end taken when the read starts.
+
+// topicRead is what was read of one topic: records per partition in offset
+// order, and the partitions that could not be read.
+type topicRead struct {
+	found   bool
+	records map[int32][]kafka.Record
+	failed  map[int32]error
+	// err is set when the topic itself could not be described.
+	err error
+}
+
+// readTopics reads topics to their end. The end is the last stable offset,
+// so a transaction still open when the read starts is left for the next
+// read, and aborted ones are never seen. A missing topic reads as not found,
+// which is not an error: MM2 creates its topics when it first runs.
+func readTopics(ctx context.Context, w wire, side string, meta kafka.Meta, l leaders, topics []string, errs *itemErrors) map[string]*topicRead {
+	out := make(map[string]*topicRead, len(topics))
+	var tps []kafka.TopicPartition
+	for _, t := range topics {
+		r := &topicRead{records: map[int32][]kafka.Record{}, failed: map[int32]error{}}
+		out[t] = r
+		if err, ok := meta.TopicErrs[t]; ok {
+			r.found, r.err = true, err
+			errs.add(fmt.Sprintf("%s topic %s", side, t), err)
+			continue
+		}
+		ps, ok := meta.Topics[t]
+		if !ok {
+			continue
+		}
+		r.found = true
+		for _, p := range ps {
+			tps = append(tps, kafka.TopicPartition{Topic: t, Partition: p.ID})
+		}
+	}
+	if len(tps) == 0 {
+		return out
+	}
+
+	var starts, ends map[kafka.TopicPartition]kafka.OffsetAnswer
+	var wg sync.WaitGroup
+	wg.Go(func() { starts = listOffsets(ctx, w, side, l, tps, kafka.OffsetEarliest, true, errs) })
+	wg.Go(func() { ends = listOffsets(ctx, w, side, l, tps, kafka.OffsetLatest, true, errs) })
+	wg.Wait()
+
+	ranges := make(map[kafka.TopicPartition]offsetRange, len(tps))
+	for _, tp := range tps {
+		s, e := starts[tp], ends[tp]
+		if err := errors.Join(s.Err, e.Err); err != nil {
+			out[tp.Topic].failed[tp.Partition] = err
+			continue
+		}
+		ranges[tp] = offsetRange{s.Offset, e.Offset}
+	}
+	visit := func(tp kafka.TopicPartition, r kafka.Record) {
+		out[tp.Topic].records[tp.Partition] = append(out[tp.Topic].records[tp.Partition], r)
+	}
+	for tp, err := range readRanges(ctx, w, side, l, ranges, true, visit, errs) {
+		out[tp.Topic].failed[tp.Partition] = err
+	}
+	for t, r := range out {
+		for p, err := range r.failed {
+			errs.add(fmt.Sprintf("%s partition %s/%d", side, t, p), err)
+		}
+	}
+	return out
+}

@@ -1,0 +1,110 @@
+package migration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
+	"sync"
+	"time"
+)
+
+// errNoTarget stands for the target's answers when there is no target to
+// ask.
+var errNoTarget = errors.New("no target cluster")
+
+// Measure takes one SyncView of flow: it reads the mirrored partitions'
+// offsets and the selected groups from source, and MM2's progress, its
+// checkpoints and the groups' translated offsets from target. target may be
+// nil (not related yet): the view then has the source figures, every lag
+// unknown.
+//
+// The error is for when nothing can be measured: an invalid flow, or a
+// source that cannot even describe its topics. Everything else that fails
+// (a broker, a partition, a group, the whole target) is named in the view's
+// Errors and the view carries what could be measured.
+func Measure(ctx context.Context, source, target *kafka.Cluster, flow mm2.Flow) (SyncView, error) {
+	if source == nil {
+		return SyncView{}, errors.New("cannot measure: no source cluster")
+	}
+	var tgt wire
+	if target != nil {
+		tgt = target
+	}
+	return measure(ctx, source, tgt, flow, time.Now())
+}
+
+// measure is Measure over the wire interface, so tests can use fakes.
+func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time) (SyncView, error) {
+	if flow.SourceAlias == "" {
+		return SyncView{}, errors.New("cannot measure: flow has no source alias")
+	}
+	m, err := flow.Filter.Compile()
+	if err != nil {
+		return SyncView{}, fmt.Errorf("cannot measure: %w", err)
+	}
+	view := SyncView{Taken: now}
+	errs := &itemErrors{}
+
+	var srcMeta, tgtMeta kafka.Meta
+	var srcErr, tgtErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { srcMeta, srcErr = src.Metadata(ctx) })
+	if tgt != nil {
+		wg.Go(func() { tgtMeta, tgtErr = tgt.Metadata(ctx) })
+	}
+	wg.Wait()
+	if srcErr != nil {
+		return SyncView{}, fmt.Errorf("cannot describe source cluster: %w", srcErr)
+	}
+	switch {
+	case tgt == nil:
+		tgtErr = errNoTarget
+		errs.add("target", errNoTarget)
+	case tgtErr != nil:
+		tgtErr = fmt.Errorf("cannot describe target cluster: %w", tgtErr)
+		errs.add("target", tgtErr)
+	}
+
+	mirrored := mirroredPartitions(srcMeta, m, flow, errs)
+	srcLeaders := leadersOf(srcMeta)
+	tgtLeaders := leadersOf(tgtMeta)
+
+	var starts, ends map[kafka.TopicPartition]kafka.OffsetAnswer
+	var internal map[string]*topicRead
+	var groups []string
+	var srcGroups, tgtGroups groupsInfo
+	wg.Go(func() {
+		starts = listOffsets(ctx, src, "source", srcLeaders, mirrored, kafka.OffsetEarliest, false, errs)
+	})
+	wg.Go(func() { ends = listOffsets(ctx, src, "source", srcLeaders, mirrored, kafka.OffsetLatest, false, errs) })
+	if tgtErr == nil {
+		wg.Go(func() {
+			internal = readTopics(ctx, tgt, "target", tgtMeta, tgtLeaders,
+				[]string{flow.ConnectOffsetsTopic(), flow.CheckpointsTopic()}, errs)
+		})
+	}
+	wg.Go(func() {
+		groups = listConsumerGroups(ctx, src, "source", srcMeta, m.Group, errs)
+		var gwg sync.WaitGroup
+		gwg.Go(func() { srcGroups = describeGroups(ctx, src, "source", srcMeta, groups, errs) })
+		if tgtErr == nil {
+			gwg.Go(func() { tgtGroups = describeGroups(ctx, tgt, "target", tgtMeta, groups, errs) })
+		}
+		gwg.Wait()
+	})
+	wg.Wait()
+
+	st := mm2Progress(flow, internal, tgtErr, errs)
+	view.MirrorStarted = internal != nil && internal[flow.ConnectOffsetsTopic()].found
+	view.Partitions = partitionLags(mirrored, starts, ends, st)
+	settleTails(ctx, src, srcLeaders, view.Partitions, flow.ReadCommitted)
+	if tgtErr != nil {
+		tgtGroups = unknownGroups(groups, tgtErr)
+	}
+	view.Groups = groupViews(flow, mirrored, groups, srcGroups, tgtGroups, st, errs)
+	view.summarise(flow)
+	view.Errors = errs.sorted()
+	return view, nil
+}

@@ -1,0 +1,489 @@
+package migration
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
+	"sync"
+	"time"
+)
+
+// The producer-phase proof: once producers have stopped on the source and
+// MM2 has caught up, every mirrored partition holds as many records on the
+// target as on the source, and the same ones.
+
+// Verification is the comparison of every mirrored partition with its copy.
+type Verification struct {
+	// Partitions are the mirrored source partitions, by topic then
+	// partition.
+	Partitions []PartitionCheck
+	// SourceRecords and TargetRecords sum the known counts.
+	SourceRecords, TargetRecords int64
+	// Equal reports that every partition was compared and is equal.
+	Equal bool
+}
+
+// Ways a PartitionCheck counted records.
+const (
+	// CountedByOffsets: both partitions hold a record at every offset of
+	// the windows read, and span as many offsets, so end - start is taken
+	// as the count without reading everything.
+	CountedByOffsets = "offsets"
+	// CountedByRecords: both partitions were read whole; the counts are
+	// exact and every record was hashed.
+	CountedByRecords = "records"
+)
+
+// PartitionCheck is one source partition against its copy.
+type PartitionCheck struct {
+	Topic, TargetTopic string
+	Partition          int32
+	// SourceRecords counts the records MM2 copies (transaction markers never
+	// count; aborted records do not for a read_committed MM2, and do for a
+	// read_uncommitted one, which copies them). TargetRecords counts the
+	// records a read_committed consumer sees on the target. -1 when unknown.
+	SourceRecords, TargetRecords int64
+	// CountedBy is CountedByOffsets or CountedByRecords.
+	CountedBy string
+	// Sampled is how many records were compared by content hash on each
+	// side (all of them when CountedBy is CountedByRecords), SampleEqual
+	// whether they all hashed the same.
+	Sampled     int
+	SampleEqual bool
+	// Equal is the verdict: same count and same sampled content.
+	Equal bool
+	Err   error
+}
+
+// VerifyOptions tune VerifyPartitionsWith.
+type VerifyOptions struct {
+	// SampleSize is how many records at the end of each partition are
+	// compared when the partitions are not read whole; spreadSamples more
+	// records, evenly spaced, are compared as well.
+	SampleSize int
+	// ReadAll reads every partition whole, never trusting offsets.
+	ReadAll bool
+}
+
+// spreadSamples is how many single records, evenly spaced over a
+// partition, are compared besides its tail.
+const spreadSamples = 4
+
+// VerifyPartitions compares every mirrored partition with its copy, taking
+// end - start offsets for the count where that is safe and comparing the
+// last sampleSize records plus a few spread over the partition. See
+// VerifyPartitionsWith.
+func VerifyPartitions(ctx context.Context, source, target *kafka.Cluster, flow mm2.Flow, sampleSize int) (Verification, error) {
+	return VerifyPartitionsWith(ctx, source, target, flow, VerifyOptions{SampleSize: sampleSize})
+}
+
+// VerifyPartitionsWith compares every mirrored partition, from its log
+// start to its end, with the copy on the target.
+//
+// Counting records exactly needs reading them: transaction markers take
+// offsets without being records (and MM2 never copies them), a compacted
+// log has gaps, and an exactly-once MM2 writes markers of its own. Without
+// any of these, end - start is the count. So each partition's tail and a
+// few spread records are read on both sides first; when every offset read
+// holds a record on both sides and both span the same number of offsets,
+// the offsets are taken as the counts (CountedByOffsets) and the records
+// read are compared. Otherwise, or with ReadAll, both sides are read whole
+// (batched: one Fetch per leader per round), counted and hashed in full.
+// Offsets can be fooled by a marker on one side and a duplicate on the
+// other at the same distance from the end; use ReadAll when that matters
+// more than the time to read everything.
+//
+// Both sides are compared from their log start, so records removed by
+// retention on one side only, or compacted differently, show as a
+// difference: the check is meant for topics both sides still hold whole.
+// Content is compared as sha256 over key, value, headers and timestamp, in
+// order. The error is for when nothing can be compared; what fails for a
+// partition is in its Err.
+func VerifyPartitionsWith(ctx context.Context, source, target *kafka.Cluster, flow mm2.Flow, opts VerifyOptions) (Verification, error) {
+	if source == nil || target == nil {
+		return Verification{}, errors.New("cannot verify partitions: both clusters are needed")
+	}
+	return verifyPartitions(ctx, source, target, flow, opts)
+}
+
+// partitionEnds are the offsets one side needs: start, high-water mark and
+// last stable offset.
+type partitionEnds struct{ start, end, stable int64 }
+
+func verifyPartitions(ctx context.Context, src, tgt wire, flow mm2.Flow, opts VerifyOptions) (Verification, error) {
+	if flow.SourceAlias == "" {
+		return Verification{}, errors.New("cannot verify partitions: flow has no source alias")
+	}
+	if opts.SampleSize < 0 {
+		return Verification{}, errors.New("cannot verify partitions: negative sample size")
+	}
+	m, err := flow.Filter.Compile()
+	if err != nil {
+		return Verification{}, fmt.Errorf("cannot verify partitions: %w", err)
+	}
+	srcMeta, tgtMeta, err := describeBoth(ctx, src, tgt)
+	if err != nil {
+		return Verification{}, err
+	}
+	var wg sync.WaitGroup
+	errs := &itemErrors{}
+	mirrored := mirroredPartitions(srcMeta, m, flow, errs)
+	targets := make([]kafka.TopicPartition, len(mirrored))
+	for i, tp := range mirrored {
+		targets[i] = kafka.TopicPartition{Topic: flow.TargetTopic(tp.Topic), Partition: tp.Partition}
+	}
+	srcL, tgtL := leadersOf(srcMeta), leadersOf(tgtMeta)
+	var sEnds, tEnds map[kafka.TopicPartition]partitionEnds
+	var sErr, tErr map[kafka.TopicPartition]error
+	wg.Go(func() { sEnds, sErr = endsOf(ctx, src, "source", srcL, mirrored, errs) })
+	wg.Go(func() { tEnds, tErr = endsOf(ctx, tgt, "target", tgtL, targets, errs) })
+	wg.Wait()
+
+	v := Verification{}
+	checks := make([]PartitionCheck, len(mirrored))
+	for i, tp := range mirrored {
+		ttp := targets[i]
+		c := PartitionCheck{Topic: tp.Topic, TargetTopic: ttp.Topic, Partition: tp.Partition, SourceRecords: -1, TargetRecords: -1}
+		s, t := sEnds[tp], tEnds[ttp]
+		switch {
+		case sErr[tp] != nil:
+			c.Err = fmt.Errorf("cannot list source offsets: %w", sErr[tp])
+		case tErr[ttp] != nil:
+			c.Err = fmt.Errorf("cannot list offsets of %s/%d on the target: %w", ttp.Topic, ttp.Partition, tErr[ttp])
+		case flow.ReadCommitted && s.stable < s.end:
+			c.Err = fmt.Errorf("cannot count: a transaction is open on the source (last stable offset %d, end %d)", s.stable, s.end)
+		case t.stable < t.end:
+			c.Err = fmt.Errorf("cannot count: a transaction is open on %s/%d (last stable offset %d, end %d)", ttp.Topic, ttp.Partition, t.stable, t.end)
+		}
+		checks[i] = c
+	}
+
+	srcSide := &scanSide{name: "source", w: src, l: srcL, committedOnly: flow.ReadCommitted}
+	tgtSide := &scanSide{name: "target", w: tgt, l: tgtL, committedOnly: true}
+
+	// First pass: the windows, unless everything is to be read.
+	type pair struct{ s, t *window }
+	samples := make([][]pair, len(mirrored))
+	var searches []search
+	if !opts.ReadAll {
+		for i, tp := range mirrored {
+			if checks[i].Err != nil {
+				continue
+			}
+			s, t := sEnds[tp], tEnds[targets[i]]
+			sn, tn := s.end-s.start, t.end-t.start
+			if sn != tn {
+				continue // the counts differ in offsets already: read whole
+			}
+			add := func(fromEnd, n int64) {
+				if n <= 0 {
+					return
+				}
+				sw := newWindow(srcSide, tp, s.end-fromEnd, s.end-fromEnd+n)
+				tw := newWindow(tgtSide, targets[i], t.end-fromEnd, t.end-fromEnd+n)
+				samples[i] = append(samples[i], pair{sw, tw})
+				searches = append(searches, sw, tw)
+			}
+			tail := min(int64(opts.SampleSize), sn)
+			add(tail, tail)
+			for k := int64(1); k <= spreadSamples; k++ {
+				// Evenly spaced over what the tail does not cover, as
+				// distances from the end so both sides line up.
+				if rest := sn - tail; rest >= spreadSamples {
+					add(sn-(k-1)*rest/spreadSamples, 1)
+				}
+			}
+		}
+		runSearches(ctx, searches)
+	}
+
+	var whole []int
+	for i := range mirrored {
+		c := &checks[i]
+		if c.Err != nil {
+			continue
+		}
+		s, t := sEnds[mirrored[i]], tEnds[targets[i]]
+		if opts.ReadAll || s.end-s.start != t.end-t.start {
+			whole = append(whole, i)
+			continue
+		}
+		dense, equal, n := true, true, 0
+		for _, p := range samples[i] {
+			if err := errors.Join(p.s.cur.err, p.t.cur.err); err != nil {
+				c.Err = fmt.Errorf("cannot read samples: %w", err)
+				break
+			}
+			dense = dense && p.s.dense() && p.t.dense()
+			equal = equal && p.s.sum() == p.t.sum()
+			n += len(p.s.records)
+		}
+		if c.Err != nil {
+			continue
+		}
+		if !dense {
+			whole = append(whole, i)
+			continue
+		}
+		c.CountedBy = CountedByOffsets
+		c.SourceRecords, c.TargetRecords = s.end-s.start, t.end-t.start
+		c.Sampled, c.SampleEqual = n, equal
+	}
+
+	// Second pass: read whole, both sides at once.
+	if len(whole) > 0 {
+		sRanges, tRanges := map[kafka.TopicPartition]offsetRange{}, map[kafka.TopicPartition]offsetRange{}
+		for _, i := range whole {
+			s, t := sEnds[mirrored[i]], tEnds[targets[i]]
+			sRanges[mirrored[i]] = offsetRange{s.start, readEnd(s, flow.ReadCommitted)}
+			tRanges[targets[i]] = offsetRange{t.start, t.stable}
+		}
+		var sSums, tSums map[kafka.TopicPartition]*runningSum
+		var sFailed, tFailed map[kafka.TopicPartition]error
+		wg.Go(func() { sSums, sFailed = sumRanges(ctx, src, "source", srcL, sRanges, flow.ReadCommitted, errs) })
+		wg.Go(func() { tSums, tFailed = sumRanges(ctx, tgt, "target", tgtL, tRanges, true, errs) })
+		wg.Wait()
+		for _, i := range whole {
+			c := &checks[i]
+			if err := errors.Join(sFailed[mirrored[i]], tFailed[targets[i]]); err != nil {
+				c.Err = err
+				continue
+			}
+			ss, ts := sSums[mirrored[i]], tSums[targets[i]]
+			c.CountedBy = CountedByRecords
+			c.SourceRecords, c.TargetRecords = ss.n, ts.n
+			c.Sampled = int(min(ss.n, ts.n))
+			c.SampleEqual = ss.n == ts.n && ss.sum() == ts.sum()
+		}
+	}
+
+	v.Equal = true
+	for i := range checks {
+		c := &checks[i]
+		c.Equal = c.Err == nil && c.SourceRecords == c.TargetRecords && c.SampleEqual
+		v.Equal = v.Equal && c.Equal
+		v.SourceRecords += max(c.SourceRecords, 0)
+		v.TargetRecords += max(c.TargetRecords, 0)
+	}
+	v.Partitions = checks
+	return v, nil
+}
+
+func readEnd(e partitionEnds, readCommitted bool) int64 {
+	if readCommitted {
+		return e.stable
+	}
+	return e.end
+}
+
+// endsOf lists start, end and last stable offset of tps, batched per
+// leader.
+func endsOf(ctx context.Context, w wire, side string, l leaders, tps []kafka.TopicPartition, errs *itemErrors) (map[kafka.TopicPartition]partitionEnds, map[kafka.TopicPartition]error) {
+	var starts, ends, stables map[kafka.TopicPartition]kafka.OffsetAnswer
+	var wg sync.WaitGroup
+	wg.Go(func() { starts = listOffsets(ctx, w, side, l, tps, kafka.OffsetEarliest, false, errs) })
+	wg.Go(func() { ends = listOffsets(ctx, w, side, l, tps, kafka.OffsetLatest, false, errs) })
+	wg.Go(func() { stables = listOffsets(ctx, w, side, l, tps, kafka.OffsetLatest, true, errs) })
+	wg.Wait()
+	out := make(map[kafka.TopicPartition]partitionEnds, len(tps))
+	failed := make(map[kafka.TopicPartition]error)
+	for _, tp := range tps {
+		s, e, st := starts[tp], ends[tp], stables[tp]
+		if err := errors.Join(s.Err, e.Err, st.Err); err != nil {
+			failed[tp] = err
+			continue
+		}
+		out[tp] = partitionEnds{s.Offset, e.Offset, st.Offset}
+	}
+	return out, failed
+}
+
+// window is one read of a short range, keeping its records.
+type window struct {
+	cur     *cursor
+	from    int64
+	records []kafka.Record
+	started bool
+}
+
+func newWindow(side *scanSide, tp kafka.TopicPartition, from, to int64) *window {
+	b := &budget{limit: ScanLimit{Offsets: to - from + 1, Bytes: 1 << 62}, from: from}
+	return &window{cur: newCursor(side, tp, from, to, b, nil), from: from}
+}
+
+func (w *window) step(done *cursor) *cursor {
+	if w.started {
+		return nil
+	}
+	w.started = true
+	w.cur.visit = func(r kafka.Record) bool {
+		w.records = append(w.records, r)
+		return false
+	}
+	return w.cur
+}
+
+// dense reports a record at every offset of the window: no marker, no
+// compaction gap, no aborted record skipped.
+func (w *window) dense() bool {
+	if int64(len(w.records)) != w.cur.end-w.from {
+		return false
+	}
+	for i, r := range w.records {
+		if r.Offset != w.from+int64(i) {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *window) sum() [sha256.Size]byte {
+	h := sha256.New()
+	for _, r := range w.records {
+		hashRecord(h, r)
+	}
+	var out [sha256.Size]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// runningSum counts and hashes a partition's records in order.
+type runningSum struct {
+	n int64
+	h hash.Hash
+}
+
+func (s *runningSum) sum() [sha256.Size]byte {
+	var out [sha256.Size]byte
+	s.h.Sum(out[:0])
+	return out
+}
+
+func sumRanges(ctx context.Context, w wire, side string, l leaders, ranges map[kafka.TopicPartition]offsetRange, committedOnly bool, errs *itemErrors) (map[kafka.TopicPartition]*runningSum, map[kafka.TopicPartition]error) {
+	sums := make(map[kafka.TopicPartition]*runningSum, len(ranges))
+	for tp := range ranges {
+		sums[tp] = &runningSum{h: sha256.New()}
+	}
+	failed := readRanges(ctx, w, side, l, ranges, committedOnly, func(tp kafka.TopicPartition, r kafka.Record) {
+		s := sums[tp]
+		s.n++
+		hashRecord(s.h, r)
+	}, errs)
+	for tp, err := range failed {
+		failed[tp] = fmt.Errorf("%s partition %s/%d: %w", side, tp.Topic, tp.Partition, err)
+	}
+	return sums, failed
+}
+
+// hashRecord writes what MM2 copies of r, unambiguously: timestamp, then
+// key, value and each header as length-prefixed bytes (-1 for null).
+func hashRecord(h hash.Hash, r kafka.Record) {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(r.Timestamp))
+	h.Write(b[:])
+	putBytes := func(p []byte) {
+		n := int64(len(p))
+		if p == nil {
+			n = -1
+		}
+		binary.BigEndian.PutUint64(b[:], uint64(n))
+		h.Write(b[:])
+		h.Write(p)
+	}
+	putBytes(r.Key)
+	putBytes(r.Value)
+	binary.BigEndian.PutUint64(b[:], uint64(len(r.Headers)))
+	h.Write(b[:])
+	for _, hd := range r.Headers {
+		putBytes(hd.Key)
+		putBytes(hd.Value)
+	}
+}
+
+// EndMove is a partition whose end offset moved during Quiet.
+type EndMove struct {
+	Topic         string
+	Partition     int32
+	Before, After int64
+}
+
+// quietPolls is how many times Quiet looks during its period, so a
+// producer still writing is noticed early.
+const quietPolls = 10
+
+// Quiet watches the end offsets of the flow's mirrored source partitions
+// for period and returns those that moved: none means no producer wrote to
+// them for the whole period, which the producer phase waits for before
+// proving anything. Waiting the period is the point, so it returns early
+// only when something moved (or ctx ended). One ListOffsets per leader per
+// look.
+func Quiet(ctx context.Context, source *kafka.Cluster, flow mm2.Flow, period time.Duration) ([]EndMove, error) {
+	if source == nil {
+		return nil, errors.New("cannot watch the source: no source cluster")
+	}
+	return quiet(ctx, source, flow, period)
+}
+
+func quiet(ctx context.Context, src wire, flow mm2.Flow, period time.Duration) ([]EndMove, error) {
+	m, err := flow.Filter.Compile()
+	if err != nil {
+		return nil, fmt.Errorf("cannot watch the source: %w", err)
+	}
+	meta, err := src.Metadata(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cannot describe source cluster: %w", err)
+	}
+	errs := &itemErrors{}
+	tps := mirroredPartitions(meta, m, flow, errs)
+	l := leadersOf(meta)
+	look := func() (map[kafka.TopicPartition]int64, error) {
+		ends := listOffsets(ctx, src, "source", l, tps, kafka.OffsetLatest, false, errs)
+		out := make(map[kafka.TopicPartition]int64, len(ends))
+		for _, tp := range tps {
+			if err := ends[tp].Err; err != nil {
+				return nil, fmt.Errorf("cannot list end offset of %s/%d: %w", tp.Topic, tp.Partition, err)
+			}
+			out[tp] = ends[tp].Offset
+		}
+		return out, nil
+	}
+	if e := errs.sorted(); len(e) > 0 {
+		return nil, fmt.Errorf("cannot watch the source: %w", e[0])
+	}
+	before, err := look()
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.NewTimer(period)
+	defer deadline.Stop()
+	tick := time.NewTicker(max(period/quietPolls, time.Millisecond))
+	defer tick.Stop()
+	for {
+		last := false
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cannot watch the source: %w", ctx.Err())
+		case <-deadline.C:
+			last = true
+		case <-tick.C:
+		}
+		now, err := look()
+		if err != nil {
+			return nil, err
+		}
+		var moved []EndMove
+		for _, tp := range tps {
+			if now[tp] != before[tp] {
+				moved = append(moved, EndMove{Topic: tp.Topic, Partition: tp.Partition, Before: before[tp], After: now[tp]})
+			}
+		}
+		if len(moved) > 0 || last {
+			return moved, nil
+		}
+	}
+}

@@ -222,7 +222,7 @@ func (c *Charm) apply(ctx context.Context, v view) (hooks.Status, error) {
 
 // runningStatus is the status of a unit whose MM2 may run. The leader shows its last sync
 // line while MM2 runs, so hooks that do not measure keep the numbers on screen.
-func (c *Charm) runningStatus(v view, state string) hooks.Status {
+func (c *Charm) runningStatus(v view, state workload.ServiceState) hooks.Status {
 	suffix := ""
 	if w := v.warnings(); len(w) > 0 {
 		suffix = " (" + strings.Join(w, "; ") + ")"
@@ -237,13 +237,13 @@ func (c *Charm) runningStatus(v view, state string) hooks.Status {
 		}
 		return hooks.Status{Name: hooks.StatusActive, Message: msg + suffix}
 	}
-	switch state {
-	case "active":
+	switch {
+	case state.Running():
 		if st, ok := storedSync(v.state); ok && v.leader {
 			return st
 		}
 		return hooks.Status{Name: hooks.StatusActive, Message: "mirroring" + suffix}
-	case "backoff", "error":
+	case state.Failing():
 		return hooks.Status{Name: hooks.StatusWaiting, Message: "MirrorMaker 2 failed and is being restarted " +
 			"(juju ssh --container mirrormaker <unit> pebble logs mirrormaker)"}
 	}

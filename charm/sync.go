@@ -9,6 +9,7 @@ import (
 
 	"mirrormaker-k8s/hooks"
 	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/workload"
 )
 
 // Keys of the sync view. The leader keeps its last status line and lag sample in its own unit
@@ -163,11 +164,11 @@ func shorten(s string, n int) string {
 // publishServiceState records this unit's MM2 state in its peer databag when it changed,
 // stamped with the leader's decision it follows, so the leader can tell a unit that is down
 // from one that has not yet seen the decision.
-func (c *Charm) publishServiceState(ctx context.Context, p peers, state string) error {
+func (c *Charm) publishServiceState(ctx context.Context, p peers, state workload.ServiceState) error {
 	if p.id == "" {
 		return nil
 	}
-	want := state + " " + p.app[keyChangedAt]
+	want := string(state) + " " + p.app[keyChangedAt]
 	mine, err := c.tools.RelationGet(ctx, p.id, c.hook.Unit, false)
 	if err != nil {
 		return fmt.Errorf("cannot read this unit's peer data: %w", err)
@@ -184,9 +185,9 @@ func (c *Charm) publishServiceState(ctx context.Context, p peers, state string) 
 // unitsDown lists the units whose MM2 is not running although the migration is, by their own
 // account in the peer databags; the leader's own state comes from its workload. A unit whose
 // account predates the leader's latest decision is still catching up, not down.
-func (c *Charm) unitsDown(ctx context.Context, p peers, ownState string) ([]string, error) {
+func (c *Charm) unitsDown(ctx context.Context, p peers, ownState workload.ServiceState) ([]string, error) {
 	var down []string
-	if ownState != "active" {
+	if !ownState.Running() {
 		down = append(down, c.hook.Unit)
 	}
 	if p.id == "" {
@@ -202,7 +203,7 @@ func (c *Charm) unitsDown(ctx context.Context, p peers, ownState string) ([]stri
 			return nil, fmt.Errorf("cannot read %s's peer data: %w", u, err)
 		}
 		state, stamp, _ := strings.Cut(data[keyUnitMM2], " ")
-		if stamp == p.app[keyChangedAt] && state != "active" {
+		if stamp == p.app[keyChangedAt] && !workload.ServiceState(state).Running() {
 			down = append(down, u)
 		}
 	}

@@ -43,17 +43,17 @@ func (c *Charm) sourceAccess(ctx context.Context, cfg config, relID string) (acc
 			"(juju remove-relation mirrormaker-k8s:source, or juju config mirrormaker-k8s --reset " +
 			"source-bootstrap-servers,source-credentials)"), nil
 	case relID != "":
-		a, err := c.relationAccess(ctx, relID, SourceEndpoint, cfg.sourceAlias)
+		a, err := c.relationAccess(ctx, relID, Source, cfg.alias(Source))
 		if err != nil {
 			return a, err
 		}
-		return c.withCA(ctx, a, SourceEndpoint, cfg.sourceCA)
+		return c.withCA(ctx, a, Source, cfg.ca(Source))
 	case cfg.external.configured():
 		a, err := c.externalAccess(ctx, cfg)
 		if err != nil {
 			return a, err
 		}
-		return c.withCA(ctx, a, SourceEndpoint, cfg.sourceCA)
+		return c.withCA(ctx, a, Source, cfg.ca(Source))
 	}
 	return blocked("missing source relation or source-* config"), nil
 }
@@ -62,22 +62,22 @@ func (c *Charm) targetAccess(ctx context.Context, cfg config, relID string) (acc
 	if relID == "" {
 		return blocked("missing target relation"), nil
 	}
-	a, err := c.relationAccess(ctx, relID, TargetEndpoint, cfg.targetAlias)
+	a, err := c.relationAccess(ctx, relID, Target, cfg.alias(Target))
 	if err != nil {
 		return a, err
 	}
-	return c.withCA(ctx, a, TargetEndpoint, cfg.targetCA)
+	return c.withCA(ctx, a, Target, cfg.ca(Target))
 }
 
 // withCA replaces the CA of a reachable cluster by the one in the <side>-tls-ca secret, when
 // that option is set. It exists because Charmed Kafka 3 publishes the word "enabled" as its
 // tls-ca, so a private CA could not be trusted otherwise; the option wins over whatever the
 // relation or source-credentials say, and the warning about an unusable relation CA goes.
-func (c *Charm) withCA(ctx context.Context, a access, side, uri string) (access, error) {
+func (c *Charm) withCA(ctx context.Context, a access, side Side, uri string) (access, error) {
 	if a.cluster == nil || uri == "" {
 		return a, nil
 	}
-	option := side + "-tls-ca"
+	option := side.Option("tls-ca")
 	content, err := c.tools.SecretGet(ctx, uri, true)
 	if err != nil {
 		var te *hooks.ToolError
@@ -103,17 +103,18 @@ func (c *Charm) withCA(ctx context.Context, a access, side, uri string) (access,
 	return a, nil
 }
 
-func (c *Charm) relationAccess(ctx context.Context, relID, endpoint, alias string) (access, error) {
+// relationAccess reads one side's cluster from the kafka_client data its provider published.
+func (c *Charm) relationAccess(ctx context.Context, relID string, side Side, alias string) (access, error) {
 	app, err := c.tools.RelationApp(ctx, relID)
 	if err != nil {
-		return access{}, fmt.Errorf("cannot read the %s relation's application: %w", endpoint, err)
+		return access{}, fmt.Errorf("cannot read the %s relation's application: %w", side, err)
 	}
 	if app == "" {
-		return waiting(fmt.Sprintf("waiting for %s credentials", endpoint)), nil
+		return waiting(fmt.Sprintf("waiting for %s credentials", side)), nil
 	}
 	data, err := c.tools.RelationGet(ctx, relID, app, true)
 	if err != nil {
-		return access{}, fmt.Errorf("cannot read the %s relation's data: %w", endpoint, err)
+		return access{}, fmt.Errorf("cannot read the %s relation's data: %w", side, err)
 	}
 	creds, err := kafkaclient.Parse(data, func(uri string) (map[string]string, error) {
 		return c.tools.SecretGet(ctx, uri, true)
@@ -121,17 +122,17 @@ func (c *Charm) relationAccess(ctx context.Context, relID, endpoint, alias strin
 	var dataErr *kafkaclient.DataError
 	switch {
 	case errors.Is(err, kafkaclient.ErrNotReady):
-		return waiting(fmt.Sprintf("waiting for %s credentials", endpoint)), nil
+		return waiting(fmt.Sprintf("waiting for %s credentials", side)), nil
 	case errors.As(err, &dataErr):
-		return blocked(fmt.Sprintf("%s relation: %s", endpoint, dataErr)), nil
+		return blocked(fmt.Sprintf("%s relation: %s", side, dataErr)), nil
 	case errors.Is(err, hooks.ErrSecretNotFound), errors.Is(err, hooks.ErrPermissionDenied):
 		// The provider has not yet shared the secret, or revoked it: Juju answers "not found"
 		// or "permission denied" around relation removal and revoked grants. The provider
 		// tells us with relation-changed or secret-changed; failing the hook would only make
 		// Juju retry it in error.
-		return waiting(fmt.Sprintf("waiting for %s credentials (secret not readable yet)", endpoint)), nil
+		return waiting(fmt.Sprintf("waiting for %s credentials (secret not readable yet)", side)), nil
 	case err != nil:
-		return access{}, fmt.Errorf("cannot read %s credentials: %w", endpoint, err)
+		return access{}, fmt.Errorf("cannot read %s credentials: %w", side, err)
 	}
 	protocol := mm2.SASLPlaintext
 	if creds.TLS {
@@ -148,7 +149,7 @@ func (c *Charm) relationAccess(ctx context.Context, relID, endpoint, alias strin
 	}}
 	if creds.Warning != "" {
 		// Only a CA the relation could not give is warned of; the option is the way out.
-		a.warning = fmt.Sprintf("%s %s; a private CA goes in the %s-tls-ca option", endpoint, creds.Warning, endpoint)
+		a.warning = fmt.Sprintf("%s %s; a private CA goes in the %s option", side, creds.Warning, side.Option("tls-ca"))
 	}
 	return a, nil
 }
@@ -186,7 +187,7 @@ func (c *Charm) externalAccess(ctx context.Context, cfg config) (access, error) 
 		a.warning = "source-credentials has a tls-ca but source-security-protocol is SASL_PLAINTEXT"
 	}
 	a.cluster = &mm2.Cluster{
-		Alias:            cfg.sourceAlias,
+		Alias:            cfg.alias(Source),
 		BootstrapServers: ext.bootstrap,
 		SecurityProtocol: ext.protocol,
 		Mechanism:        ext.mechanism,

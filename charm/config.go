@@ -43,6 +43,22 @@ type externalSource struct {
 	credentials string // Juju secret URI
 }
 
+// alias is the name MM2 gives the side's cluster (source-alias, target-alias).
+func (c config) alias(s Side) string {
+	if s == Source {
+		return c.sourceAlias
+	}
+	return c.targetAlias
+}
+
+// ca is the Juju secret URI of the CA the side's <side>-tls-ca option overrides, or "".
+func (c config) ca(s Side) string {
+	if s == Source {
+		return c.sourceCA
+	}
+	return c.targetCA
+}
+
 func (e externalSource) configured() bool {
 	return len(e.bootstrap) > 0 || e.credentials != ""
 }

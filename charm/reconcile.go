@@ -64,11 +64,11 @@ func (c *Charm) observe(ctx context.Context) (view, error) {
 	if v.peers, err = c.readPeers(ctx); err != nil {
 		return v, err
 	}
-	sourceID, err := c.relationID(ctx, SourceEndpoint)
+	sourceID, err := c.relationID(ctx, Source.Endpoint())
 	if err != nil {
 		return v, err
 	}
-	targetID, err := c.relationID(ctx, TargetEndpoint)
+	targetID, err := c.relationID(ctx, Target.Endpoint())
 	if err != nil {
 		return v, err
 	}

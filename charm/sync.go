@@ -231,7 +231,7 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 	var st hooks.Status
 	data := map[string]string{}
 	switch ce, isCE := isClusterError(err); {
-	case isCE && ce.Side == "source":
+	case isCE && sideOf(ce) == Source:
 		st = hooks.Status{Name: hooks.StatusWaiting, Message: shorten(ce.Error(), 200)}
 	case err != nil && !isCE:
 		st = hooks.Status{Name: hooks.StatusWaiting, Message: shorten("cannot measure the migration: "+err.Error(), 200)}

@@ -17,7 +17,7 @@ func (c *Charm) syncStatus(ctx context.Context, v view, params map[string]any) (
 		return nil, fmt.Errorf("cannot measure the migration: %s", st.Message)
 	}
 	view, err := c.measure(ctx, v)
-	if ce, ok := isClusterError(err); err != nil && !(ok && ce.Side == "target") {
+	if ce, ok := isClusterError(err); err != nil && !(ok && sideOf(ce) == Target) {
 		return nil, fmt.Errorf("cannot measure the migration: %w", err)
 	}
 	detail, _ := params["group"].(string)

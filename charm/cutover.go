@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"mirrormaker-k8s/hooks"
 	"mirrormaker-k8s/internal/kafka"
 )
 
@@ -75,7 +74,7 @@ func (c *Charm) cutover(ctx context.Context, v view, params map[string]any) (map
 		return nil, fmt.Errorf("cannot cut over: %w", err)
 	}
 	if st, ok := v.problem(); ok {
-		return nil, fmt.Errorf("cannot cut over: %s", st.Message)
+		return nil, fmt.Errorf("cannot cut over: %s", st.message)
 	}
 	if !v.peers.migrating() && v.peers.app[keyMigration] != migrationComplete {
 		return nil, fmt.Errorf("cannot cut over: nothing is being mirrored; run start-migration first")
@@ -311,11 +310,7 @@ func (c *Charm) completeCutover(ctx context.Context, v *view, endpoints string) 
 	if err := c.applyAndReport(ctx, *v); err != nil {
 		return err
 	}
-	done := hooks.Status{Name: hooks.StatusActive, Message: "cutover complete: clients may use " + endpoints}
-	if err := c.tools.StatusSet(ctx, done, true); err != nil {
-		return fmt.Errorf("cannot set the application status: %w", err)
-	}
-	return nil
+	return c.setAppStatus(ctx, statusCutoverComplete(endpoints))
 }
 
 // progress is the line users see while the action runs.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"mirrormaker-k8s/hooks"
 	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/workload"
 )
@@ -47,55 +46,43 @@ func parseSample(s string) (sample, bool) {
 
 // summary is the leader's one-line account of the migration and the status it deserves.
 type summary struct {
-	status hooks.Status
+	status status
 	sample sample
 	ok     bool // a sample was taken (lag known)
 }
 
-// summarize turns a measurement into the status line users read in `juju status`:
-//
-//	mirroring 12 topics/72 partitions: 1,204,332 records behind, ETA 3m; groups 3/5 synced
-//	in sync 12 topics/72 partitions: 0 records behind; groups 5/5 synced
-//
-// prev, when set, is the previous sample; the ETA is the current lag over the rate at which it
-// fell since then.
+// summarize turns a measurement into the status line users read in `juju status` (statusSync
+// words it). prev, when set, is the previous sample; the ETA is the current lag over the rate at
+// which it fell since then.
 func summarize(view kafka.SyncView, prev *sample, now time.Time, down []string) summary {
-	partitions := len(view.Partitions)
-	head := fmt.Sprintf("%d topics/%d partitions", len(view.Topics), partitions)
-	var b strings.Builder
-	st := hooks.StatusActive
-	switch {
-	case partitions > 0 && view.PartitionsUnknown == partitions:
-		fmt.Fprintf(&b, "mirroring %s: lag unknown", head)
-	case view.CaughtUp():
-		fmt.Fprintf(&b, "in sync %s: 0 records behind", head)
-	case !view.MirrorStarted:
-		fmt.Fprintf(&b, "mirroring %s: starting, %s records to copy", head, thousands(view.RecordsBehind))
-	default:
-		fmt.Fprintf(&b, "mirroring %s: %s records behind", head, thousands(view.RecordsBehind))
-		if eta := etaOf(prev, view.RecordsBehind, now); eta != "" {
-			b.WriteString(", " + eta)
-		}
+	line := syncLine{
+		topics:        len(view.Topics),
+		partitions:    len(view.Partitions),
+		phase:         phaseBehind,
+		behind:        view.RecordsBehind,
+		groupsSynced:  view.GroupsSynced,
+		groupsCounted: view.GroupsCounted,
+		down:          down,
 	}
-	if view.GroupsCounted > 0 {
-		fmt.Fprintf(&b, "; groups %d/%d synced", view.GroupsSynced, view.GroupsCounted)
-	} else {
-		b.WriteString("; no groups to sync")
+	switch {
+	case line.partitions > 0 && view.PartitionsUnknown == line.partitions:
+		line.phase = phaseLagUnknown
+	case view.CaughtUp():
+		line.phase = phaseInSync
+	case !view.MirrorStarted:
+		line.phase = phaseStarting
+	default:
+		line.eta = etaOf(prev, view.RecordsBehind, now)
 	}
 	if !view.Complete() {
-		fmt.Fprintf(&b, "; %d unmeasured (%s)", len(view.Errors), shorten(view.Errors[0].Error(), 80))
-		st = hooks.StatusWaiting
-	}
-	if len(down) > 0 {
-		fmt.Fprintf(&b, "; MM2 down on %s", strings.Join(down, ", "))
-		st = hooks.StatusWaiting
+		line.unmeasured, line.firstError = len(view.Errors), view.Errors[0].Error()
 	}
 	next := sample{at: now, behind: view.RecordsBehind}
 	if prev != nil && now.Sub(prev.at) < minTrend {
 		next = *prev // too close to the last one to show a trend: keep the older sample
 	}
 	return summary{
-		status: hooks.Status{Name: st, Message: b.String()},
+		status: statusSync(line),
 		sample: next,
 		ok:     view.PartitionsUnknown == 0,
 	}
@@ -228,13 +215,13 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 		return err
 	}
 	view, err := c.measure(ctx, v)
-	var st hooks.Status
+	var st status
 	data := map[string]string{}
 	switch ce, isCE := isClusterError(err); {
 	case isCE && sideOf(ce) == Source:
-		st = hooks.Status{Name: hooks.StatusWaiting, Message: shorten(ce.Error(), 200)}
+		st = statusWaitingCluster(ce)
 	case err != nil && !isCE:
-		st = hooks.Status{Name: hooks.StatusWaiting, Message: shorten("cannot measure the migration: "+err.Error(), 200)}
+		st = statusWaitingMeasure(err)
 	default:
 		var prev *sample
 		if s, ok := parseSample(v.state[keySyncSample]); ok {
@@ -243,13 +230,13 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 		sum := summarize(view, prev, now, down)
 		st = sum.status
 		if isCE {
-			st = hooks.Status{Name: hooks.StatusWaiting, Message: shorten(ce.Error(), 120) + "; " + st.Message}
+			st = statusWaitingTarget(ce, st)
 		}
 		if sum.ok {
 			data[keySyncSample] = sum.sample.String()
 		}
 	}
-	data[keySyncLine] = st.Name + " " + st.Message
+	data[keySyncLine] = st.kind + " " + st.message
 	if err := c.tools.StateSet(ctx, data); err != nil {
 		return fmt.Errorf("cannot record the sync view: %w", err)
 	}
@@ -257,12 +244,12 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 }
 
 // storedSync is the leader's last sync line, for hooks that do not measure.
-func storedSync(state map[string]string) (hooks.Status, bool) {
+func storedSync(state map[string]string) (status, bool) {
 	name, msg, ok := strings.Cut(state[keySyncLine], " ")
 	if !ok || msg == "" {
-		return hooks.Status{}, false
+		return status{}, false
 	}
-	return hooks.Status{Name: name, Message: msg}, true
+	return status{name, msg}, true
 }
 
 // measured is one dispatch's measurement, kept so an action and the status after it share it.

@@ -14,7 +14,7 @@ import (
 // figures of a group come with group=NAME, which keeps the results bounded on large clusters.
 func (c *Charm) syncStatus(ctx context.Context, v view, params map[string]any) (map[string]string, error) {
 	if st, ok := v.problem(); ok {
-		return nil, fmt.Errorf("cannot measure the migration: %s", st.Message)
+		return nil, fmt.Errorf("cannot measure the migration: %s", st.message)
 	}
 	view, err := c.measure(ctx, v)
 	if ce, ok := isClusterError(err); err != nil && !(ok && sideOf(ce) == Target) {

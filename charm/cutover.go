@@ -76,7 +76,7 @@ func (c *Charm) cutover(ctx context.Context, v view, params map[string]any) (map
 	if st, ok := v.problem(); ok {
 		return nil, fmt.Errorf("cannot cut over: %s", st.message)
 	}
-	if !v.peers.migrating() && v.peers.app[keyMigration] != migrationComplete {
+	if !v.peers.migrating() && v.peers.migration() != migrationComplete {
 		return nil, fmt.Errorf("cannot cut over: nothing is being mirrored; run start-migration first")
 	}
 	s, err := c.kafka.Open(ctx, *v.source.cluster, *v.target.cluster)
@@ -303,10 +303,9 @@ func (c *Charm) completeCutover(ctx context.Context, v *view, endpoints string) 
 	if err := c.setMigration(ctx, &v.peers, migrationComplete, c.now()); err != nil {
 		return err
 	}
-	if err := c.tools.RelationSet(ctx, v.peers.id, true, map[string]string{keyCutoverEndpoints: endpoints}); err != nil {
-		return fmt.Errorf("cannot record the cutover: %w", err)
+	if err := c.setCutoverEndpoints(ctx, &v.peers, endpoints); err != nil {
+		return err
 	}
-	v.peers.app[keyCutoverEndpoints] = endpoints
 	if err := c.applyAndReport(ctx, *v); err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ type view struct {
 	peers  peers
 	source access
 	target access
-	state  map[string]string // the leader's own unit state (state-get): its sync line and sample
+	memo   syncMemo // the leader's own unit state (state-get): its sync line and sample
 }
 
 // problem is the first reason MM2 cannot run, in the order a user should fix them.
@@ -78,10 +78,10 @@ func (c *Charm) observe(ctx context.Context) (view, error) {
 				return v, err
 			}
 		}
-		if v.state, err = c.tools.StateGet(ctx); err != nil {
+		if v.memo, err = c.tools.StateGet(ctx); err != nil {
 			return v, fmt.Errorf("cannot read the leader's state: %w", err)
 		}
-		if err := c.dropPeerSyncKeys(ctx, v.peers); err != nil {
+		if err := c.dropOldSyncKeys(ctx, v.peers); err != nil {
 			return v, err
 		}
 	}
@@ -111,19 +111,6 @@ func (c *Charm) ensureRequest(ctx context.Context, relID string) error {
 	}
 	if err := c.tools.RelationSet(ctx, relID, true, kafkaclient.Request()); err != nil {
 		return fmt.Errorf("cannot write our request on %s: %w", relID, err)
-	}
-	return nil
-}
-
-// dropPeerSyncKeys removes the sync line and sample that earlier revisions kept in the peer
-// application databag, once, so they stop showing stale numbers to anyone reading it.
-func (c *Charm) dropPeerSyncKeys(ctx context.Context, p peers) error {
-	if p.id == "" || (p.app[keySyncLine] == "" && p.app[keySyncSample] == "") {
-		return nil
-	}
-	drop := map[string]string{keySyncLine: "", keySyncSample: ""}
-	if err := c.tools.RelationSet(ctx, p.id, true, drop); err != nil {
-		return fmt.Errorf("cannot drop the old sync keys from the peer data: %w", err)
 	}
 	return nil
 }
@@ -232,17 +219,17 @@ func (c *Charm) apply(ctx context.Context, v view) (status, error) {
 func (c *Charm) runningStatus(v view, state workload.ServiceState) status {
 	if !v.peers.migrating() {
 		st := statusReady()
-		switch v.peers.app[keyMigration] {
+		switch v.peers.migration() {
 		case migrationStopped:
 			st = statusMigrationStopped()
 		case migrationComplete:
-			st = statusCutoverComplete(v.peers.app[keyCutoverEndpoints])
+			st = statusCutoverComplete(v.peers.cutoverEndpoints())
 		}
 		return st.withWarnings(v.warnings())
 	}
 	switch {
 	case state.Running():
-		if st, ok := storedSync(v.state); ok && v.leader {
+		if st, ok := v.memo.line(); ok && v.leader {
 			return st
 		}
 		return statusMirroring().withWarnings(v.warnings())

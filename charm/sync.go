@@ -8,41 +8,7 @@ import (
 	"time"
 
 	"mirrormaker-k8s/internal/kafka"
-	"mirrormaker-k8s/internal/workload"
 )
-
-// Keys of the sync view. The leader keeps its last status line and lag sample in its own unit
-// state (state-set), which no other unit observes: the line survives hooks that do not measure,
-// the sample gives the next measurement a trend for its ETA. In the peer databags they would
-// fire relation-changed on every unit at every update-status. Each unit keeps its own MM2
-// service state in its unit databag, which others do need: the leader names units whose MM2 is
-// down.
-const (
-	keySyncLine   = "sync-status"
-	keySyncSample = "sync-sample"
-	keyUnitMM2    = "mm2"
-)
-
-// sample is one lag measurement, stored as "<unix seconds> <records behind>".
-type sample struct {
-	at     time.Time
-	behind int64
-}
-
-func (s sample) String() string { return fmt.Sprintf("%d %d", s.at.Unix(), s.behind) }
-
-func parseSample(s string) (sample, bool) {
-	at, behind, ok := strings.Cut(s, " ")
-	if !ok {
-		return sample{}, false
-	}
-	sec, err1 := strconv.ParseInt(at, 10, 64)
-	n, err2 := strconv.ParseInt(behind, 10, 64)
-	if err1 != nil || err2 != nil {
-		return sample{}, false
-	}
-	return sample{at: time.Unix(sec, 0), behind: n}, true
-}
 
 // summary is the leader's one-line account of the migration and the status it deserves.
 type summary struct {
@@ -148,55 +114,6 @@ func shorten(s string, n int) string {
 	return s[:n-3] + "..."
 }
 
-// publishServiceState records this unit's MM2 state in its peer databag when it changed,
-// stamped with the leader's decision it follows, so the leader can tell a unit that is down
-// from one that has not yet seen the decision.
-func (c *Charm) publishServiceState(ctx context.Context, p peers, state workload.ServiceState) error {
-	if p.id == "" {
-		return nil
-	}
-	want := string(state) + " " + p.app[keyChangedAt]
-	mine, err := c.tools.RelationGet(ctx, p.id, c.hook.Unit, false)
-	if err != nil {
-		return fmt.Errorf("cannot read this unit's peer data: %w", err)
-	}
-	if mine[keyUnitMM2] == want {
-		return nil
-	}
-	if err := c.tools.RelationSet(ctx, p.id, false, map[string]string{keyUnitMM2: want}); err != nil {
-		return fmt.Errorf("cannot record this unit's MM2 state: %w", err)
-	}
-	return nil
-}
-
-// unitsDown lists the units whose MM2 is not running although the migration is, by their own
-// account in the peer databags; the leader's own state comes from its workload. A unit whose
-// account predates the leader's latest decision is still catching up, not down.
-func (c *Charm) unitsDown(ctx context.Context, p peers, ownState workload.ServiceState) ([]string, error) {
-	var down []string
-	if !ownState.Running() {
-		down = append(down, c.hook.Unit)
-	}
-	if p.id == "" {
-		return down, nil
-	}
-	others, err := c.tools.RelationUnits(ctx, p.id)
-	if err != nil {
-		return nil, fmt.Errorf("cannot list peer units: %w", err)
-	}
-	for _, u := range others {
-		data, err := c.tools.RelationGet(ctx, p.id, u, false)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read %s's peer data: %w", u, err)
-		}
-		state, stamp, _ := strings.Cut(data[keyUnitMM2], " ")
-		if stamp == p.app[keyChangedAt] && !workload.ServiceState(state).Running() {
-			down = append(down, u)
-		}
-	}
-	return down, nil
-}
-
 // reportSync is the leader's measurement after update-status and actions: it sets the unit
 // and application status to the sync line and keeps the line and sample for the next hooks.
 func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
@@ -216,40 +133,26 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 	}
 	view, err := c.measure(ctx, v)
 	var st status
-	data := map[string]string{}
+	var next *sample
 	switch ce, isCE := isClusterError(err); {
 	case isCE && sideOf(ce) == Source:
 		st = statusWaitingCluster(ce)
 	case err != nil && !isCE:
 		st = statusWaitingMeasure(err)
 	default:
-		var prev *sample
-		if s, ok := parseSample(v.state[keySyncSample]); ok {
-			prev = &s
-		}
-		sum := summarize(view, prev, now, down)
+		sum := summarize(view, v.memo.sample(), now, down)
 		st = sum.status
 		if isCE {
 			st = statusWaitingTarget(ce, st)
 		}
 		if sum.ok {
-			data[keySyncSample] = sum.sample.String()
+			next = &sum.sample
 		}
 	}
-	data[keySyncLine] = st.kind + " " + st.message
-	if err := c.tools.StateSet(ctx, data); err != nil {
+	if err := c.tools.StateSet(ctx, newSyncMemo(st, next)); err != nil {
 		return fmt.Errorf("cannot record the sync view: %w", err)
 	}
 	return c.setStatus(ctx, v, st) // the leader's: unit and application
-}
-
-// storedSync is the leader's last sync line, for hooks that do not measure.
-func storedSync(state map[string]string) (status, bool) {
-	name, msg, ok := strings.Cut(state[keySyncLine], " ")
-	if !ok || msg == "" {
-		return status{}, false
-	}
-	return status{name, msg}, true
 }
 
 // measured is one dispatch's measurement, kept so an action and the status after it share it.

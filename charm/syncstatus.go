@@ -22,7 +22,7 @@ func (c *Charm) syncStatus(ctx context.Context, v view, params map[string]any) (
 	}
 	detail, _ := params["group"].(string)
 	r := syncResults(view, detail)
-	r["migration"] = v.peers.app[keyMigration]
+	r["migration"] = string(v.peers.migration())
 	if err != nil {
 		r["errors.target"] = err.Error()
 	}

@@ -99,7 +99,7 @@ func (c *Charm) withCA(ctx context.Context, a access, side Side, uri string) (ac
 	a.cluster.CA = ca
 	a.warning = ""
 	if a.cluster.SecurityProtocol != mm2.SASLSSL {
-		a.warning = fmt.Sprintf("%s is set but the %s cluster does not use TLS", option, side)
+		a.warning = warnCAWithoutTLS(side)
 	}
 	return a, nil
 }
@@ -150,7 +150,7 @@ func (c *Charm) relationAccess(ctx context.Context, relID string, side Side, ali
 	}}
 	if creds.Warning != "" {
 		// Only a CA the relation could not give is warned of; the option is the way out.
-		a.warning = fmt.Sprintf("%s %s; a private CA goes in the %s option", side, creds.Warning, side.Option("tls-ca"))
+		a.warning = warnRelationCA(side, creds.Warning)
 	}
 	return a, nil
 }
@@ -184,7 +184,7 @@ func (c *Charm) externalAccess(ctx context.Context, cfg config) (access, error) 
 		}
 	}
 	if ext.protocol != mm2.SASLSSL && ca != "" {
-		a.warning = "source-credentials has a tls-ca but source-security-protocol is SASL_PLAINTEXT"
+		a.warning = warnExternalCAWithoutTLS()
 	}
 	a.cluster = &mm2.Cluster{
 		Alias:            cfg.alias(Source),

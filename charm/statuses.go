@@ -37,6 +37,25 @@ func (s status) withWarnings(warnings []string) status {
 	return status{s.kind, s.message + " (" + strings.Join(warnings, "; ") + ")"}
 }
 
+// Warnings: what an active status adds in parentheses (withWarnings) when MM2 can run but
+// something deserves a look.
+
+// warnRelationCA is a relation whose provider gave no CA the charm can use (Charmed Kafka 3
+// publishes the word "enabled"); problem is kafkaclient's account of it.
+func warnRelationCA(side Side, problem string) string {
+	return fmt.Sprintf("%s %s; a private CA goes in the %s option", side, problem, side.Option("tls-ca"))
+}
+
+// warnCAWithoutTLS is a <side>-tls-ca option on a cluster that does not use TLS: it does nothing.
+func warnCAWithoutTLS(side Side) string {
+	return fmt.Sprintf("%s is set but the %s cluster does not use TLS", side.Option("tls-ca"), side)
+}
+
+// warnExternalCAWithoutTLS is a source-credentials secret with a CA for a plaintext source.
+func warnExternalCAWithoutTLS() string {
+	return "source-credentials has a tls-ca but source-security-protocol is SASL_PLAINTEXT"
+}
+
 func blockedf(format string, args ...any) status {
 	return status{hooks.StatusBlocked, fmt.Sprintf(format, args...)}
 }

@@ -174,6 +174,18 @@ func TestStatusCatalogueCasesCallEveryConstructor(t *testing.T) {
 	}
 }
 
+func TestStatusWarnings(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{warnRelationCA(Target, "tls-ca is not a PEM certificate; using the default trust store"),
+			"target tls-ca is not a PEM certificate; using the default trust store; a private CA goes in the target-tls-ca option"},
+		{warnCAWithoutTLS(Source), "source-tls-ca is set but the source cluster does not use TLS"},
+		{warnExternalCAWithoutTLS(), "source-credentials has a tls-ca but source-security-protocol is SASL_PLAINTEXT"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, tt.got)
+	}
+}
+
 func TestStatusModifiers(t *testing.T) {
 	tests := []struct {
 		name string

@@ -58,6 +58,7 @@ func (c *Charm) observe(ctx context.Context) (view, error) {
 	if err != nil {
 		return v, fmt.Errorf("cannot read config: %w", err)
 	}
+	// A config problem is the user's to fix: it blocks, it does not fail the hook.
 	if v.cfg, err = parseConfig(raw); err != nil && !errors.As(err, &v.cfgErr) {
 		return v, err
 	}

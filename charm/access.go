@@ -14,9 +14,13 @@ import (
 // access is how far we got towards reaching one cluster. When cluster is nil, status says why.
 type access struct {
 	cluster *mm2.Cluster
-	status  hooks.Status
+	status  status
 	warning string
 }
+
+// reasonSecretUnreadable is why a secret option blocks when Juju will not give its content: not
+// found, or not granted to the charm.
+const reasonSecretUnreadable = "cannot read the secret; grant it with juju grant-secret <secret> mirrormaker-k8s"
 
 // relationID returns the live relation on an endpoint, or "" when there is none. In
 // relation-broken Juju still lists the dying relation, so it is dropped here.
@@ -39,81 +43,79 @@ func (c *Charm) relationID(ctx context.Context, endpoint string) (string, error)
 func (c *Charm) sourceAccess(ctx context.Context, cfg config, relID string) (access, error) {
 	switch {
 	case relID != "" && cfg.external.configured():
-		return blocked("both a source relation and source-* config are set: remove one " +
-			"(juju remove-relation mirrormaker-k8s:source, or juju config mirrormaker-k8s --reset " +
-			"source-bootstrap-servers,source-credentials)"), nil
+		return unreachable(statusBlockedTwoSources()), nil
 	case relID != "":
-		a, err := c.relationAccess(ctx, relID, SourceEndpoint, cfg.sourceAlias)
+		a, err := c.relationAccess(ctx, relID, Source, cfg.alias(Source))
 		if err != nil {
 			return a, err
 		}
-		return c.withCA(ctx, a, SourceEndpoint, cfg.sourceCA)
+		return c.withCA(ctx, a, Source, cfg.ca(Source))
 	case cfg.external.configured():
 		a, err := c.externalAccess(ctx, cfg)
 		if err != nil {
 			return a, err
 		}
-		return c.withCA(ctx, a, SourceEndpoint, cfg.sourceCA)
+		return c.withCA(ctx, a, Source, cfg.ca(Source))
 	}
-	return blocked("missing source relation or source-* config"), nil
+	return unreachable(statusBlockedNoSource()), nil
 }
 
 func (c *Charm) targetAccess(ctx context.Context, cfg config, relID string) (access, error) {
 	if relID == "" {
-		return blocked("missing target relation"), nil
+		return unreachable(statusBlockedNoTarget()), nil
 	}
-	a, err := c.relationAccess(ctx, relID, TargetEndpoint, cfg.targetAlias)
+	a, err := c.relationAccess(ctx, relID, Target, cfg.alias(Target))
 	if err != nil {
 		return a, err
 	}
-	return c.withCA(ctx, a, TargetEndpoint, cfg.targetCA)
+	return c.withCA(ctx, a, Target, cfg.ca(Target))
 }
 
 // withCA replaces the CA of a reachable cluster by the one in the <side>-tls-ca secret, when
 // that option is set. It exists because Charmed Kafka 3 publishes the word "enabled" as its
 // tls-ca, so a private CA could not be trusted otherwise; the option wins over whatever the
 // relation or source-credentials say, and the warning about an unusable relation CA goes.
-func (c *Charm) withCA(ctx context.Context, a access, side, uri string) (access, error) {
+func (c *Charm) withCA(ctx context.Context, a access, side Side, uri string) (access, error) {
 	if a.cluster == nil || uri == "" {
 		return a, nil
 	}
-	option := side + "-tls-ca"
+	option := side.Option("tls-ca")
 	content, err := c.tools.SecretGet(ctx, uri, true)
 	if err != nil {
 		var te *hooks.ToolError
 		if errors.As(err, &te) { // not found, or not granted (permission denied)
-			return blocked(fmt.Sprintf("invalid config: %s: cannot read the secret; grant it with "+
-				"juju grant-secret <secret> mirrormaker-k8s", option)), nil
+			return unreachable(statusBlockedConfig(option, reasonSecretUnreadable)), nil
 		}
 		return access{}, fmt.Errorf("cannot read %s: %w", option, err)
 	}
 	ca := content[kafkaclient.CAKey]
 	if strings.TrimSpace(ca) == "" {
-		return blocked(fmt.Sprintf("invalid config: %s: the secret needs %s (the PEM CA certificate: "+
-			"juju add-secret <name> %s#file=ca.pem)", option, kafkaclient.CAKey, kafkaclient.CAKey)), nil
+		return unreachable(statusBlockedConfig(option, fmt.Sprintf("the secret needs %s (the PEM CA certificate: "+
+			"juju add-secret <name> %s#file=ca.pem)", kafkaclient.CAKey, kafkaclient.CAKey))), nil
 	}
 	if err := mm2.CheckCA(ca); err != nil {
-		return blocked(fmt.Sprintf("invalid config: %s: %s %v", option, kafkaclient.CAKey, err)), nil
+		return unreachable(statusBlockedConfig(option, fmt.Sprintf("%s %v", kafkaclient.CAKey, err))), nil
 	}
 	a.cluster.CA = ca
 	a.warning = ""
 	if a.cluster.SecurityProtocol != mm2.SASLSSL {
-		a.warning = fmt.Sprintf("%s is set but the %s cluster does not use TLS", option, side)
+		a.warning = warnCAWithoutTLS(side)
 	}
 	return a, nil
 }
 
-func (c *Charm) relationAccess(ctx context.Context, relID, endpoint, alias string) (access, error) {
+// relationAccess reads one side's cluster from the kafka_client data its provider published.
+func (c *Charm) relationAccess(ctx context.Context, relID string, side Side, alias string) (access, error) {
 	app, err := c.tools.RelationApp(ctx, relID)
 	if err != nil {
-		return access{}, fmt.Errorf("cannot read the %s relation's application: %w", endpoint, err)
+		return access{}, fmt.Errorf("cannot read the %s relation's application: %w", side, err)
 	}
 	if app == "" {
-		return waiting(fmt.Sprintf("waiting for %s credentials", endpoint)), nil
+		return unreachable(statusWaitingForCredentials(side)), nil
 	}
 	data, err := c.tools.RelationGet(ctx, relID, app, true)
 	if err != nil {
-		return access{}, fmt.Errorf("cannot read the %s relation's data: %w", endpoint, err)
+		return access{}, fmt.Errorf("cannot read the %s relation's data: %w", side, err)
 	}
 	creds, err := kafkaclient.Parse(data, func(uri string) (map[string]string, error) {
 		return c.tools.SecretGet(ctx, uri, true)
@@ -121,17 +123,17 @@ func (c *Charm) relationAccess(ctx context.Context, relID, endpoint, alias strin
 	var dataErr *kafkaclient.DataError
 	switch {
 	case errors.Is(err, kafkaclient.ErrNotReady):
-		return waiting(fmt.Sprintf("waiting for %s credentials", endpoint)), nil
+		return unreachable(statusWaitingForCredentials(side)), nil
 	case errors.As(err, &dataErr):
-		return blocked(fmt.Sprintf("%s relation: %s", endpoint, dataErr)), nil
+		return unreachable(statusBlockedRelationData(side, dataErr)), nil
 	case errors.Is(err, hooks.ErrSecretNotFound), errors.Is(err, hooks.ErrPermissionDenied):
 		// The provider has not yet shared the secret, or revoked it: Juju answers "not found"
 		// or "permission denied" around relation removal and revoked grants. The provider
 		// tells us with relation-changed or secret-changed; failing the hook would only make
 		// Juju retry it in error.
-		return waiting(fmt.Sprintf("waiting for %s credentials (secret not readable yet)", endpoint)), nil
+		return unreachable(statusWaitingForSecret(side)), nil
 	case err != nil:
-		return access{}, fmt.Errorf("cannot read %s credentials: %w", endpoint, err)
+		return access{}, fmt.Errorf("cannot read %s credentials: %w", side, err)
 	}
 	protocol := mm2.SASLPlaintext
 	if creds.TLS {
@@ -148,7 +150,7 @@ func (c *Charm) relationAccess(ctx context.Context, relID, endpoint, alias strin
 	}}
 	if creds.Warning != "" {
 		// Only a CA the relation could not give is warned of; the option is the way out.
-		a.warning = fmt.Sprintf("%s %s; a private CA goes in the %s-tls-ca option", endpoint, creds.Warning, endpoint)
+		a.warning = warnRelationCA(side, creds.Warning)
 	}
 	return a, nil
 }
@@ -156,22 +158,21 @@ func (c *Charm) relationAccess(ctx context.Context, relID, endpoint, alias strin
 func (c *Charm) externalAccess(ctx context.Context, cfg config) (access, error) {
 	ext := cfg.external
 	if len(ext.bootstrap) == 0 {
-		return blocked("invalid config: source-bootstrap-servers: required with source-credentials"), nil
+		return unreachable(statusBlockedConfig("source-bootstrap-servers", "required with source-credentials")), nil
 	}
 	if ext.credentials == "" {
-		return blocked("invalid config: source-credentials: required with source-bootstrap-servers"), nil
+		return unreachable(statusBlockedConfig("source-credentials", "required with source-bootstrap-servers")), nil
 	}
 	content, err := c.tools.SecretGet(ctx, ext.credentials, true)
 	if err != nil {
 		var te *hooks.ToolError
 		if errors.Is(err, hooks.ErrSecretNotFound) || errors.As(err, &te) {
-			return blocked("invalid config: source-credentials: cannot read the secret; grant it with " +
-				"juju grant-secret <secret> mirrormaker-k8s"), nil
+			return unreachable(statusBlockedConfig("source-credentials", reasonSecretUnreadable)), nil
 		}
 		return access{}, fmt.Errorf("cannot read source-credentials: %w", err)
 	}
 	if content["username"] == "" || content["password"] == "" {
-		return blocked("invalid config: source-credentials: the secret needs username and password"), nil
+		return unreachable(statusBlockedConfig("source-credentials", "the secret needs username and password")), nil
 	}
 	// The CA is under tls-ca, as the kafka_client provider names it. The "ca" key once
 	// documented here is not a valid Juju secret key (3+ characters), so no secret can hold it.
@@ -179,14 +180,14 @@ func (c *Charm) externalAccess(ctx context.Context, cfg config) (access, error) 
 	a := access{}
 	if ca != "" {
 		if err := mm2.CheckCA(ca); err != nil {
-			return blocked(fmt.Sprintf("invalid config: source-credentials: %s %v", kafkaclient.CAKey, err)), nil
+			return unreachable(statusBlockedConfig("source-credentials", fmt.Sprintf("%s %v", kafkaclient.CAKey, err))), nil
 		}
 	}
 	if ext.protocol != mm2.SASLSSL && ca != "" {
-		a.warning = "source-credentials has a tls-ca but source-security-protocol is SASL_PLAINTEXT"
+		a.warning = warnExternalCAWithoutTLS()
 	}
 	a.cluster = &mm2.Cluster{
-		Alias:            cfg.sourceAlias,
+		Alias:            cfg.alias(Source),
 		BootstrapServers: ext.bootstrap,
 		SecurityProtocol: ext.protocol,
 		Mechanism:        ext.mechanism,
@@ -197,10 +198,5 @@ func (c *Charm) externalAccess(ctx context.Context, cfg config) (access, error) 
 	return a, nil
 }
 
-func blocked(msg string) access {
-	return access{status: hooks.Status{Name: hooks.StatusBlocked, Message: msg}}
-}
-
-func waiting(msg string) access {
-	return access{status: hooks.Status{Name: hooks.StatusWaiting, Message: msg}}
-}
+// unreachable is a side MM2 cannot use yet, and the status that says why.
+func unreachable(st status) access { return access{status: st} }

@@ -55,7 +55,7 @@ func (c *Charm) fail(ctx context.Context, msg string) error {
 
 func (c *Charm) startMigration(ctx context.Context, v view, params map[string]any) (map[string]string, error) {
 	if st, ok := v.problem(); ok {
-		return nil, fmt.Errorf("cannot start the migration: %s", st.Message)
+		return nil, fmt.Errorf("cannot start the migration: %s", st.message)
 	}
 	dryRun, _ := params["dry-run"].(bool)
 	if v.peers.migrating() && !dryRun {

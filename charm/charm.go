@@ -26,7 +26,7 @@ type Workload interface {
 	Ready() error
 	Apply(workload.Desired) (workload.Result, error)
 	Stop() (bool, error)
-	ServiceState() (string, error)
+	ServiceState() (workload.ServiceState, error)
 	KafkaVersion() (string, error)
 }
 

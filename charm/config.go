@@ -43,6 +43,22 @@ type externalSource struct {
 	credentials string // Juju secret URI
 }
 
+// alias is the name MM2 gives the side's cluster (source-alias, target-alias).
+func (c config) alias(s Side) string {
+	if s == Source {
+		return c.sourceAlias
+	}
+	return c.targetAlias
+}
+
+// ca is the Juju secret URI of the CA the side's <side>-tls-ca option overrides, or "".
+func (c config) ca(s Side) string {
+	if s == Source {
+		return c.sourceCA
+	}
+	return c.targetCA
+}
+
 func (e externalSource) configured() bool {
 	return len(e.bootstrap) > 0 || e.credentials != ""
 }
@@ -52,172 +68,276 @@ var (
 	heapPattern  = regexp.MustCompile(`^[1-9][0-9]*[kKmMgG]$`)
 )
 
-// parseConfig validates every option and returns the first problem, in the order of config.yaml,
-// so the status always names the same option for the same input.
+// parseConfig turns config-get's answer into the charm's configuration in two steps: decode
+// each option into its Go type (options), then validate the values. It returns the first
+// problem, in the order of config.yaml, so the status always names the same option for the same
+// input; a value of the wrong type is that option's problem, found in its turn.
 func parseConfig(raw map[string]any) (config, error) {
-	r := reader{raw: raw}
-	var c config
-	s := &c.settings
-
-	if v := r.str("source-bootstrap-servers"); strings.TrimSpace(v) != "" {
-		eps, err := kafkaclient.ParseEndpoints(v)
-		if err != nil {
-			r.fail("source-bootstrap-servers", err.Error())
-		}
-		c.external.bootstrap = eps
-	}
-	c.external.protocol = r.oneOf("source-security-protocol", mm2.SASLPlaintext, mm2.SASLSSL)
-	c.external.mechanism = r.oneOf("source-sasl-mechanism", mm2.ScramSHA512, mm2.ScramSHA256, mm2.Plain)
-	c.external.credentials = r.secretURI("source-credentials")
-	c.sourceCA = r.secretURI("source-tls-ca")
-	c.sourceAlias = r.alias("source-alias")
-	c.targetAlias = r.alias("target-alias")
-	c.targetCA = r.secretURI("target-tls-ca")
-	if r.err == nil && c.sourceAlias == c.targetAlias {
-		r.fail("target-alias", "must differ from source-alias")
-	}
-	s.Topics = r.patterns("topics", true)
-	s.TopicsExclude = r.patterns("topics-exclude", false)
-	s.Groups = r.patterns("groups", true)
-	s.GroupsExclude = r.patterns("groups-exclude", false)
-	s.ReplicationPolicy = r.oneOf("replication-policy", "identity", "prefix")
-	s.TasksMax = r.intMin("tasks-max", 1)
-	s.ReplicationFactor = r.replicationFactor("replication-factor")
-	s.InternalReplFactor = r.replicationFactor("internal-replication-factor")
-	s.SyncGroupOffsets = r.boolean("sync-group-offsets")
-	s.SyncTopicConfigs = r.boolean("sync-topic-configs")
-	s.SyncTopicACLs = r.boolean("sync-topic-acls")
-	s.ExactlyOnce = r.oneOf("exactly-once", "disabled", "preparing", "enabled")
-	s.OffsetFlushIntervalSeconds = r.intMin("offset-flush-interval", 1)
-	s.CheckpointIntervalSeconds = r.intMin("checkpoint-interval", 1)
-	s.SyncGroupOffsetsIntervalSeconds = r.intMin("sync-group-offsets-interval", 1)
-	s.RefreshTopicsIntervalSeconds = r.intMin("refresh-topics-interval", 1)
-	s.RefreshGroupsIntervalSeconds = r.intMin("refresh-groups-interval", 1)
-	s.SyncTopicConfigsIntervalSeconds = r.intMin("sync-topic-configs-interval", 1)
-	s.OffsetLagMax = r.intMin("offset-lag-max", 0)
-	c.heapSize = r.str("heap-size")
-	if r.err == nil && !heapPattern.MatchString(c.heapSize) {
-		r.fail("heap-size", fmt.Sprintf("want a size such as 512M or 2G, got %q", c.heapSize))
-	}
-	s.LogLevel = strings.ToUpper(r.str("log-level"))
-	if r.err == nil {
-		switch s.LogLevel {
-		case "ERROR", "WARN", "INFO", "DEBUG", "TRACE":
-		default:
-			r.fail("log-level", fmt.Sprintf("want ERROR, WARN, INFO, DEBUG or TRACE, got %q", s.LogLevel))
-		}
-	}
-	return c, r.err
+	return decodeOptions(raw).validate()
 }
 
-// reader pulls typed options out of config-get's JSON, recording the first error.
-type reader struct {
-	raw map[string]any
-	err error
+// options is every option as config-get gives it, decoded into Go types but not yet checked.
+// Options whose value had the wrong type hold their zero value, and typeErrs says why.
+type options struct {
+	sourceBootstrapServers, sourceSecurityProtocol, sourceSASLMechanism string
+	sourceCredentials, sourceTLSCA                                      string
+	sourceAlias, targetAlias, targetTLSCA                               string
+
+	topics, topicsExclude, groups, groupsExclude, replicationPolicy string
+	tasksMax, replicationFactor, internalReplicationFactor          int
+	syncGroupOffsets, syncTopicConfigs, syncTopicACLs               bool
+	exactlyOnce                                                     string
+	offsetFlushInterval, checkpointInterval                         int
+	syncGroupOffsetsInterval, refreshTopicsInterval                 int
+	refreshGroupsInterval, syncTopicConfigsInterval, offsetLagMax   int
+
+	heapSize, logLevel string
+
+	typeErrs map[string]string // option name -> why its value is not of the option's type
 }
 
-func (r *reader) fail(option, reason string) {
-	if r.err == nil {
-		r.err = &ConfigError{Option: option, Reason: reason}
+// decodeOptions is step one of parseConfig: types only, no judgement of the values.
+func decodeOptions(raw map[string]any) options {
+	d := decoder{raw: raw, errs: map[string]string{}}
+	return options{
+		sourceBootstrapServers:    d.str("source-bootstrap-servers"),
+		sourceSecurityProtocol:    d.str("source-security-protocol"),
+		sourceSASLMechanism:       d.str("source-sasl-mechanism"),
+		sourceCredentials:         d.str("source-credentials"),
+		sourceTLSCA:               d.str("source-tls-ca"),
+		sourceAlias:               d.str("source-alias"),
+		targetAlias:               d.str("target-alias"),
+		targetTLSCA:               d.str("target-tls-ca"),
+		topics:                    d.str("topics"),
+		topicsExclude:             d.str("topics-exclude"),
+		groups:                    d.str("groups"),
+		groupsExclude:             d.str("groups-exclude"),
+		replicationPolicy:         d.str("replication-policy"),
+		tasksMax:                  d.integer("tasks-max"),
+		replicationFactor:         d.integer("replication-factor"),
+		internalReplicationFactor: d.integer("internal-replication-factor"),
+		syncGroupOffsets:          d.boolean("sync-group-offsets"),
+		syncTopicConfigs:          d.boolean("sync-topic-configs"),
+		syncTopicACLs:             d.boolean("sync-topic-acls"),
+		exactlyOnce:               d.str("exactly-once"),
+		offsetFlushInterval:       d.integer("offset-flush-interval"),
+		checkpointInterval:        d.integer("checkpoint-interval"),
+		syncGroupOffsetsInterval:  d.integer("sync-group-offsets-interval"),
+		refreshTopicsInterval:     d.integer("refresh-topics-interval"),
+		refreshGroupsInterval:     d.integer("refresh-groups-interval"),
+		syncTopicConfigsInterval:  d.integer("sync-topic-configs-interval"),
+		offsetLagMax:              d.integer("offset-lag-max"),
+		heapSize:                  d.str("heap-size"),
+		logLevel:                  d.str("log-level"),
+		typeErrs:                  d.errs,
 	}
 }
 
-func (r *reader) str(name string) string {
-	v, ok := r.raw[name]
+// decoder reads config-get's JSON values, noting each option whose value has the wrong type.
+type decoder struct {
+	raw  map[string]any
+	errs map[string]string
+}
+
+// str is a string option; unset (or null) is "".
+func (d *decoder) str(name string) string {
+	v, ok := d.raw[name]
 	if !ok || v == nil {
 		return ""
 	}
 	s, ok := v.(string)
 	if !ok {
-		r.fail(name, fmt.Sprintf("want a string, got %v", v))
+		d.errs[name] = fmt.Sprintf("want a string, got %v", v)
 	}
 	return s
 }
 
-// secretURI reads a secret option: empty when unset, else a Juju secret URI.
-func (r *reader) secretURI(name string) string {
-	v := strings.TrimSpace(r.str(name))
-	if v != "" && !strings.HasPrefix(v, "secret:") {
-		r.fail(name, "want a Juju secret URI (secret:...)")
-	}
-	return v
-}
-
-func (r *reader) integer(name string) int {
-	v, ok := r.raw[name]
+// integer is an int option; JSON gives every number as a float64.
+func (d *decoder) integer(name string) int {
+	v, ok := d.raw[name]
 	if !ok {
-		r.fail(name, "missing")
+		d.errs[name] = "missing"
 		return 0
 	}
 	f, ok := v.(float64)
 	if !ok || f != float64(int(f)) {
-		r.fail(name, fmt.Sprintf("want an integer, got %v", v))
+		d.errs[name] = fmt.Sprintf("want an integer, got %v", v)
 		return 0
 	}
 	return int(f)
 }
 
-func (r *reader) intMin(name string, min int) int {
-	n := r.integer(name)
-	if n < min {
-		r.fail(name, fmt.Sprintf("must be at least %d, got %d", min, n))
-	}
-	return n
-}
-
-func (r *reader) replicationFactor(name string) int {
-	n := r.integer(name)
-	if n == 0 || n < -1 {
-		r.fail(name, fmt.Sprintf("want -1 (broker default) or at least 1, got %d", n))
-	}
-	return n
-}
-
-func (r *reader) boolean(name string) bool {
-	b, ok := r.raw[name].(bool)
+func (d *decoder) boolean(name string) bool {
+	b, ok := d.raw[name].(bool)
 	if !ok {
-		r.fail(name, fmt.Sprintf("want true or false, got %v", r.raw[name]))
+		d.errs[name] = fmt.Sprintf("want true or false, got %v", d.raw[name])
 	}
 	return b
 }
 
-func (r *reader) oneOf(name string, allowed ...string) string {
-	v := strings.TrimSpace(r.str(name))
+// validate is step two of parseConfig: every value checked, option by option in the order of
+// config.yaml, into the configuration the charm runs on.
+func (o options) validate() (config, error) {
+	v := validator{typeErrs: o.typeErrs}
+	var c config
+	c.external, c.sourceCA = o.validateSource(&v)
+	c.sourceAlias = v.alias("source-alias", o.sourceAlias)
+	c.targetAlias = v.alias("target-alias", o.targetAlias)
+	c.targetCA = v.secretURI("target-tls-ca", o.targetTLSCA)
+	if v.err == nil && c.sourceAlias == c.targetAlias {
+		v.fail("target-alias", "must differ from source-alias")
+	}
+	c.settings = o.validateSettings(&v)
+	c.heapSize = v.str("heap-size", o.heapSize)
+	if v.err == nil && !heapPattern.MatchString(c.heapSize) {
+		v.fail("heap-size", fmt.Sprintf("want a size such as 512M or 2G, got %q", c.heapSize))
+	}
+	c.settings.LogLevel = strings.ToUpper(v.str("log-level", o.logLevel))
+	if v.err == nil {
+		switch c.settings.LogLevel {
+		case "ERROR", "WARN", "INFO", "DEBUG", "TRACE":
+		default:
+			v.fail("log-level", fmt.Sprintf("want ERROR, WARN, INFO, DEBUG or TRACE, got %q", c.settings.LogLevel))
+		}
+	}
+	return c, v.err
+}
+
+// validateSource checks the source-* options that reach a cluster outside Juju, and the
+// source's CA option.
+func (o options) validateSource(v *validator) (externalSource, string) {
+	var e externalSource
+	if s := v.str("source-bootstrap-servers", o.sourceBootstrapServers); strings.TrimSpace(s) != "" {
+		eps, err := kafkaclient.ParseEndpoints(s)
+		if err != nil {
+			v.fail("source-bootstrap-servers", err.Error())
+		}
+		e.bootstrap = eps
+	}
+	e.protocol = v.oneOf("source-security-protocol", o.sourceSecurityProtocol, mm2.SASLPlaintext, mm2.SASLSSL)
+	e.mechanism = v.oneOf("source-sasl-mechanism", o.sourceSASLMechanism, mm2.ScramSHA512, mm2.ScramSHA256, mm2.Plain)
+	e.credentials = v.secretURI("source-credentials", o.sourceCredentials)
+	return e, v.secretURI("source-tls-ca", o.sourceTLSCA)
+}
+
+// validateSettings checks what MM2 itself is told: what to mirror, how, and how often.
+func (o options) validateSettings(v *validator) mm2.Settings {
+	var s mm2.Settings
+	s.Topics = v.patterns("topics", o.topics, true)
+	s.TopicsExclude = v.patterns("topics-exclude", o.topicsExclude, false)
+	s.Groups = v.patterns("groups", o.groups, true)
+	s.GroupsExclude = v.patterns("groups-exclude", o.groupsExclude, false)
+	s.ReplicationPolicy = v.oneOf("replication-policy", o.replicationPolicy, "identity", "prefix")
+	s.TasksMax = v.intMin("tasks-max", o.tasksMax, 1)
+	s.ReplicationFactor = v.replicationFactor("replication-factor", o.replicationFactor)
+	s.InternalReplFactor = v.replicationFactor("internal-replication-factor", o.internalReplicationFactor)
+	s.SyncGroupOffsets = v.boolean("sync-group-offsets", o.syncGroupOffsets)
+	s.SyncTopicConfigs = v.boolean("sync-topic-configs", o.syncTopicConfigs)
+	s.SyncTopicACLs = v.boolean("sync-topic-acls", o.syncTopicACLs)
+	s.ExactlyOnce = v.oneOf("exactly-once", o.exactlyOnce, "disabled", "preparing", "enabled")
+	s.OffsetFlushIntervalSeconds = v.intMin("offset-flush-interval", o.offsetFlushInterval, 1)
+	s.CheckpointIntervalSeconds = v.intMin("checkpoint-interval", o.checkpointInterval, 1)
+	s.SyncGroupOffsetsIntervalSeconds = v.intMin("sync-group-offsets-interval", o.syncGroupOffsetsInterval, 1)
+	s.RefreshTopicsIntervalSeconds = v.intMin("refresh-topics-interval", o.refreshTopicsInterval, 1)
+	s.RefreshGroupsIntervalSeconds = v.intMin("refresh-groups-interval", o.refreshGroupsInterval, 1)
+	s.SyncTopicConfigsIntervalSeconds = v.intMin("sync-topic-configs-interval", o.syncTopicConfigsInterval, 1)
+	s.OffsetLagMax = v.intMin("offset-lag-max", o.offsetLagMax, 0)
+	return s
+}
+
+// validator checks decoded values one option at a time, recording the first problem. Each
+// check first reports the option's type error, if decoding found one, so problems come in the
+// order options are checked whatever kind they are.
+type validator struct {
+	typeErrs map[string]string
+	err      error
+}
+
+func (v *validator) fail(option, reason string) {
+	if v.err == nil {
+		v.err = &ConfigError{Option: option, Reason: reason}
+	}
+}
+
+// typed reports the option's type error, if any, in its turn.
+func (v *validator) typed(name string) {
+	if reason, bad := v.typeErrs[name]; bad {
+		v.fail(name, reason)
+	}
+}
+
+func (v *validator) str(name, s string) string {
+	v.typed(name)
+	return s
+}
+
+func (v *validator) boolean(name string, b bool) bool {
+	v.typed(name)
+	return b
+}
+
+// secretURI checks a secret option: empty when unset, else a Juju secret URI.
+func (v *validator) secretURI(name, s string) string {
+	s = strings.TrimSpace(v.str(name, s))
+	if s != "" && !strings.HasPrefix(s, "secret:") {
+		v.fail(name, "want a Juju secret URI (secret:...)")
+	}
+	return s
+}
+
+func (v *validator) intMin(name string, n, min int) int {
+	v.typed(name)
+	if n < min {
+		v.fail(name, fmt.Sprintf("must be at least %d, got %d", min, n))
+	}
+	return n
+}
+
+func (v *validator) replicationFactor(name string, n int) int {
+	v.typed(name)
+	if n == 0 || n < -1 {
+		v.fail(name, fmt.Sprintf("want -1 (broker default) or at least 1, got %d", n))
+	}
+	return n
+}
+
+func (v *validator) oneOf(name, s string, allowed ...string) string {
+	s = strings.TrimSpace(v.str(name, s))
 	for _, a := range allowed {
-		if strings.EqualFold(v, a) {
+		if strings.EqualFold(s, a) {
 			return a
 		}
 	}
-	r.fail(name, fmt.Sprintf("want one of %s, got %q", strings.Join(allowed, ", "), v))
+	v.fail(name, fmt.Sprintf("want one of %s, got %q", strings.Join(allowed, ", "), s))
 	return ""
 }
 
-func (r *reader) alias(name string) string {
-	v := r.str(name)
-	if !aliasPattern.MatchString(v) {
-		r.fail(name, fmt.Sprintf("want letters, digits, _ or -, got %q", v))
+func (v *validator) alias(name, s string) string {
+	s = v.str(name, s)
+	if !aliasPattern.MatchString(s) {
+		v.fail(name, fmt.Sprintf("want letters, digits, _ or -, got %q", s))
 	}
-	return v
+	return s
 }
 
 // patterns splits a comma-separated list of Java regular expressions the way MM2 does.
-func (r *reader) patterns(name string, required bool) []string {
+func (v *validator) patterns(name, list string, required bool) []string {
 	var out []string
-	for _, p := range strings.Split(r.str(name), ",") {
+	for _, p := range strings.Split(v.str(name, list), ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
 		if strings.Contains(p, "${") {
 			// MM2 would take it for a config provider reference.
-			r.fail(name, fmt.Sprintf("%q must not contain ${", p))
+			v.fail(name, fmt.Sprintf("%q must not contain ${", p))
 		}
 		if err := checkJavaRegex(p); err != nil {
-			r.fail(name, err.Error())
+			v.fail(name, err.Error())
 		}
 		out = append(out, p)
 	}
 	if required && len(out) == 0 {
-		r.fail(name, "must name at least one pattern")
+		v.fail(name, "must name at least one pattern")
 	}
 	return out
 }

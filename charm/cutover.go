@@ -3,13 +3,11 @@ package charm
 import (
 	"context"
 	"fmt"
+	"mirrormaker-k8s/internal/migration"
+	"mirrormaker-k8s/internal/mm2"
 	"strconv"
 	"strings"
 	"time"
-
-	"mirrormaker-k8s/hooks"
-	"mirrormaker-k8s/internal/migration"
-	"mirrormaker-k8s/internal/mm2"
 )
 
 // Cutover parameters' defaults, as actions.yaml declares them.
@@ -76,9 +74,9 @@ func (c *Charm) cutover(ctx context.Context, v view, params map[string]any) (map
 		return nil, fmt.Errorf("cannot cut over: %w", err)
 	}
 	if st, ok := v.problem(); ok {
-		return nil, fmt.Errorf("cannot cut over: %s", st.Message)
+		return nil, fmt.Errorf("cannot cut over: %s", st.message)
 	}
-	if !v.peers.migrating() && v.peers.app[keyMigration] != migrationComplete {
+	if !v.peers.migrating() && v.peers.migration() != migrationComplete {
 		return nil, fmt.Errorf("cannot cut over: nothing is being mirrored; run start-migration first")
 	}
 	s, err := c.kafka.Open(ctx, *v.source.cluster, *v.target.cluster)
@@ -305,18 +303,13 @@ func (c *Charm) completeCutover(ctx context.Context, v *view, endpoints string) 
 	if err := c.setMigration(ctx, &v.peers, migrationComplete, c.now()); err != nil {
 		return err
 	}
-	if err := c.tools.RelationSet(ctx, v.peers.id, true, map[string]string{keyCutoverEndpoints: endpoints}); err != nil {
-		return fmt.Errorf("cannot record the cutover: %w", err)
+	if err := c.setCutoverEndpoints(ctx, &v.peers, endpoints); err != nil {
+		return err
 	}
-	v.peers.app[keyCutoverEndpoints] = endpoints
 	if err := c.applyAndReport(ctx, *v); err != nil {
 		return err
 	}
-	done := hooks.Status{Name: hooks.StatusActive, Message: "cutover complete: clients may use " + endpoints}
-	if err := c.tools.StatusSet(ctx, done, true); err != nil {
-		return fmt.Errorf("cannot set the application status: %w", err)
-	}
-	return nil
+	return c.setAppStatus(ctx, statusCutoverComplete(endpoints))
 }
 
 // progress is the line users see while the action runs.

@@ -13,6 +13,7 @@ import (
 
 	"mirrormaker-k8s/internal/migration"
 	"mirrormaker-k8s/internal/mm2"
+	"mirrormaker-k8s/internal/workload"
 )
 
 // fakeSession plays a cutover's view of both clusters: gates that open after some polls, a
@@ -176,7 +177,7 @@ func TestGivenProducerWritingWhenCutoverProducersThenWaitsThenProvesAndStopsEver
 	h.peerChanged()
 	done := wantActive("cutover complete: clients may use kafka-k8s-0.kafka-k8s-endpoints:9092")
 	for _, u := range h.m.Units {
-		assert.Equal(t, "inactive", h.workloads[u].state, u)
+		assert.Equal(t, workload.StateInactive, h.workloads[u].state, u)
 		assert.Equal(t, done, h.status(u))
 	}
 	assert.Equal(t, done, h.m.AppStatus)
@@ -197,7 +198,7 @@ func TestGivenCopyDiffersWhenCutoverProducersThenFailsAndKeepsMirroring(t *testi
 	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "producers"})
 	assert.True(t, a.Failed)
 	assert.Equal(t, "the copy differs, nothing stopped: (1) orders/1: 200 records on the source, 199 on the target", a.FailMessage)
-	assert.Equal(t, "active", h.workloads[h.unit(0)].state)
+	assert.Equal(t, workload.StateActive, h.workloads[h.unit(0)].state)
 }
 
 func TestGivenKeepMirroringWhenCutoverProducersThenMM2KeepsRunning(t *testing.T) {
@@ -205,7 +206,7 @@ func TestGivenKeepMirroringWhenCutoverProducersThenMM2KeepsRunning(t *testing.T)
 	h.kafka.session = &fakeSession{moves: [][]migration.EndMove{nil}, views: []migration.SyncView{lagView(0, 1)}, verify: equalCopy()}
 	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "producers", "keep-mirroring": true})
 	require.False(t, a.Failed, a.FailMessage)
-	assert.Equal(t, "active", h.workloads[h.unit(0)].state)
+	assert.Equal(t, workload.StateActive, h.workloads[h.unit(0)].state)
 	assert.Equal(t, "started", h.peerData()["migration"])
 }
 

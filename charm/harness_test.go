@@ -33,14 +33,14 @@ type fakeWorkload struct {
 	files    map[string]workload.File
 	service  *workload.Service
 	running  bool // the layer's startup intent
-	state    string
+	state    workload.ServiceState
 	starts   int // starts and restarts
 	stops    int
 	applied  []workload.Result
 }
 
 func newFakeWorkload() *fakeWorkload {
-	return &fakeWorkload{version: "3.9.1", files: map[string]workload.File{}, state: "inactive"}
+	return &fakeWorkload{version: "3.9.1", files: map[string]workload.File{}, state: workload.StateInactive}
 }
 
 func (f *fakeWorkload) Ready() error {
@@ -52,8 +52,8 @@ func (f *fakeWorkload) Ready() error {
 
 func (f *fakeWorkload) Apply(d workload.Desired) (workload.Result, error) {
 	var r workload.Result
-	if f.broken && f.state == "active" {
-		f.state = "backoff" // it crashed since the last hook
+	if f.broken && f.state == workload.StateActive {
+		f.state = workload.StateBackoff // it crashed since the last hook
 	}
 	for _, file := range d.Files {
 		cur, ok := f.files[file.Path]
@@ -67,20 +67,20 @@ func (f *fakeWorkload) Apply(d workload.Desired) (workload.Result, error) {
 		f.service, f.running, r.LayerChanged = &s, d.Running, true
 	}
 	switch {
-	case d.Running && f.state != "active":
-		f.state, r.Started = "active", true
+	case d.Running && f.state != workload.StateActive:
+		f.state, r.Started = workload.StateActive, true
 		f.starts++
 	case d.Running && (r.LayerChanged || len(r.Pushed) > 0):
 		r.Restarted = true
 		f.starts++
-	case !d.Running && f.state == "active":
-		f.state, r.Stopped = "inactive", true
+	case !d.Running && f.state == workload.StateActive:
+		f.state, r.Stopped = workload.StateInactive, true
 		f.stops++
 	}
 	f.applied = append(f.applied, r)
 	if f.broken && d.Running {
 		// As real Pebble: the start change fails ("exited quickly") and the service backs off.
-		f.state = "backoff"
+		f.state = workload.StateBackoff
 		if r.Started || r.Restarted {
 			return r, &workload.ChangeError{Action: "start", ID: "1", Err: "exited quickly with code 1, will restart"}
 		}
@@ -89,16 +89,16 @@ func (f *fakeWorkload) Apply(d workload.Desired) (workload.Result, error) {
 }
 
 func (f *fakeWorkload) Stop() (bool, error) {
-	if f.state != "active" {
+	if f.state != workload.StateActive {
 		return false, nil
 	}
-	f.state = "inactive"
+	f.state = workload.StateInactive
 	f.stops++
 	return true, nil
 }
 
-func (f *fakeWorkload) ServiceState() (string, error) { return f.state, nil }
-func (f *fakeWorkload) KafkaVersion() (string, error) { return f.version, nil }
+func (f *fakeWorkload) ServiceState() (workload.ServiceState, error) { return f.state, nil }
+func (f *fakeWorkload) KafkaVersion() (string, error)                { return f.version, nil }
 
 // fakeKafka answers measurements with a prepared view, or an error.
 type fakeKafka struct {

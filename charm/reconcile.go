@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
-	"mirrormaker-k8s/hooks"
 	"mirrormaker-k8s/internal/kafkaclient"
 	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/workload"
@@ -17,24 +15,24 @@ import (
 type view struct {
 	leader bool
 	cfg    config
-	cfgErr error
+	cfgErr *ConfigError
 	peers  peers
 	source access
 	target access
-	state  map[string]string // the leader's own unit state (state-get): its sync line and sample
+	memo   syncMemo // the leader's own unit state (state-get): its sync line and sample
 }
 
 // problem is the first reason MM2 cannot run, in the order a user should fix them.
-func (v view) problem() (hooks.Status, bool) {
+func (v view) problem() (status, bool) {
 	if v.cfgErr != nil {
-		return hooks.Status{Name: hooks.StatusBlocked, Message: v.cfgErr.Error()}, true
+		return statusBlockedConfig(v.cfgErr.Option, v.cfgErr.Reason), true
 	}
 	for _, a := range []access{v.source, v.target} {
 		if a.cluster == nil {
 			return a.status, true
 		}
 	}
-	return hooks.Status{}, false
+	return status{}, false
 }
 
 func (v view) warnings() []string {
@@ -60,15 +58,18 @@ func (c *Charm) observe(ctx context.Context) (view, error) {
 	if err != nil {
 		return v, fmt.Errorf("cannot read config: %w", err)
 	}
-	v.cfg, v.cfgErr = parseConfig(raw)
+	// A config problem is the user's to fix: it blocks, it does not fail the hook.
+	if v.cfg, err = parseConfig(raw); err != nil && !errors.As(err, &v.cfgErr) {
+		return v, err
+	}
 	if v.peers, err = c.readPeers(ctx); err != nil {
 		return v, err
 	}
-	sourceID, err := c.relationID(ctx, SourceEndpoint)
+	sourceID, err := c.relationID(ctx, Source.Endpoint())
 	if err != nil {
 		return v, err
 	}
-	targetID, err := c.relationID(ctx, TargetEndpoint)
+	targetID, err := c.relationID(ctx, Target.Endpoint())
 	if err != nil {
 		return v, err
 	}
@@ -78,10 +79,10 @@ func (c *Charm) observe(ctx context.Context) (view, error) {
 				return v, err
 			}
 		}
-		if v.state, err = c.tools.StateGet(ctx); err != nil {
+		if v.memo, err = c.tools.StateGet(ctx); err != nil {
 			return v, fmt.Errorf("cannot read the leader's state: %w", err)
 		}
-		if err := c.dropPeerSyncKeys(ctx, v.peers); err != nil {
+		if err := c.dropOldSyncKeys(ctx, v.peers); err != nil {
 			return v, err
 		}
 	}
@@ -115,19 +116,6 @@ func (c *Charm) ensureRequest(ctx context.Context, relID string) error {
 	return nil
 }
 
-// dropPeerSyncKeys removes the sync line and sample that earlier revisions kept in the peer
-// application databag, once, so they stop showing stale numbers to anyone reading it.
-func (c *Charm) dropPeerSyncKeys(ctx context.Context, p peers) error {
-	if p.id == "" || (p.app[keySyncLine] == "" && p.app[keySyncSample] == "") {
-		return nil
-	}
-	drop := map[string]string{keySyncLine: "", keySyncSample: ""}
-	if err := c.tools.RelationSet(ctx, p.id, true, drop); err != nil {
-		return fmt.Errorf("cannot drop the old sync keys from the peer data: %w", err)
-	}
-	return nil
-}
-
 // reconcile brings the workload in line with the model and sets the statuses. Run twice, the
 // second run pushes, restarts and writes nothing.
 func (c *Charm) reconcile(ctx context.Context) (view, error) {
@@ -145,22 +133,29 @@ func (c *Charm) reconcile(ctx context.Context) (view, error) {
 // setStatus sets this unit's status and, on the leader, the application's to the same: once a
 // leader has set it, Juju shows the application status as set until it is set again, so the
 // leader refreshes it on every hook or it goes stale ("in sync" after stop-migration).
-func (c *Charm) setStatus(ctx context.Context, v view, st hooks.Status) error {
-	if err := c.tools.StatusSet(ctx, st, false); err != nil {
+func (c *Charm) setStatus(ctx context.Context, v view, st status) error {
+	if err := c.tools.StatusSet(ctx, st.hooks(), false); err != nil {
 		return fmt.Errorf("cannot set status: %w", err)
 	}
 	if !v.leader {
 		return nil
 	}
-	if err := c.tools.StatusSet(ctx, st, true); err != nil {
+	return c.setAppStatus(ctx, st)
+}
+
+// setAppStatus sets the application's status: what `juju status` shows first. Only the leader
+// may, and it does after each change of intent so the line never lags behind it.
+func (c *Charm) setAppStatus(ctx context.Context, st status) error {
+	if err := c.tools.StatusSet(ctx, st.hooks(), true); err != nil {
 		return fmt.Errorf("cannot set the application status: %w", err)
 	}
 	return nil
 }
 
-func (c *Charm) converge(ctx context.Context, v view) (hooks.Status, error) {
+// converge applies the view to the workload and returns the status it leaves the unit in.
+func (c *Charm) converge(ctx context.Context, v view) (status, error) {
 	if err := c.workload.Ready(); err != nil {
-		return hooks.Status{Name: hooks.StatusWaiting, Message: "waiting for Pebble"}, nil
+		return statusWaitingForPebble(), nil
 	}
 	st, err := c.apply(ctx, v)
 	if err != nil {
@@ -173,7 +168,7 @@ func (c *Charm) converge(ctx context.Context, v view) (hooks.Status, error) {
 	if err := c.publishServiceState(ctx, v.peers, state); err != nil {
 		return st, err
 	}
-	if st.Name == "" {
+	if !st.decided() {
 		st = c.runningStatus(v, state)
 	}
 	return st, nil
@@ -181,17 +176,17 @@ func (c *Charm) converge(ctx context.Context, v view) (hooks.Status, error) {
 
 // apply makes the container match the view: MM2 stopped while something blocks it, otherwise
 // the rendered files, layer and service. It returns a status only when MM2 cannot run.
-func (c *Charm) apply(ctx context.Context, v view) (hooks.Status, error) {
+func (c *Charm) apply(ctx context.Context, v view) (status, error) {
 	if st, ok := v.problem(); ok {
 		stopped, err := c.workload.Stop()
 		if err != nil {
 			return st, fmt.Errorf("cannot stop MirrorMaker 2: %w", err)
 		}
 		if stopped {
-			c.logf(ctx, "WARNING", "stopped MirrorMaker 2: %s", st.Message)
+			c.logf(ctx, "WARNING", "stopped MirrorMaker 2: %s", st.message)
 		}
 		if v.peers.migrating() {
-			st.Message += " (mirroring paused until this is fixed)"
+			st = st.paused()
 		}
 		return st, nil
 	}
@@ -199,9 +194,9 @@ func (c *Charm) apply(ctx context.Context, v view) (hooks.Status, error) {
 	if err != nil {
 		var rerr *renderError
 		if errors.As(err, &rerr) {
-			return hooks.Status{Name: hooks.StatusBlocked, Message: rerr.Error()}, nil
+			return statusBlockedRender(rerr), nil
 		}
-		return hooks.Status{}, err
+		return status{}, err
 	}
 	res, err := c.workload.Apply(desired)
 	var changeErr *workload.ChangeError
@@ -209,45 +204,40 @@ func (c *Charm) apply(ctx context.Context, v view) (hooks.Status, error) {
 		// MM2 would not (re)start: Pebble keeps retrying it (on-failure: restart). Failing the
 		// hook would hide that behind a hook error; the status and the leader's sync line say it.
 		c.logf(ctx, "WARNING", "MirrorMaker 2 is not running: %v", err)
-		return hooks.Status{}, nil
+		return status{}, nil
 	}
 	if err != nil {
-		return hooks.Status{}, fmt.Errorf("cannot apply the MirrorMaker 2 workload: %w", err)
+		return status{}, fmt.Errorf("cannot apply the MirrorMaker 2 workload: %w", err)
 	}
 	if changes := describe(res); changes != "" {
 		c.logf(ctx, "INFO", "MirrorMaker 2: %s", changes)
 	}
-	return hooks.Status{}, nil
+	return status{}, nil
 }
 
 // runningStatus is the status of a unit whose MM2 may run. The leader shows its last sync
 // line while MM2 runs, so hooks that do not measure keep the numbers on screen.
-func (c *Charm) runningStatus(v view, state string) hooks.Status {
-	suffix := ""
-	if w := v.warnings(); len(w) > 0 {
-		suffix = " (" + strings.Join(w, "; ") + ")"
-	}
+func (c *Charm) runningStatus(v view, state workload.ServiceState) status {
 	if !v.peers.migrating() {
-		msg := "ready: run start-migration"
-		switch v.peers.app[keyMigration] {
+		st := statusReady()
+		switch v.peers.migration() {
 		case migrationStopped:
-			msg = "migration stopped: run start-migration to resume"
+			st = statusMigrationStopped()
 		case migrationComplete:
-			msg = "cutover complete: clients may use " + v.peers.app[keyCutoverEndpoints]
+			st = statusCutoverComplete(v.peers.cutoverEndpoints())
 		}
-		return hooks.Status{Name: hooks.StatusActive, Message: msg + suffix}
+		return st.withWarnings(v.warnings())
 	}
-	switch state {
-	case "active":
-		if st, ok := storedSync(v.state); ok && v.leader {
+	switch {
+	case state.Running():
+		if st, ok := v.memo.line(); ok && v.leader {
 			return st
 		}
-		return hooks.Status{Name: hooks.StatusActive, Message: "mirroring" + suffix}
-	case "backoff", "error":
-		return hooks.Status{Name: hooks.StatusWaiting, Message: "MirrorMaker 2 failed and is being restarted " +
-			"(juju ssh --container mirrormaker <unit> pebble logs mirrormaker)"}
+		return statusMirroring().withWarnings(v.warnings())
+	case state.Failing():
+		return statusWaitingMM2Failed()
 	}
-	return hooks.Status{Name: hooks.StatusMaintenance, Message: "starting MirrorMaker 2"}
+	return statusStarting()
 }
 
 // desired renders the files and service MM2 needs on this unit.

@@ -3,98 +3,51 @@ package charm
 import (
 	"context"
 	"fmt"
+	"mirrormaker-k8s/internal/migration"
 	"strconv"
 	"strings"
 	"time"
-
-	"mirrormaker-k8s/hooks"
-	"mirrormaker-k8s/internal/migration"
 )
-
-// Keys of the sync view. The leader keeps its last status line and lag sample in its own unit
-// state (state-set), which no other unit observes: the line survives hooks that do not measure,
-// the sample gives the next measurement a trend for its ETA. In the peer databags they would
-// fire relation-changed on every unit at every update-status. Each unit keeps its own MM2
-// service state in its unit databag, which others do need: the leader names units whose MM2 is
-// down.
-const (
-	keySyncLine   = "sync-status"
-	keySyncSample = "sync-sample"
-	keyUnitMM2    = "mm2"
-)
-
-// sample is one lag measurement, stored as "<unix seconds> <records behind>".
-type sample struct {
-	at     time.Time
-	behind int64
-}
-
-func (s sample) String() string { return fmt.Sprintf("%d %d", s.at.Unix(), s.behind) }
-
-func parseSample(s string) (sample, bool) {
-	at, behind, ok := strings.Cut(s, " ")
-	if !ok {
-		return sample{}, false
-	}
-	sec, err1 := strconv.ParseInt(at, 10, 64)
-	n, err2 := strconv.ParseInt(behind, 10, 64)
-	if err1 != nil || err2 != nil {
-		return sample{}, false
-	}
-	return sample{at: time.Unix(sec, 0), behind: n}, true
-}
 
 // summary is the leader's one-line account of the migration and the status it deserves.
 type summary struct {
-	status hooks.Status
+	status status
 	sample sample
 	ok     bool // a sample was taken (lag known)
 }
 
-// summarize turns a measurement into the status line users read in `juju status`:
-//
-//	mirroring 12 topics/72 partitions: 1,204,332 records behind, ETA 3m; groups 3/5 synced
-//	in sync 12 topics/72 partitions: 0 records behind; groups 5/5 synced
-//
-// prev, when set, is the previous sample; the ETA is the current lag over the rate at which it
-// fell since then.
+// summarize turns a measurement into the status line users read in `juju status` (statusSync
+// words it). prev, when set, is the previous sample; the ETA is the current lag over the rate at
+// which it fell since then.
 func summarize(view migration.SyncView, prev *sample, now time.Time, down []string) summary {
-	partitions := len(view.Partitions)
-	head := fmt.Sprintf("%d topics/%d partitions", len(view.Topics), partitions)
-	var b strings.Builder
-	st := hooks.StatusActive
-	switch {
-	case partitions > 0 && view.PartitionsUnknown == partitions:
-		fmt.Fprintf(&b, "mirroring %s: lag unknown", head)
-	case view.CaughtUp():
-		fmt.Fprintf(&b, "in sync %s: 0 records behind", head)
-	case !view.MirrorStarted:
-		fmt.Fprintf(&b, "mirroring %s: starting, %s records to copy", head, thousands(view.RecordsBehind))
-	default:
-		fmt.Fprintf(&b, "mirroring %s: %s records behind", head, thousands(view.RecordsBehind))
-		if eta := etaOf(prev, view.RecordsBehind, now); eta != "" {
-			b.WriteString(", " + eta)
-		}
+	line := syncLine{
+		topics:        len(view.Topics),
+		partitions:    len(view.Partitions),
+		phase:         phaseBehind,
+		behind:        view.RecordsBehind,
+		groupsSynced:  view.GroupsSynced,
+		groupsCounted: view.GroupsCounted,
+		down:          down,
 	}
-	if view.GroupsCounted > 0 {
-		fmt.Fprintf(&b, "; groups %d/%d synced", view.GroupsSynced, view.GroupsCounted)
-	} else {
-		b.WriteString("; no groups to sync")
+	switch {
+	case line.partitions > 0 && view.PartitionsUnknown == line.partitions:
+		line.phase = phaseLagUnknown
+	case view.CaughtUp():
+		line.phase = phaseInSync
+	case !view.MirrorStarted:
+		line.phase = phaseStarting
+	default:
+		line.eta = etaOf(prev, view.RecordsBehind, now)
 	}
 	if !view.Complete() {
-		fmt.Fprintf(&b, "; %d unmeasured (%s)", len(view.Errors), shorten(view.Errors[0].Error(), 80))
-		st = hooks.StatusWaiting
-	}
-	if len(down) > 0 {
-		fmt.Fprintf(&b, "; MM2 down on %s", strings.Join(down, ", "))
-		st = hooks.StatusWaiting
+		line.unmeasured, line.firstError = len(view.Errors), view.Errors[0].Error()
 	}
 	next := sample{at: now, behind: view.RecordsBehind}
 	if prev != nil && now.Sub(prev.at) < minTrend {
 		next = *prev // too close to the last one to show a trend: keep the older sample
 	}
 	return summary{
-		status: hooks.Status{Name: st, Message: b.String()},
+		status: statusSync(line),
 		sample: next,
 		ok:     view.PartitionsUnknown == 0,
 	}
@@ -160,55 +113,6 @@ func shorten(s string, n int) string {
 	return s[:n-3] + "..."
 }
 
-// publishServiceState records this unit's MM2 state in its peer databag when it changed,
-// stamped with the leader's decision it follows, so the leader can tell a unit that is down
-// from one that has not yet seen the decision.
-func (c *Charm) publishServiceState(ctx context.Context, p peers, state string) error {
-	if p.id == "" {
-		return nil
-	}
-	want := state + " " + p.app[keyChangedAt]
-	mine, err := c.tools.RelationGet(ctx, p.id, c.hook.Unit, false)
-	if err != nil {
-		return fmt.Errorf("cannot read this unit's peer data: %w", err)
-	}
-	if mine[keyUnitMM2] == want {
-		return nil
-	}
-	if err := c.tools.RelationSet(ctx, p.id, false, map[string]string{keyUnitMM2: want}); err != nil {
-		return fmt.Errorf("cannot record this unit's MM2 state: %w", err)
-	}
-	return nil
-}
-
-// unitsDown lists the units whose MM2 is not running although the migration is, by their own
-// account in the peer databags; the leader's own state comes from its workload. A unit whose
-// account predates the leader's latest decision is still catching up, not down.
-func (c *Charm) unitsDown(ctx context.Context, p peers, ownState string) ([]string, error) {
-	var down []string
-	if ownState != "active" {
-		down = append(down, c.hook.Unit)
-	}
-	if p.id == "" {
-		return down, nil
-	}
-	others, err := c.tools.RelationUnits(ctx, p.id)
-	if err != nil {
-		return nil, fmt.Errorf("cannot list peer units: %w", err)
-	}
-	for _, u := range others {
-		data, err := c.tools.RelationGet(ctx, p.id, u, false)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read %s's peer data: %w", u, err)
-		}
-		state, stamp, _ := strings.Cut(data[keyUnitMM2], " ")
-		if stamp == p.app[keyChangedAt] && state != "active" {
-			down = append(down, u)
-		}
-	}
-	return down, nil
-}
-
 // reportSync is the leader's measurement after update-status and actions: it sets the unit
 // and application status to the sync line and keeps the line and sample for the next hooks.
 func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
@@ -227,41 +131,27 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 		return err
 	}
 	view, err := c.measure(ctx, v)
-	var st hooks.Status
-	data := map[string]string{}
+	var st status
+	var next *sample
 	switch ce, isCE := isClusterError(err); {
-	case isCE && ce.Side == "source":
-		st = hooks.Status{Name: hooks.StatusWaiting, Message: shorten(ce.Error(), 200)}
+	case isCE && sideOf(ce) == Source:
+		st = statusWaitingCluster(ce)
 	case err != nil && !isCE:
-		st = hooks.Status{Name: hooks.StatusWaiting, Message: shorten("cannot measure the migration: "+err.Error(), 200)}
+		st = statusWaitingMeasure(err)
 	default:
-		var prev *sample
-		if s, ok := parseSample(v.state[keySyncSample]); ok {
-			prev = &s
-		}
-		sum := summarize(view, prev, now, down)
+		sum := summarize(view, v.memo.sample(), now, down)
 		st = sum.status
 		if isCE {
-			st = hooks.Status{Name: hooks.StatusWaiting, Message: shorten(ce.Error(), 120) + "; " + st.Message}
+			st = statusWaitingTarget(ce, st)
 		}
 		if sum.ok {
-			data[keySyncSample] = sum.sample.String()
+			next = &sum.sample
 		}
 	}
-	data[keySyncLine] = st.Name + " " + st.Message
-	if err := c.tools.StateSet(ctx, data); err != nil {
+	if err := c.tools.StateSet(ctx, newSyncMemo(st, next)); err != nil {
 		return fmt.Errorf("cannot record the sync view: %w", err)
 	}
 	return c.setStatus(ctx, v, st) // the leader's: unit and application
-}
-
-// storedSync is the leader's last sync line, for hooks that do not measure.
-func storedSync(state map[string]string) (hooks.Status, bool) {
-	name, msg, ok := strings.Cut(state[keySyncLine], " ")
-	if !ok || msg == "" {
-		return hooks.Status{}, false
-	}
-	return hooks.Status{Name: name, Message: msg}, true
 }
 
 // measured is one dispatch's measurement, kept so an action and the status after it share it.

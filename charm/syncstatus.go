@@ -13,15 +13,15 @@ import (
 // figures of a group come with group=NAME, which keeps the results bounded on large clusters.
 func (c *Charm) syncStatus(ctx context.Context, v view, params map[string]any) (map[string]string, error) {
 	if st, ok := v.problem(); ok {
-		return nil, fmt.Errorf("cannot measure the migration: %s", st.Message)
+		return nil, fmt.Errorf("cannot measure the migration: %s", st.message)
 	}
 	view, err := c.measure(ctx, v)
-	if ce, ok := isClusterError(err); err != nil && !(ok && ce.Side == "target") {
+	if ce, ok := isClusterError(err); err != nil && !(ok && sideOf(ce) == Target) {
 		return nil, fmt.Errorf("cannot measure the migration: %w", err)
 	}
 	detail, _ := params["group"].(string)
 	r := syncResults(view, detail)
-	r["migration"] = v.peers.app[keyMigration]
+	r["migration"] = string(v.peers.migration())
 	if err != nil {
 		r["errors.target"] = err.Error()
 	}

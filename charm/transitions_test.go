@@ -10,6 +10,7 @@ import (
 	"mirrormaker-k8s/hooks/hookstest"
 	"mirrormaker-k8s/internal/migration"
 	"mirrormaker-k8s/internal/mm2"
+	"mirrormaker-k8s/internal/workload"
 )
 
 func TestGivenFreshDeployWhenInstallThenBlockedOnMissingSource(t *testing.T) {
@@ -185,13 +186,13 @@ func TestGivenMirroringWhenStopMigrationThenEveryUnitStopsAndCanResume(t *testin
 	require.False(t, a.Failed, a.FailMessage)
 	h.peerChanged()
 	for _, u := range h.m.Units {
-		assert.Equal(t, "inactive", h.workloads[u].state, u)
+		assert.Equal(t, workload.StateInactive, h.workloads[u].state, u)
 		assert.Equal(t, wantActive("migration stopped: run start-migration to resume"), h.status(u))
 	}
 	h.action(h.unit(0), "start-migration", nil)
 	h.peerChanged()
 	for _, u := range h.m.Units {
-		assert.Equal(t, "active", h.workloads[u].state, u)
+		assert.Equal(t, workload.StateActive, h.workloads[u].state, u)
 	}
 }
 
@@ -205,12 +206,12 @@ func TestGivenMirroringWhenTargetRelationBrokenThenStopsAndResumesOnRelate(t *te
 	h.everywhere("target-relation-broken", target)
 	h.m.RemoveRelation(target.ID)
 	for _, u := range h.m.Units {
-		assert.Equal(t, "inactive", h.workloads[u].state, u)
+		assert.Equal(t, workload.StateInactive, h.workloads[u].state, u)
 		assert.Equal(t, wantBlocked("missing target relation (mirroring paused until this is fixed)"), h.status(u))
 	}
 	h.relate("target", "kafka-k8s", h.providerAnswer("kafka-k8s-0.kafka-k8s-endpoints:9092", "tgt-Pa55word"))
 	for _, u := range h.m.Units {
-		assert.Equal(t, "active", h.workloads[u].state, "%s resumes: the intent survived", u)
+		assert.Equal(t, workload.StateActive, h.workloads[u].state, "%s resumes: the intent survived", u)
 	}
 	assert.Equal(t, wantActive("mirroring"), h.status(h.unit(1)))
 }
@@ -270,7 +271,7 @@ func TestGivenBadConfigWhenConfigChangedThenBlockedNamingOptionAndStopped(t *tes
 			h.m.Config[tt.option] = tt.value
 			h.hook(h.unit(0), "config-changed", nil, "")
 			assert.Equal(t, wantBlocked(tt.want+" (mirroring paused until this is fixed)"), h.status(h.unit(0)))
-			assert.Equal(t, "inactive", h.workloads[h.unit(0)].state)
+			assert.Equal(t, workload.StateInactive, h.workloads[h.unit(0)].state)
 		})
 	}
 }

@@ -92,14 +92,14 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 	}
 
 	if !d.Running {
-		if before != nil && stopNeeded(before.Current) {
+		if stateOf(before).stoppable() {
 			res.Stopped = true
 			return res, w.runChange("stop", w.pebble.Stop)
 		}
 		return res, nil
 	}
 
-	wasActive := before != nil && before.Current == client.StatusActive
+	wasActive := stateOf(before).Running()
 	switch {
 	case !wasActive:
 		res.Started = true
@@ -119,7 +119,7 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 			return res, err
 		}
 	}
-	if after == nil || after.Current != client.StatusActive {
+	if !stateOf(after).Running() {
 		// Not running now: it reads the files whenever it next starts.
 		return res, nil
 	}
@@ -161,8 +161,4 @@ func (w *Workload) ensureLayer(s Service, running bool) (added, serviceChanged b
 		return false, false, fmt.Errorf("cannot add pebble layer: %w", notReady(err))
 	}
 	return true, serviceDiffers, nil
-}
-
-func stopNeeded(s client.ServiceStatus) bool {
-	return s == client.StatusActive || s == client.StatusBackoff
 }

@@ -253,7 +253,7 @@ func TestApplyDecisions(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, tt.calls, f.calls)
 			assert.Equal(t, tt.starts, f.starts, "processes started")
-			assert.Equal(t, tt.state, mustState(t, w))
+			assert.Equal(t, ServiceState(tt.state), mustState(t, w))
 
 			// Whatever happened, the same Apply again changes nothing.
 			f.calls, f.starts = nil, 0
@@ -380,9 +380,9 @@ func unreachable() error {
 
 func ptr[T any](v T) *T { return &v }
 
-func mustState(t *testing.T, w *Workload) client.ServiceStatus {
+func mustState(t *testing.T, w *Workload) ServiceState {
 	t.Helper()
 	s, err := w.ServiceState()
 	require.NoError(t, err)
-	return client.ServiceStatus(s)
+	return s
 }

@@ -177,99 +177,125 @@ func TestRealPebble(t *testing.T) {
 }
 
 func testRealPebble(t *testing.T, daemon pebbleDaemon) {
-	p := startPebble(t, daemon)
-	w := p.w
+	r := &pebbleRun{t: t, p: startPebble(t, daemon)}
+	d := r.filesAndEnvironment()
+	d = r.livenessCheck(d)
+	r.stopAndStart(d)
 
-	step := func(name string, d Desired, wantStarts int, wantMark string) Result {
-		t.Helper()
-		before := len(p.starts(t))
-		res, err := w.Apply(d)
-		require.NoError(t, err, name)
-		got := p.starts(t)
-		assert.Equal(t, wantStarts, len(got)-before, "%s: processes started", name)
-		if wantMark != "" && len(got) > 0 {
-			assert.Equal(t, wantMark, got[len(got)-1].mark, "%s: environment of the last start", name)
-		}
-		return res
+	assert.NoFileExists(t, filepath.Join(r.p.dir, "broker-starts"), "the rock's own broker service was started")
+	for _, level := range []string{"alive", "ready"} {
+		assert.Equal(t, "200", r.p.health(t, level), "health at level %s", level)
 	}
+}
 
+// pebbleRun is one daemon taken through testRealPebble's steps, each building on the last.
+type pebbleRun struct {
+	t *testing.T
+	p *realPebble
+}
+
+// step applies d and checks how many times MM2 started, and with which environment.
+func (r *pebbleRun) step(name string, d Desired, wantStarts int, wantMark string) Result {
+	t := r.t
+	t.Helper()
+	before := len(r.p.starts(t))
+	res, err := r.p.w.Apply(d)
+	require.NoError(t, err, name)
+	got := r.p.starts(t)
+	assert.Equal(t, wantStarts, len(got)-before, "%s: processes started", name)
+	if wantMark != "" && len(got) > 0 {
+		assert.Equal(t, wantMark, got[len(got)-1].mark, "%s: environment of the last start", name)
+	}
+	return res
+}
+
+// filesAndEnvironment: the first start, then a restart for each change of a file or of the
+// environment, and nothing at all when nothing changed.
+func (r *pebbleRun) filesAndEnvironment() Desired {
+	t, p := r.t, r.p
 	d := p.desired("a=1\n", "one")
-	res := step("first apply", d, 1, "one")
+	res := r.step("first apply", d, 1, "one")
 	assert.Len(t, res.Pushed, 2)
 	assert.True(t, res.LayerChanged)
 	assert.True(t, res.Started)
-	assert.Equal(t, "active", string(mustState(t, w)))
+	assert.Equal(t, StateActive, mustState(t, p.w))
 	info, err := os.Stat(filepath.Join(p.dir, "etc/mm2-secrets.properties"))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "secrets file mode")
 
 	changes := p.changeCount(t)
-	res = step("same again", d, 0, "")
+	res = r.step("same again", d, 0, "")
 	assert.Equal(t, Result{}, res)
 	assert.Equal(t, changes, p.changeCount(t), "same again: no new Pebble changes")
 
 	d = p.desired("a=2\n", "one")
-	res = step("file changed", d, 1, "one")
+	res = r.step("file changed", d, 1, "one")
 	assert.Equal(t, Result{Pushed: []string{d.Files[0].Path}, Restarted: true}, res)
 
 	d = p.desired("a=2\n", "two")
-	res = step("environment changed", d, 1, "two")
+	res = r.step("environment changed", d, 1, "two")
 	assert.Equal(t, Result{LayerChanged: true, Restarted: true}, res)
 
 	d = p.desired("a=3\n", "three")
-	res = step("file and environment changed", d, 1, "three")
+	res = r.step("file and environment changed", d, 1, "three")
 	assert.Equal(t, Result{Pushed: []string{d.Files[0].Path}, LayerChanged: true, Restarted: true}, res)
+	return d
+}
 
+// livenessCheck: adding, changing and removing MM2's check, which must never fail the
+// container's liveness probe nor run while it is removed.
+func (r *pebbleRun) livenessCheck(d Desired) Desired {
+	t, p := r.t, r.p
 	d.Service.CheckURL = "http://127.0.0.1:1/"
-	step("check added", d, 1, "three") // on-check-failure is part of the service
+	r.step("check added", d, 1, "three") // on-check-failure is part of the service
 	assert.Equal(t, "200", p.health(t, "alive"), "a failing MM2 check must never fail the liveness probe")
 
 	d = p.desired("a=4\n", "three")
 	d.Service.CheckURL = "http://127.0.0.1:2/"
-	res = step("check URL and file changed", d, 1, "three")
+	res := r.step("check URL and file changed", d, 1, "three")
 	assert.Equal(t, Result{Pushed: []string{d.Files[0].Path}, LayerChanged: true, Restarted: true}, res)
 
-	changes = p.changeCount(t)
-	step("same again, with a check", d, 0, "")
+	changes := p.changeCount(t)
+	r.step("same again, with a check", d, 0, "")
 	assert.Equal(t, changes, p.changeCount(t), "no new Pebble changes")
 
 	d.Service.CheckURL = ""
-	res = step("check removed", d, 1, "three") // on-check-failure goes: service config
+	res = r.step("check removed", d, 1, "three") // on-check-failure goes: service config
 	assert.True(t, res.LayerChanged)
 	changes = p.changeCount(t)
-	step("same again, check removed", d, 0, "")
+	r.step("same again, check removed", d, 0, "")
 	assert.Equal(t, changes, p.changeCount(t), "no new Pebble changes")
 	p.checkInert(t)
 
 	d.Service.CheckURL = "http://127.0.0.1:2/"
-	res = step("check back", d, 1, "three")
+	res = r.step("check back", d, 1, "three")
 	assert.True(t, res.LayerChanged)
+	return d
+}
 
+// stopAndStart: stopping through Apply and through Stop, each once, and starting again.
+func (r *pebbleRun) stopAndStart(d Desired) {
+	t, p := r.t, r.p
 	d.Running = false
-	res = step("stop", d, 0, "")
+	res := r.step("stop", d, 0, "")
 	assert.True(t, res.Stopped)
-	assert.Equal(t, "inactive", string(mustState(t, w)))
+	assert.Equal(t, StateInactive, mustState(t, p.w))
 	p.checkInert(t) // no check runs while MM2 is meant to be stopped
-	changes = p.changeCount(t)
-	res = step("stopped, same again", d, 0, "")
+	changes := p.changeCount(t)
+	res = r.step("stopped, same again", d, 0, "")
 	assert.Equal(t, Result{}, res)
 	assert.Equal(t, changes, p.changeCount(t), "no new Pebble changes")
 
 	d.Running = true
-	res = step("start again", d, 1, "three")
+	res = r.step("start again", d, 1, "three")
 	assert.True(t, res.Started)
 
-	stoppedNow, err := w.Stop()
+	stoppedNow, err := p.w.Stop()
 	require.NoError(t, err)
 	assert.True(t, stoppedNow)
-	stoppedNow, err = w.Stop()
+	stoppedNow, err = p.w.Stop()
 	require.NoError(t, err)
 	assert.False(t, stoppedNow)
-
-	assert.NoFileExists(t, filepath.Join(p.dir, "broker-starts"), "the rock's own broker service was started")
-	for _, level := range []string{"alive", "ready"} {
-		assert.Equal(t, "200", p.health(t, level), "health at level %s", level)
-	}
 }
 
 // checkInert asserts that our check, if any, is the inert stand-in: no level,

@@ -34,21 +34,20 @@ func (e *ChangeError) Error() string {
 	return msg
 }
 
-// ServiceState is the Pebble status of MM2: "active", "inactive", "error",
-// "backoff", or "" when the plan has no such service yet.
-func (w *Workload) ServiceState() (string, error) {
+// ServiceState is MM2's Pebble service state, StateAbsent when the plan has no such service yet.
+func (w *Workload) ServiceState() (ServiceState, error) {
 	info, err := w.serviceInfo()
-	if err != nil || info == nil {
-		return "", err
+	if err != nil {
+		return StateAbsent, err
 	}
-	return string(info.Current), nil
+	return stateOf(info), nil
 }
 
 // Stop stops MM2 if it is active or backing off, and reports whether it did.
 // The layer is left alone: the next Apply decides whether MM2 runs.
 func (w *Workload) Stop() (bool, error) {
 	info, err := w.serviceInfo()
-	if err != nil || info == nil || !stopNeeded(info.Current) {
+	if err != nil || !stateOf(info).stoppable() {
 		return false, err
 	}
 	return true, w.runChange("stop", w.pebble.Stop)

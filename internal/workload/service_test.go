@@ -25,18 +25,18 @@ func TestServiceState(t *testing.T) {
 	w := New(f)
 	state, err := w.ServiceState()
 	require.NoError(t, err)
-	assert.Equal(t, "", state, "no service in the plan")
+	assert.Equal(t, StateAbsent, state, "no service in the plan")
 
 	_, err = w.Apply(stopped(baseDesired()))
 	require.NoError(t, err)
 	state, err = w.ServiceState()
 	require.NoError(t, err)
-	assert.Equal(t, "inactive", state)
+	assert.Equal(t, StateInactive, state)
 
 	f.setState(client.StatusBackoff)
 	state, err = w.ServiceState()
 	require.NoError(t, err)
-	assert.Equal(t, "backoff", state)
+	assert.Equal(t, StateBackoff, state)
 
 	f.errs["Services"] = unreachable()
 	_, err = w.ServiceState()
@@ -135,4 +135,29 @@ func TestKafkaVersionErrors(t *testing.T) {
 	f.errs["ListFiles"] = unreachable()
 	_, err = New(f).KafkaVersion()
 	assert.ErrorIs(t, err, ErrNotReady)
+}
+
+// The charm stores a state's value in its peer data and branches on Running and Failing, so
+// each state's word and meaning are pinned here.
+func TestServiceStateMeaning(t *testing.T) {
+	tests := []struct {
+		state                       ServiceState
+		word, str                   string
+		running, failing, stoppable bool
+	}{
+		{state: StateAbsent, word: "", str: "absent"},
+		{state: StateInactive, word: "inactive", str: "inactive"},
+		{state: StateActive, word: "active", str: "active", running: true, stoppable: true},
+		{state: StateBackoff, word: "backoff", str: "backoff", failing: true, stoppable: true},
+		{state: StateError, word: "error", str: "error", failing: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.str, func(t *testing.T) {
+			assert.Equal(t, tt.word, string(tt.state))
+			assert.Equal(t, tt.str, tt.state.String())
+			assert.Equal(t, tt.running, tt.state.Running())
+			assert.Equal(t, tt.failing, tt.state.Failing())
+			assert.Equal(t, tt.stoppable, tt.state.stoppable())
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"mirrormaker-k8s/hooks"
+	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/kafkaclient"
 	"mirrormaker-k8s/internal/mm2"
 )
@@ -98,7 +99,7 @@ func (c *Charm) withCA(ctx context.Context, a access, side Side, uri string) (ac
 	}
 	a.cluster.CA = ca
 	a.warning = ""
-	if a.cluster.SecurityProtocol != mm2.SASLSSL {
+	if a.cluster.SecurityProtocol != kafka.SASLSSL {
 		a.warning = warnCAWithoutTLS(side)
 	}
 	return a, nil
@@ -135,19 +136,18 @@ func (c *Charm) relationAccess(ctx context.Context, relID string, side Side, ali
 	case err != nil:
 		return access{}, fmt.Errorf("cannot read %s credentials: %w", side, err)
 	}
-	protocol := mm2.SASLPlaintext
+	protocol := kafka.SASLPlaintext
 	if creds.TLS {
-		protocol = mm2.SASLSSL
+		protocol = kafka.SASLSSL
 	}
-	a := access{cluster: &mm2.Cluster{
-		Alias:            alias,
+	a := access{cluster: &mm2.Cluster{Alias: alias, Access: kafka.Access{
 		BootstrapServers: creds.Endpoints,
 		SecurityProtocol: protocol,
-		Mechanism:        mm2.ScramSHA512, // Charmed Kafka's client users are SCRAM-SHA-512
+		Mechanism:        kafka.ScramSHA512, // Charmed Kafka's client users are SCRAM-SHA-512
 		Username:         creds.Username,
 		Password:         creds.Password,
 		CA:               creds.CA,
-	}}
+	}}}
 	if creds.Warning != "" {
 		// Only a CA the relation could not give is warned of; the option is the way out.
 		a.warning = warnRelationCA(side, creds.Warning)
@@ -183,18 +183,17 @@ func (c *Charm) externalAccess(ctx context.Context, cfg config) (access, error) 
 			return unreachable(statusBlockedConfig("source-credentials", fmt.Sprintf("%s %v", kafkaclient.CAKey, err))), nil
 		}
 	}
-	if ext.protocol != mm2.SASLSSL && ca != "" {
+	if ext.protocol != kafka.SASLSSL && ca != "" {
 		a.warning = warnExternalCAWithoutTLS()
 	}
-	a.cluster = &mm2.Cluster{
-		Alias:            cfg.alias(Source),
+	a.cluster = &mm2.Cluster{Alias: cfg.alias(Source), Access: kafka.Access{
 		BootstrapServers: ext.bootstrap,
 		SecurityProtocol: ext.protocol,
 		Mechanism:        ext.mechanism,
 		Username:         content["username"],
 		Password:         content["password"],
 		CA:               ca,
-	}
+	}}
 	return a, nil
 }
 

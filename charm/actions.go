@@ -3,9 +3,11 @@ package charm
 import (
 	"context"
 	"fmt"
-	"mirrormaker-k8s/internal/migration"
 	"strconv"
 	"strings"
+
+	"mirrormaker-k8s/internal/migration"
+	"mirrormaker-k8s/internal/mm2"
 )
 
 // runAction handles an action. Every action of this charm changes or reads application-wide
@@ -63,7 +65,7 @@ func (c *Charm) startMigration(ctx context.Context, v view, params map[string]an
 	}
 	_ = c.tools.ActionLog(ctx, "preflight: checking both clusters")
 	plan, err := c.kafka.Preflight(ctx, *v.source.cluster, *v.target.cluster, migration.PreflightOptions{
-		Flow:                      flowOf(v.cfg),
+		Flow:                      mm2.NewFlow(v.cfg.sourceAlias, v.cfg.targetAlias, v.cfg.settings),
 		ReplicationFactor:         v.cfg.settings.ReplicationFactor,
 		InternalReplicationFactor: v.cfg.settings.InternalReplFactor,
 	})

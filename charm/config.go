@@ -7,6 +7,7 @@ import (
 	"regexp/syntax"
 	"strings"
 
+	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/kafkaclient"
 	"mirrormaker-k8s/internal/mm2"
 )
@@ -214,8 +215,8 @@ func (o options) validateSource(v *validator) (externalSource, string) {
 		}
 		e.bootstrap = eps
 	}
-	e.protocol = v.oneOf("source-security-protocol", o.sourceSecurityProtocol, mm2.SASLPlaintext, mm2.SASLSSL)
-	e.mechanism = v.oneOf("source-sasl-mechanism", o.sourceSASLMechanism, mm2.ScramSHA512, mm2.ScramSHA256, mm2.Plain)
+	e.protocol = v.oneOf("source-security-protocol", o.sourceSecurityProtocol, kafka.SASLPlaintext, kafka.SASLSSL)
+	e.mechanism = v.oneOf("source-sasl-mechanism", o.sourceSASLMechanism, kafka.ScramSHA512, kafka.ScramSHA256, kafka.Plain)
 	e.credentials = v.secretURI("source-credentials", o.sourceCredentials)
 	return e, v.secretURI("source-tls-ca", o.sourceTLSCA)
 }

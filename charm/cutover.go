@@ -3,11 +3,12 @@ package charm
 import (
 	"context"
 	"fmt"
-	"mirrormaker-k8s/internal/migration"
-	"mirrormaker-k8s/internal/mm2"
 	"strconv"
 	"strings"
 	"time"
+
+	"mirrormaker-k8s/internal/migration"
+	"mirrormaker-k8s/internal/mm2"
 )
 
 // Cutover parameters' defaults, as actions.yaml declares them.
@@ -84,7 +85,7 @@ func (c *Charm) cutover(ctx context.Context, v view, params map[string]any) (map
 		return nil, fmt.Errorf("cannot cut over: %w", err)
 	}
 	defer s.Close()
-	flow := flowOf(v.cfg)
+	flow := mm2.NewFlow(v.cfg.sourceAlias, v.cfg.targetAlias, v.cfg.settings)
 	deadline := c.now().Add(p.timeout)
 	if p.phase == "consumers" {
 		return c.cutoverConsumers(ctx, s, flow, p, deadline)

@@ -22,7 +22,7 @@ type Kafka interface {
 
 // ClusterError says which cluster could not be reached, for the status line.
 type ClusterError struct {
-	Side string // "source" or "target"
+	Side Side
 	Err  error
 }
 
@@ -37,12 +37,12 @@ func (e *ClusterError) Error() string {
 
 // caHint tells what to fix: the address when the certificate does not name it (hostnames are
 // always verified), else the CA the charm trusts for side.
-func caHint(side string, err error) string {
+func caHint(side Side, err error) string {
 	var hostname x509.HostnameError
 	if errors.As(err, &hostname) {
-		return "its certificate does not name the address used: check the " + side + "'s bootstrap servers"
+		return "its certificate does not name the address used: check the " + side.String() + "'s bootstrap servers"
 	}
-	return "give its CA with the " + side + "-tls-ca option"
+	return "give its CA with the " + side.Option("tls-ca") + " option"
 }
 
 func (e *ClusterError) Unwrap() error { return e.Err }
@@ -62,21 +62,22 @@ const probeTimeout = 45 * time.Second
 func (p KafkaProbe) Measure(ctx context.Context, source, target mm2.Cluster, flow mm2.Flow) (migration.SyncView, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout())
 	defer cancel()
-	src, err := kafka.Dial(ctx, accessOf(source))
+	src, err := kafka.Dial(ctx, source.Access)
 	if err != nil {
-		return migration.SyncView{}, &ClusterError{Side: "source", Err: err}
+		return migration.SyncView{}, &ClusterError{Side: Source, Err: err}
 	}
-	defer src.Close()
-	tgt, tgtErr := kafka.Dial(ctx, accessOf(target))
+	pair := &migration.Pair{Source: src}
+	defer pair.Close()
+	tgt, tgtErr := kafka.Dial(ctx, target.Access)
 	if tgtErr == nil {
-		defer tgt.Close()
+		pair.Target = tgt
 	}
-	view, err := migration.Measure(ctx, src, tgt, flow)
+	view, err := pair.Measure(ctx, flow)
 	if err != nil {
 		return view, err
 	}
 	if tgtErr != nil {
-		return view, &ClusterError{Side: "target", Err: tgtErr}
+		return view, &ClusterError{Side: Target, Err: tgtErr}
 	}
 	return view, nil
 }
@@ -87,10 +88,10 @@ func (p KafkaProbe) Preflight(ctx context.Context, source, target mm2.Cluster, o
 	ctx, cancel := context.WithTimeout(ctx, p.timeout())
 	defer cancel()
 	var dialProblems []migration.Problem
-	dial := func(side string, c mm2.Cluster) *kafka.Cluster {
-		cl, err := kafka.Dial(ctx, accessOf(c))
+	dial := func(side Side, c mm2.Cluster) *kafka.Cluster {
+		cl, err := kafka.Dial(ctx, c.Access)
 		if err != nil {
-			p := migration.DialProblem(side, err)
+			p := migration.DialProblem(side.String(), err)
 			if kafka.CertificateUntrusted(err) {
 				p.Reason = "TLS certificate not trusted (" + caHint(side, err) + "): " + err.Error()
 			}
@@ -99,16 +100,12 @@ func (p KafkaProbe) Preflight(ctx context.Context, source, target mm2.Cluster, o
 		}
 		return cl
 	}
-	src, tgt := dial("source", source), dial("target", target)
-	for _, c := range []*kafka.Cluster{src, tgt} {
-		if c != nil {
-			defer c.Close()
-		}
-	}
-	if src == nil && tgt == nil {
+	pair := &migration.Pair{Source: dial(Source, source), Target: dial(Target, target)}
+	defer pair.Close()
+	if pair.Source == nil && pair.Target == nil {
 		return migration.Plan{Problems: dialProblems}, nil
 	}
-	plan, err := migration.Preflight(ctx, src, tgt, opts)
+	plan, err := pair.Preflight(ctx, opts)
 	if err != nil {
 		return plan, err
 	}
@@ -116,37 +113,28 @@ func (p KafkaProbe) Preflight(ctx context.Context, source, target mm2.Cluster, o
 	return plan, nil
 }
 
+// Open dials both clusters for a cutover; either failing is a *ClusterError. The pair is the
+// cutover's Session.
+func (p KafkaProbe) Open(ctx context.Context, source, target mm2.Cluster) (Session, error) {
+	dialCtx, cancel := context.WithTimeout(ctx, p.timeout())
+	defer cancel()
+	src, err := kafka.Dial(dialCtx, source.Access)
+	if err != nil {
+		return nil, &ClusterError{Side: Source, Err: err}
+	}
+	tgt, err := kafka.Dial(dialCtx, target.Access)
+	if err != nil {
+		src.Close()
+		return nil, &ClusterError{Side: Target, Err: err}
+	}
+	return &migration.Pair{Source: src, Target: tgt}, nil
+}
+
 func (p KafkaProbe) timeout() time.Duration {
 	if p.Timeout > 0 {
 		return p.Timeout
 	}
 	return probeTimeout
-}
-
-func accessOf(c mm2.Cluster) kafka.Access {
-	return kafka.Access{
-		Bootstrap:        c.BootstrapServers,
-		SecurityProtocol: c.SecurityProtocol,
-		Mechanism:        c.Mechanism,
-		Username:         c.Username,
-		Password:         c.Password,
-		CAPEM:            c.CA,
-	}
-}
-
-// flowOf is the replication flow as the charm configured MM2, for measuring it.
-func flowOf(cfg config) mm2.Flow {
-	s := cfg.settings
-	return mm2.Flow{
-		SourceAlias:   cfg.sourceAlias,
-		TargetAlias:   cfg.targetAlias,
-		Prefix:        s.ReplicationPolicy == "prefix",
-		ReadCommitted: true, // mm2.Render always sets the source consumer to read_committed
-		Filter: mm2.Filter{
-			Topics: s.Topics, TopicsExclude: s.TopicsExclude,
-			Groups: s.Groups, GroupsExclude: s.GroupsExclude,
-		},
-	}
 }
 
 // isClusterError reports a measurement that failed because a cluster is unreachable.

@@ -21,7 +21,3 @@ func (s Side) Endpoint() string { return string(s) }
 // Option names the side's config option with the given suffix: Source.Option("tls-ca") is
 // "source-tls-ca".
 func (s Side) Option(suffix string) string { return string(s) + "-" + suffix }
-
-// sideOf is the side a ClusterError names. The conversion keeps working when ClusterError.Side
-// itself becomes a Side.
-func sideOf(ce *ClusterError) Side { return Side(ce.Side) }

@@ -1,7 +1,6 @@
 package charm
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -9,12 +8,12 @@ import (
 
 func TestSideNamesItsEndpointAndOptions(t *testing.T) {
 	tests := []struct {
-		side                 Side
-		word, endpoint, opt  string
-		alias, ca, clusterCE string
+		side                Side
+		word, endpoint, opt string
+		alias, ca           string
 	}{
-		{Source, "source", SourceEndpoint, "source-tls-ca", "old", "secret:src", "source"},
-		{Target, "target", TargetEndpoint, "target-tls-ca", "new", "secret:tgt", "target"},
+		{Source, "source", SourceEndpoint, "source-tls-ca", "old", "secret:src"},
+		{Target, "target", TargetEndpoint, "target-tls-ca", "new", "secret:tgt"},
 	}
 	cfg := config{sourceAlias: "old", targetAlias: "new", sourceCA: "secret:src", targetCA: "secret:tgt"}
 	for _, tt := range tests {
@@ -24,7 +23,6 @@ func TestSideNamesItsEndpointAndOptions(t *testing.T) {
 			assert.Equal(t, tt.opt, tt.side.Option("tls-ca"))
 			assert.Equal(t, tt.alias, cfg.alias(tt.side))
 			assert.Equal(t, tt.ca, cfg.ca(tt.side))
-			assert.Equal(t, tt.side, sideOf(&ClusterError{Side: tt.clusterCE, Err: errors.New("x")}))
 		})
 	}
 }

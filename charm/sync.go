@@ -3,10 +3,12 @@ package charm
 import (
 	"context"
 	"fmt"
-	"mirrormaker-k8s/internal/migration"
 	"strconv"
 	"strings"
 	"time"
+
+	"mirrormaker-k8s/internal/migration"
+	"mirrormaker-k8s/internal/mm2"
 )
 
 // summary is the leader's one-line account of the migration and the status it deserves.
@@ -134,7 +136,7 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 	var st status
 	var next *sample
 	switch ce, isCE := isClusterError(err); {
-	case isCE && sideOf(ce) == Source:
+	case isCE && ce.Side == Source:
 		st = statusWaitingCluster(ce)
 	case err != nil && !isCE:
 		st = statusWaitingMeasure(err)
@@ -163,7 +165,7 @@ type measured struct {
 // measure takes the sync view once per dispatch.
 func (c *Charm) measure(ctx context.Context, v view) (migration.SyncView, error) {
 	if c.measured == nil {
-		view, err := c.kafka.Measure(ctx, *v.source.cluster, *v.target.cluster, flowOf(v.cfg))
+		view, err := c.kafka.Measure(ctx, *v.source.cluster, *v.target.cluster, mm2.NewFlow(v.cfg.sourceAlias, v.cfg.targetAlias, v.cfg.settings))
 		c.measured = &measured{view, err}
 	}
 	return c.measured.view, c.measured.err

@@ -3,8 +3,9 @@ package charm
 import (
 	"context"
 	"fmt"
-	"mirrormaker-k8s/internal/migration"
 	"strconv"
+
+	"mirrormaker-k8s/internal/migration"
 )
 
 // syncStatus answers the sync-status action: the whole view as structured results, for scripts.
@@ -16,7 +17,7 @@ func (c *Charm) syncStatus(ctx context.Context, v view, params map[string]any) (
 		return nil, fmt.Errorf("cannot measure the migration: %s", st.message)
 	}
 	view, err := c.measure(ctx, v)
-	if ce, ok := isClusterError(err); err != nil && !(ok && sideOf(ce) == Target) {
+	if ce, ok := isClusterError(err); err != nil && !(ok && ce.Side == Target) {
 		return nil, fmt.Errorf("cannot measure the migration: %w", err)
 	}
 	detail, _ := params["group"].(string)

@@ -43,17 +43,17 @@ var protocolVersion = sarama.V3_0_0_0
 // Access is how to reach one cluster as an administrator: what the
 // kafka_client relation (or the charm's config) provides.
 type Access struct {
-	// Bootstrap is host:port of one or more brokers.
-	Bootstrap []string
+	// BootstrapServers is host:port of one or more brokers.
+	BootstrapServers []string
 	// SecurityProtocol is SASL_PLAINTEXT (the default), SASL_SSL, PLAINTEXT
 	// or SSL.
 	SecurityProtocol string
 	// Mechanism is SCRAM-SHA-512 (the default), SCRAM-SHA-256 or PLAIN.
 	Mechanism          string
 	Username, Password string
-	// CAPEM is the PEM of the CA that signed the brokers' certificates, for
+	// CA is the PEM of the CA that signed the brokers' certificates, for
 	// SSL and SASL_SSL; empty trusts the system's roots.
-	CAPEM string
+	CA string
 }
 
 // Cluster is a connection to one Kafka cluster, made by Dial, used by
@@ -84,13 +84,13 @@ func Dial(ctx context.Context, a Access) (*Cluster, error) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		c, err := sarama.NewClient(a.Bootstrap, conf)
+		c, err := sarama.NewClient(a.BootstrapServers, conf)
 		done <- result{c, err}
 	}()
 	select {
 	case r := <-done:
 		if r.err != nil {
-			return nil, fmt.Errorf("cannot connect to %s as %q: %w", strings.Join(a.Bootstrap, ","), a.Username, r.err)
+			return nil, fmt.Errorf("cannot connect to %s as %q: %w", strings.Join(a.BootstrapServers, ","), a.Username, r.err)
 		}
 		return &Cluster{client: r.client, conf: conf, extra: map[int32]*sarama.Broker{}, sent: map[string]int{}}, nil
 	case <-ctx.Done():
@@ -99,7 +99,7 @@ func Dial(ctx context.Context, a Access) (*Cluster, error) {
 				r.client.Close()
 			}
 		}()
-		return nil, fmt.Errorf("cannot connect to %s: %w", strings.Join(a.Bootstrap, ","), ctx.Err())
+		return nil, fmt.Errorf("cannot connect to %s: %w", strings.Join(a.BootstrapServers, ","), ctx.Err())
 	}
 }
 
@@ -118,7 +118,7 @@ func (c *Cluster) Close() error {
 // xdg-go/scram, TLS with the given CA, short timeouts, no background
 // metadata refresh, nothing that writes.
 func config(a Access) (*sarama.Config, error) {
-	if len(a.Bootstrap) == 0 {
+	if len(a.BootstrapServers) == 0 {
 		return nil, errors.New("cannot connect: no bootstrap servers")
 	}
 	conf := sarama.NewConfig()
@@ -143,9 +143,9 @@ func config(a Access) (*sarama.Config, error) {
 	}
 	if protocol == SASLSSL || protocol == SSL {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12}
-		if a.CAPEM != "" {
+		if a.CA != "" {
 			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM([]byte(a.CAPEM)) {
+			if !pool.AppendCertsFromPEM([]byte(a.CA)) {
 				return nil, errors.New("cannot connect: CA is not a PEM certificate")
 			}
 			tc.RootCAs = pool

@@ -3,9 +3,10 @@ package migration
 import (
 	"errors"
 	"fmt"
+	"sort"
+
 	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/mm2"
-	"sort"
 )
 
 // Turning the answers Measure gathered into a SyncView: pure functions of

@@ -3,11 +3,12 @@ package migration
 import (
 	"context"
 	"fmt"
+	"testing"
+	"time"
+
 	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/mm2/mm2test"
-	"testing"
-	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/require"
@@ -92,7 +93,7 @@ func BenchmarkMeasure(b *testing.B) {
 	require.NoError(b, err)
 	defer target.Close()
 
-	v, err := Measure(ctx, source, target, flow) // warm connections, check the fixture
+	v, err := (&Pair{Source: source, Target: target}).Measure(ctx, flow) // warm connections, check the fixture
 	require.NoError(b, err)
 	require.Empty(b, v.Errors)
 	require.Len(b, v.Partitions, benchTopics*benchPartitions)
@@ -105,7 +106,7 @@ func BenchmarkMeasure(b *testing.B) {
 	ops := 0
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := Measure(ctx, source, target, flow); err != nil {
+		if _, err := (&Pair{Source: source, Target: target}).Measure(ctx, flow); err != nil {
 			b.Fatal(err)
 		}
 		ops++

@@ -2,8 +2,9 @@ package migration
 
 import (
 	"context"
-	"mirrormaker-k8s/internal/kafka"
 	"sort"
+
+	"mirrormaker-k8s/internal/kafka"
 
 	"github.com/IBM/sarama"
 )

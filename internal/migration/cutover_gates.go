@@ -3,10 +3,11 @@ package migration
 import (
 	"context"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
-	"mirrormaker-k8s/internal/mm2"
 	"sort"
 	"strings"
+
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
 )
 
 // Gates is what stands between the operator and moving consumer groups to
@@ -28,7 +29,7 @@ type Gates struct {
 // Open reports that nothing blocks the cutover.
 func (g Gates) Open() bool { return len(g.Blockers) == 0 }
 
-// CutoverGates judges whether groups (every group the flow counts, when
+// Gates judges whether groups (every group the flow counts, when
 // nil) can be moved to the target now: each has no active member on the
 // source (its committed offsets are final) nor on the target (Kafka rejects
 // a commit into a live group, and MM2 syncs only empty ones), and for each
@@ -42,12 +43,12 @@ func (g Gates) Open() bool { return len(g.Blockers) == 0 }
 // MM2, aborted records) take offsets MM2 never copies, so when the
 // remaining range is short (tailCheckMax offsets) it is read, and only
 // records MM2 would copy block. The error is Measure's.
-func CutoverGates(ctx context.Context, source, target *kafka.Cluster, flow mm2.Flow, groups []string) (Gates, error) {
-	view, err := Measure(ctx, source, target, flow)
+func (p *Pair) Gates(ctx context.Context, flow mm2.Flow, groups []string) (Gates, error) {
+	view, err := p.Measure(ctx, flow)
 	if err != nil {
 		return Gates{}, err
 	}
-	return cutoverGates(ctx, source, flow, view, groups), nil
+	return cutoverGates(ctx, p.Source, flow, view, groups), nil
 }
 
 // cutoverGates judges view; src is read only for short uncopied ranges.

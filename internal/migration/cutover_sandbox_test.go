@@ -164,14 +164,14 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 	k.commit("shop", map[kafka.TopicPartition]int64{tp("orders", 0): 30, tp("orders", 1): 0, tp("payments", 0): 6})
 
 	begin := time.Now()
-	gates, err := CutoverGates(ctx, cl, cl, flow, nil)
+	gates, err := (&Pair{Source: cl, Target: cl}).Gates(ctx, flow, nil)
 	require.NoError(t, err)
 	assert.Empty(t, gates.Blockers)
 	assert.Equal(t, []string{"billing", "shop"}, gates.Groups)
 	t.Logf("gates: %v", time.Since(begin))
 
 	begin = time.Now()
-	got, err := ExactOffsets(ctx, cl, cl, flow, []string{"billing", "shop"})
+	got, err := (&Pair{Source: cl, Target: cl}).ExactOffsets(ctx, flow, []string{"billing", "shop"})
 	require.NoError(t, err)
 	t.Logf("exact offsets: %v", time.Since(begin))
 	type row struct {
@@ -203,7 +203,7 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 	}, rows)
 
 	// Write billing's exact offsets and read them back.
-	require.NoError(t, WriteGroupOffsets(ctx, cl, "billing", got[0].Targets()))
+	require.NoError(t, (&Pair{Target: cl}).WriteGroupOffsets(ctx, "billing", got[0].Targets()))
 	written, err := k.admin.ListConsumerGroupOffsets("billing", map[string][]int32{"old.orders": {0}, "old.payments": {0}})
 	require.NoError(t, err)
 	assert.Equal(t, int64(26), written.GetBlock("old.orders", 0).Offset)
@@ -211,17 +211,17 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 
 	// A group with a live consumer on the target is refused.
 	live := startConsumer(t, ctx, c, "live", "old.orders")
-	err = WriteGroupOffsets(ctx, cl, "live", []TargetOffset{{Topic: "old.orders", Partition: 0, Offset: 1}})
+	err = (&Pair{Target: cl}).WriteGroupOffsets(ctx, "live", []TargetOffset{{Topic: "old.orders", Partition: 0, Offset: 1}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cannot write offsets of group live: it is active on the target (Stable, 1 members)")
 	live()
 
 	// Producer phase: the source is quiet and every partition is equal.
-	moved, err := Quiet(ctx, cl, flow, 300*time.Millisecond)
+	moved, err := (&Pair{Source: cl}).Quiet(ctx, flow, 300*time.Millisecond)
 	require.NoError(t, err)
 	assert.Empty(t, moved)
 	begin = time.Now()
-	v, err := VerifyPartitions(ctx, cl, cl, flow, 5)
+	v, err := (&Pair{Source: cl, Target: cl}).Verify(ctx, flow, 5)
 	require.NoError(t, err)
 	t.Logf("verify: %v", time.Since(begin))
 	require.Len(t, v.Partitions, 3)
@@ -238,7 +238,7 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 
 	// One more record on the source, not copied: that partition differs.
 	k.write("orders", 1, msgs("s", 5, 1)...)
-	v, err = VerifyPartitions(ctx, cl, cl, flow, 5)
+	v, err = (&Pair{Source: cl, Target: cl}).Verify(ctx, flow, 5)
 	require.NoError(t, err)
 	assert.False(t, v.Equal)
 	assert.True(t, v.Partitions[0].Equal)
@@ -250,7 +250,7 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 	// A group that consumed that record: MM2 has not copied it, the gates
 	// say so.
 	k.commit("late", map[kafka.TopicPartition]int64{tp("orders", 1): 6})
-	gates, err = CutoverGates(ctx, cl, cl, flow, []string{"late"})
+	gates, err = (&Pair{Source: cl, Target: cl}).Gates(ctx, flow, []string{"late"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"partition orders/1 not yet copied up to committed offset 6 (MM2 at 4)"}, gates.Blockers)
 }

@@ -3,11 +3,12 @@ package migration
 import (
 	"context"
 	"errors"
+	"testing"
+	"time"
+
 	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/mm2/mm2test"
-	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
 	"sort"
 	"strings"
+
+	"mirrormaker-k8s/internal/kafka"
 )
 
 // cutoverWire is what the cutover writes beyond what Measure reads: one
@@ -30,7 +31,8 @@ type cutoverWire interface {
 //
 // The error names each partition the coordinator refused or that reads
 // back differently; nil means every offset is committed as given.
-func WriteGroupOffsets(ctx context.Context, target *kafka.Cluster, group string, offsets []TargetOffset) error {
+func (p *Pair) WriteGroupOffsets(ctx context.Context, group string, offsets []TargetOffset) error {
+	target := p.Target
 	if target == nil {
 		return errors.New("cannot write group offsets: no target cluster")
 	}

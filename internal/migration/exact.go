@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
-	"mirrormaker-k8s/internal/mm2"
 	"sort"
 	"sync"
+
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
 )
 
 // The exact translation of group offsets, for the cutover of consumers.
@@ -115,8 +116,8 @@ func (g GroupOffsets) Targets() []TargetOffset {
 // ExactOffsets translates the committed offsets of groups (every consumer
 // group the flow's filter selects when nil) exactly, within
 // DefaultScanLimit per search. See ExactOffsetsWithin.
-func ExactOffsets(ctx context.Context, source, target *kafka.Cluster, flow mm2.Flow, groups []string) ([]GroupOffsets, error) {
-	return ExactOffsetsWithin(ctx, source, target, flow, groups, DefaultScanLimit)
+func (p *Pair) ExactOffsets(ctx context.Context, flow mm2.Flow, groups []string) ([]GroupOffsets, error) {
+	return p.ExactOffsetsWithin(ctx, flow, groups, DefaultScanLimit)
 }
 
 // ExactOffsetsWithin is ExactOffsets with a chosen bound on each search.
@@ -138,7 +139,8 @@ func ExactOffsets(ctx context.Context, source, target *kafka.Cluster, flow mm2.F
 // taking turns. The error is for when nothing can be translated (no
 // cluster, an invalid flow, a cluster that cannot describe its topics);
 // what fails for a group or a partition is in its Err.
-func ExactOffsetsWithin(ctx context.Context, source, target *kafka.Cluster, flow mm2.Flow, groups []string, limit ScanLimit) ([]GroupOffsets, error) {
+func (p *Pair) ExactOffsetsWithin(ctx context.Context, flow mm2.Flow, groups []string, limit ScanLimit) ([]GroupOffsets, error) {
+	source, target := p.Source, p.Target
 	if source == nil || target == nil {
 		return nil, errors.New("cannot translate offsets: both clusters are needed")
 	}

@@ -5,8 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
 	"sync"
+
+	"mirrormaker-k8s/internal/kafka"
 )
 
 // Bounded, batched reads for the exact translation: many small searches,

@@ -3,11 +3,12 @@ package migration
 import (
 	"context"
 	"errors"
+	"strconv"
+	"testing"
+
 	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/mm2/mm2test"
-	"strconv"
-	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -337,7 +338,7 @@ func TestGivenInvalidInputWhenTranslatedThenError(t *testing.T) {
 	tgt.metaErr = errors.New("unreachable")
 	_, err = exactOffsets(context.Background(), src, tgt, flow, nil, DefaultScanLimit)
 	assert.ErrorContains(t, err, "cannot describe clusters: unreachable")
-	_, err = ExactOffsets(context.Background(), nil, nil, flow, nil)
+	_, err = (&Pair{}).ExactOffsets(context.Background(), flow, nil)
 	assert.ErrorContains(t, err, "both clusters are needed")
 }
 

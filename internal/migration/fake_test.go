@@ -3,9 +3,10 @@ package migration
 import (
 	"context"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
 	"sort"
 	"sync"
+
+	"mirrormaker-k8s/internal/kafka"
 
 	"github.com/IBM/sarama"
 )

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
 	"sync"
+
+	"mirrormaker-k8s/internal/kafka"
 )
 
 // Reading offset ranges of many partitions with plain Fetch requests: one

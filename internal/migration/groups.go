@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"mirrormaker-k8s/internal/kafka"
 	"sort"
 	"sync"
 	"unicode/utf16"
+
+	"mirrormaker-k8s/internal/kafka"
 
 	"github.com/IBM/sarama"
 )

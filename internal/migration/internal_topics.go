@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
 	"sync"
+
+	"mirrormaker-k8s/internal/kafka"
 )
 
 // Reading MM2's internal topics on the target: every partition from its log

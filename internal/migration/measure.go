@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
-	"mirrormaker-k8s/internal/mm2"
 	"sync"
 	"time"
+
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
 )
 
 // errNoTarget stands for the target's answers when there is no target to
@@ -24,7 +25,8 @@ var errNoTarget = errors.New("no target cluster")
 // source that cannot even describe its topics. Everything else that fails
 // (a broker, a partition, a group, the whole target) is named in the view's
 // Errors and the view carries what could be measured.
-func Measure(ctx context.Context, source, target *kafka.Cluster, flow mm2.Flow) (SyncView, error) {
+func (p *Pair) Measure(ctx context.Context, flow mm2.Flow) (SyncView, error) {
+	source, target := p.Source, p.Target
 	if source == nil {
 		return SyncView{}, errors.New("cannot measure: no source cluster")
 	}

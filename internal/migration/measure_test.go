@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
-	"mirrormaker-k8s/internal/mm2"
-	"mirrormaker-k8s/internal/mm2/mm2test"
 	"strings"
 	"testing"
 	"time"
+
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
+	"mirrormaker-k8s/internal/mm2/mm2test"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
 	"sync"
+
+	"mirrormaker-k8s/internal/kafka"
 )
 
 // errNoLeader marks a partition that has no leader to ask.

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
-	"mirrormaker-k8s/internal/mm2"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
 )
 
 // Problem is one reason not to start a migration, found by Preflight (or,
@@ -106,7 +107,8 @@ const (
 // checked. The error is for when nothing could be checked: invalid options,
 // no cluster, or neither cluster answering Metadata. Everything else is in
 // Plan.Problems.
-func Preflight(ctx context.Context, source, target *kafka.Cluster, opts PreflightOptions) (Plan, error) {
+func (p *Pair) Preflight(ctx context.Context, opts PreflightOptions) (Plan, error) {
+	source, target := p.Source, p.Target
 	var src, tgt preflightWire
 	if source != nil {
 		src = source

@@ -3,11 +3,12 @@ package migration
 import (
 	"context"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"mirrormaker-k8s/internal/kafka"
 
 	"github.com/IBM/sarama"
 )

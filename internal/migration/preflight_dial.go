@@ -3,10 +3,11 @@ package migration
 import (
 	"context"
 	"errors"
-	"mirrormaker-k8s/internal/kafka"
 	"net"
 	"slices"
 	"strings"
+
+	"mirrormaker-k8s/internal/kafka"
 
 	"github.com/IBM/sarama"
 )

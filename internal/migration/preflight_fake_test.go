@@ -3,8 +3,9 @@ package migration
 import (
 	"context"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
 	"strconv"
+
+	"mirrormaker-k8s/internal/kafka"
 
 	"github.com/IBM/sarama"
 )

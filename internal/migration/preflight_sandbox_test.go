@@ -2,10 +2,11 @@ package migration
 
 import (
 	"context"
-	"mirrormaker-k8s/internal/kafka"
-	"mirrormaker-k8s/internal/mm2"
 	"testing"
 	"time"
+
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
 
 	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
@@ -49,7 +50,7 @@ func TestGivenRealClustersWhenPreflightThenEveryProblemIsFound(t *testing.T) {
 	defer target.Close()
 
 	flow := mm2.Flow{SourceAlias: "old", TargetAlias: "new", Prefix: true, Filter: mm2.DefaultFilter()}
-	plan, err := Preflight(ctx, source, target, PreflightOptions{Flow: flow, ReplicationFactor: 3, InternalReplicationFactor: -1})
+	plan, err := (&Pair{Source: source, Target: target}).Preflight(ctx, PreflightOptions{Flow: flow, ReplicationFactor: 3, InternalReplicationFactor: -1})
 	require.NoError(t, err)
 	assert.Equal(t, []string{
 		"target: mirrored topics: need replication factor 3, but the target has 1 broker",
@@ -69,7 +70,7 @@ func TestGivenRealClustersWhenPreflightThenEveryProblemIsFound(t *testing.T) {
 	weak, err := kafka.Dial(ctx, restricted)
 	require.NoError(t, err)
 	defer weak.Close()
-	plan, err = Preflight(ctx, nil, weak, PreflightOptions{Flow: flow, ReplicationFactor: -1, InternalReplicationFactor: -1})
+	plan, err = (&Pair{Target: weak}).Preflight(ctx, PreflightOptions{Flow: flow, ReplicationFactor: -1, InternalReplicationFactor: -1})
 	require.NoError(t, err)
 	assert.Contains(t, problemStrings(plan.Problems),
 		"target: user: is not an admin: lacks the cluster operations Create, Alter, Describe, DescribeConfigs (relate with the admin role)")
@@ -82,7 +83,7 @@ func TestGivenRealClustersWhenPreflightThenEveryProblemIsFound(t *testing.T) {
 	p := DialProblem("target", err)
 	assert.Equal(t, "target: cluster: credentials rejected: the brokers refused the username and password", p.String())
 	assert.NotContains(t, p.String(), wrong.Password)
-	_, err = kafka.Dial(ctx, kafka.Access{Bootstrap: []string{"127.0.0.1:1"}, Username: "admin", Password: "secret"})
+	_, err = kafka.Dial(ctx, kafka.Access{BootstrapServers: []string{"127.0.0.1:1"}, Username: "admin", Password: "secret"})
 	require.Error(t, err)
 	assert.Equal(t, "source: cluster: unreachable at 127.0.0.1:1 (connect: connection refused)", DialProblem("source", err).String())
 }
@@ -113,7 +114,7 @@ func TestGivenCleanSetupWhenPreflightThenNoProblemAndExactFigures(t *testing.T) 
 	assert.NotEqual(t, kafka.OpsUnknown, info.ClusterOps, "the broker filled the bitfield")
 
 	flow := mm2.Flow{SourceAlias: "old", TargetAlias: "new", Prefix: true, Filter: mm2.Filter{Topics: []string{"clean"}, Groups: []string{".*"}}}
-	plan, err := Preflight(ctx, cl, cl, PreflightOptions{Flow: flow, ReplicationFactor: 1, InternalReplicationFactor: 1})
+	plan, err := (&Pair{Source: cl, Target: cl}).Preflight(ctx, PreflightOptions{Flow: flow, ReplicationFactor: 1, InternalReplicationFactor: 1})
 	require.NoError(t, err)
 	assert.Empty(t, plan.Problems)
 

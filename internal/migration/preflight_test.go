@@ -5,12 +5,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
-	"mirrormaker-k8s/internal/mm2"
 	"net"
 	"os"
 	"syscall"
 	"testing"
+
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
 
 	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
@@ -290,7 +291,7 @@ func TestGivenNothingToCheckWhenPreflightThenError(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-	_, err := Preflight(context.Background(), nil, nil, PreflightOptions{Flow: preflightFlow})
+	_, err := (&Pair{}).Preflight(context.Background(), PreflightOptions{Flow: preflightFlow})
 	assert.EqualError(t, err, "cannot run preflight: no cluster to check")
 }
 

@@ -45,7 +45,7 @@ func requireKafka(tb testing.TB, name string, props map[string]string) *sandbox.
 }
 
 func adminAccess(c *sandbox.Cluster) kafka.Access {
-	return kafka.Access{Bootstrap: []string{c.Bootstrap}, SecurityProtocol: kafka.SASLPlaintext, Mechanism: kafka.ScramSHA512,
+	return kafka.Access{BootstrapServers: []string{c.Bootstrap}, SecurityProtocol: kafka.SASLPlaintext, Mechanism: kafka.ScramSHA512,
 		Username: c.Admin.Username, Password: c.Admin.Password}
 }
 

@@ -2,11 +2,12 @@ package migration
 
 import (
 	"context"
+	"testing"
+	"time"
+
 	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/mm2/mm2test"
-	"testing"
-	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
@@ -66,7 +67,7 @@ func TestGivenRealBrokerWhenMeasuredThenFiguresAreExact(t *testing.T) {
 	require.NoError(t, err)
 	defer target.Close()
 
-	v, err := Measure(ctx, source, target, flow)
+	v, err := (&Pair{Source: source, Target: target}).Measure(ctx, flow)
 	require.NoError(t, err)
 	require.Empty(t, v.Errors)
 	assert.True(t, v.MirrorStarted)
@@ -101,7 +102,7 @@ func TestGivenRealBrokerWhenMeasuredThenFiguresAreExact(t *testing.T) {
 	k.send(checkpoints, 0, kv(mm2test.CheckpointKey("shop", "old.orders", 1), mm2test.CheckpointValue(3, 3, "")))
 	k.commit("shop", map[kafka.TopicPartition]int64{tp("old.orders", 1): 3})
 
-	v, err = Measure(ctx, source, target, flow)
+	v, err = (&Pair{Source: source, Target: target}).Measure(ctx, flow)
 	require.NoError(t, err)
 	require.Empty(t, v.Errors)
 	assert.Equal(t, int64(0), v.RecordsBehind)
@@ -137,7 +138,7 @@ func TestGivenTransactionalSourceWhenMeasuredThenMarkersDoNotCount(t *testing.T)
 		lag           int64
 	}{{false, 1}, {true, 0}} {
 		flow.ReadCommitted = tc.readCommitted
-		v, err := Measure(ctx, cl, cl, flow)
+		v, err := (&Pair{Source: cl, Target: cl}).Measure(ctx, flow)
 		require.NoError(t, err)
 		require.Empty(t, v.Errors)
 		require.Len(t, v.Partitions, 1)
@@ -156,7 +157,7 @@ func TestGivenSCRAMUsersWhenDialledThenOnlyTheRightPasswordConnects(t *testing.T
 	const hostile = "p\"a's\\s=w:o#r${d} ,n=e\u00e9\u2603 \u00a0tab\there!"
 	require.NoError(t, c.CreateUser(ctx, "relation-7", hostile))
 
-	a := kafka.Access{Bootstrap: []string{c.Bootstrap}, Username: "relation-7", Password: hostile}
+	a := kafka.Access{BootstrapServers: []string{c.Bootstrap}, Username: "relation-7", Password: hostile}
 	cl, err := kafka.Dial(ctx, a)
 	require.NoError(t, err)
 	meta, err := cl.Metadata(ctx)
@@ -175,7 +176,7 @@ func TestGivenNoBrokerWhenDialledThenFailsFast(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	begin := time.Now()
-	_, err := kafka.Dial(ctx, kafka.Access{Bootstrap: []string{"127.0.0.1:1"}, Username: "u", Password: "secret"})
+	_, err := kafka.Dial(ctx, kafka.Access{BootstrapServers: []string{"127.0.0.1:1"}, Username: "u", Password: "secret"})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "secret")
 	assert.Less(t, time.Since(begin), 10*time.Second)

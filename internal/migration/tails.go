@@ -2,6 +2,7 @@ package migration
 
 import (
 	"context"
+
 	"mirrormaker-k8s/internal/kafka"
 )
 

@@ -7,10 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"mirrormaker-k8s/internal/kafka"
-	"mirrormaker-k8s/internal/mm2"
 	"sync"
 	"time"
+
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
 )
 
 // The producer-phase proof: once producers have stopped on the source and
@@ -74,15 +75,15 @@ type VerifyOptions struct {
 // partition, are compared besides its tail.
 const spreadSamples = 4
 
-// VerifyPartitions compares every mirrored partition with its copy, taking
+// Verify compares every mirrored partition with its copy, taking
 // end - start offsets for the count where that is safe and comparing the
 // last sampleSize records plus a few spread over the partition. See
 // VerifyPartitionsWith.
-func VerifyPartitions(ctx context.Context, source, target *kafka.Cluster, flow mm2.Flow, sampleSize int) (Verification, error) {
-	return VerifyPartitionsWith(ctx, source, target, flow, VerifyOptions{SampleSize: sampleSize})
+func (p *Pair) Verify(ctx context.Context, flow mm2.Flow, sampleSize int) (Verification, error) {
+	return p.VerifyWith(ctx, flow, VerifyOptions{SampleSize: sampleSize})
 }
 
-// VerifyPartitionsWith compares every mirrored partition, from its log
+// VerifyWith compares every mirrored partition, from its log
 // start to its end, with the copy on the target.
 //
 // Counting records exactly needs reading them: transaction markers take
@@ -104,7 +105,8 @@ func VerifyPartitions(ctx context.Context, source, target *kafka.Cluster, flow m
 // Content is compared as sha256 over key, value, headers and timestamp, in
 // order. The error is for when nothing can be compared; what fails for a
 // partition is in its Err.
-func VerifyPartitionsWith(ctx context.Context, source, target *kafka.Cluster, flow mm2.Flow, opts VerifyOptions) (Verification, error) {
+func (p *Pair) VerifyWith(ctx context.Context, flow mm2.Flow, opts VerifyOptions) (Verification, error) {
+	source, target := p.Source, p.Target
 	if source == nil || target == nil {
 		return Verification{}, errors.New("cannot verify partitions: both clusters are needed")
 	}
@@ -422,7 +424,8 @@ const quietPolls = 10
 // proving anything. Waiting the period is the point, so it returns early
 // only when something moved (or ctx ended). One ListOffsets per leader per
 // look.
-func Quiet(ctx context.Context, source *kafka.Cluster, flow mm2.Flow, period time.Duration) ([]EndMove, error) {
+func (p *Pair) Quiet(ctx context.Context, flow mm2.Flow, period time.Duration) ([]EndMove, error) {
+	source := p.Source
 	if source == nil {
 		return nil, errors.New("cannot watch the source: no source cluster")
 	}

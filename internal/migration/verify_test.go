@@ -3,10 +3,11 @@ package migration
 import (
 	"context"
 	"errors"
-	"mirrormaker-k8s/internal/kafka"
-	"mirrormaker-k8s/internal/mm2"
 	"testing"
 	"time"
+
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -138,7 +139,7 @@ func TestGivenInvalidInputWhenVerifiedThenError(t *testing.T) {
 	src.metaErr = errors.New("unreachable")
 	_, err = verifyPartitions(context.Background(), src, tgt, testFlow, VerifyOptions{})
 	assert.ErrorContains(t, err, "cannot describe clusters: unreachable")
-	_, err = VerifyPartitions(context.Background(), nil, nil, testFlow, 1)
+	_, err = (&Pair{}).Verify(context.Background(), testFlow, 1)
 	assert.ErrorContains(t, err, "both clusters are needed")
 }
 

@@ -2,8 +2,9 @@ package migration
 
 import (
 	"fmt"
-	"mirrormaker-k8s/internal/mm2"
 	"time"
+
+	"mirrormaker-k8s/internal/mm2"
 )
 
 // SyncView is one measurement of a migration: how far MM2 has replicated

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/kafka"
 	"sync"
+
+	"mirrormaker-k8s/internal/kafka"
 )
 
 // wire is the part of the Kafka protocol Measure speaks, one method per

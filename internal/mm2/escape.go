@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf16"
+
+	"mirrormaker-k8s/internal/kafka"
 )
 
 // This file holds the two escapings every credential goes through on its way to Kafka:
@@ -100,9 +102,9 @@ func jaasQuote(s string) string {
 
 // loginModules maps a SASL mechanism to the JAAS login module Kafka clients need for it.
 var loginModules = map[string]string{
-	ScramSHA512: "org.apache.kafka.common.security.scram.ScramLoginModule",
-	ScramSHA256: "org.apache.kafka.common.security.scram.ScramLoginModule",
-	Plain:       "org.apache.kafka.common.security.plain.PlainLoginModule",
+	kafka.ScramSHA512: "org.apache.kafka.common.security.scram.ScramLoginModule",
+	kafka.ScramSHA256: "org.apache.kafka.common.security.scram.ScramLoginModule",
+	kafka.Plain:       "org.apache.kafka.common.security.plain.PlainLoginModule",
 }
 
 // jaasConfig is the sasl.jaas.config value that logs in to c. It holds the password, so it

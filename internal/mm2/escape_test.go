@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"mirrormaker-k8s/internal/kafka"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -41,7 +43,7 @@ func TestJAASQuotingRoundTrips(t *testing.T) {
 	for _, s := range hostile {
 		t.Run(s, func(t *testing.T) {
 			for mech, module := range loginModules {
-				c := Cluster{Mechanism: mech, Username: s, Password: s + "!" + s}
+				c := Cluster{Access: kafka.Access{Mechanism: mech, Username: s, Password: s + "!" + s}}
 				entries, err := parseJAAS(jaasConfig(c))
 				require.NoError(t, err)
 				require.Len(t, entries, 1)
@@ -60,7 +62,7 @@ func TestJAASConfigNeverHoldsAProviderReference(t *testing.T) {
 	for _, s := range hostile {
 		for _, split := range []int{0, len(s) / 2} {
 			// Username and password side by side must not form a reference either.
-			c := Cluster{Mechanism: ScramSHA512, Username: s[:split] + "${file", Password: ":/x:y}" + s[split:]}
+			c := Cluster{Access: kafka.Access{Mechanism: kafka.ScramSHA512, Username: s[:split] + "${file", Password: ":/x:y}" + s[split:]}}
 			v := jaasConfig(c)
 			assert.NotContains(t, v, "${", "%q", s)
 			assert.False(t, configProviderReference.MatchString(v), "%q", v)

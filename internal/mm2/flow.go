@@ -51,6 +51,44 @@ type Flow struct {
 	Filter        Filter
 }
 
+// NewFlow is the flow MM2 runs when the charm renders s for these aliases:
+// the one place that turns the charm's settings into MM2's naming and
+// semantics. Render writes mm2.properties from it (the policy class, the
+// separator, the isolation level) and the migration package measures with
+// it, so what the charm measures is what MM2 was told.
+func NewFlow(sourceAlias, targetAlias string, s Settings) Flow {
+	return Flow{
+		SourceAlias: sourceAlias,
+		TargetAlias: targetAlias,
+		Prefix:      s.ReplicationPolicy == PolicyPrefix,
+		// Always: the charm never copies records a source transaction aborted.
+		ReadCommitted: true,
+		Filter: Filter{
+			Topics: s.Topics, TopicsExclude: s.TopicsExclude,
+			Groups: s.Groups, GroupsExclude: s.GroupsExclude,
+		},
+	}
+}
+
+// Flow is the flow Render writes for in.
+func (in Input) Flow() Flow { return NewFlow(in.Source.Alias, in.Target.Alias, in.Settings) }
+
+// isolationLevel is the source consumer's isolation.level.
+func (f Flow) isolationLevel() string {
+	if f.ReadCommitted {
+		return "read_committed"
+	}
+	return "read_uncommitted"
+}
+
+// policyClass is the replication.policy.class MM2 is given.
+func (f Flow) policyClass() string {
+	if f.Prefix {
+		return "org.apache.kafka.connect.mirror.DefaultReplicationPolicy"
+	}
+	return "org.apache.kafka.connect.mirror.IdentityReplicationPolicy"
+}
+
 // separator is the replication policy's default separator; the charm does
 // not change replication.policy.separator.
 const separator = "."

@@ -3,6 +3,8 @@
 // files.
 package mm2
 
+import "mirrormaker-k8s/internal/kafka"
+
 // Paths inside the workload container. They are fixed by the Charmed Kafka rock's layout.
 const (
 	PropertiesPath = "/etc/kafka/mm2.properties"
@@ -15,16 +17,6 @@ const (
 
 	RESTPort = 8083
 	JMXPort  = 9099
-)
-
-// Security protocols and SASL mechanisms the charm supports.
-const (
-	SASLPlaintext = "SASL_PLAINTEXT"
-	SASLSSL       = "SASL_SSL"
-
-	ScramSHA512 = "SCRAM-SHA-512"
-	ScramSHA256 = "SCRAM-SHA-256"
-	Plain       = "PLAIN"
 )
 
 // Values of Settings.ReplicationPolicy: the charm's names for MM2's replication policy classes.
@@ -41,15 +33,14 @@ const (
 	ExactlyOnceEnabled   = "enabled"
 )
 
-// Cluster is everything needed to reach one Kafka cluster as an admin.
+// Cluster is one side of the flow: its MM2 alias and how to reach it as an
+// admin. The access is the very value the charm's own client dials with
+// (package kafka), so what MM2 is told and what the charm measures with
+// cannot drift apart. MM2 supports kafka.SASLPlaintext and kafka.SASLSSL;
+// an empty CA means the JVM's default trust store.
 type Cluster struct {
-	Alias            string   // MM2 cluster alias, e.g. "old"
-	BootstrapServers []string // host:port
-	SecurityProtocol string   // SASLPlaintext or SASLSSL
-	Mechanism        string   // ScramSHA512, ScramSHA256 or Plain
-	Username         string
-	Password         string
-	CA               string // PEM; empty means the JVM's default trust store
+	Alias string // MM2 cluster alias, e.g. "old"
+	kafka.Access
 }
 
 // Settings are the charm's config options, already validated by the caller.

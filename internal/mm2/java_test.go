@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"mirrormaker-k8s/internal/kafka"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -60,8 +62,14 @@ func TestJavaReadsSecretsBack(t *testing.T) {
 	p := newPropertiesFile()
 	want := map[string]Cluster{}
 	for i, pw := range hostile {
-		c := Cluster{Alias: "c" + string(rune('a'+i%26)) + strings.Repeat("x", i/26), Mechanism: ScramSHA512,
-			Username: "user " + pw, Password: pw}
+		c := Cluster{
+			Alias: "c" + string(rune('a'+i%26)) + strings.Repeat("x", i/26),
+			Access: kafka.Access{
+				Mechanism: kafka.ScramSHA512,
+				Username:  "user " + pw,
+				Password:  pw,
+			},
+		}
 		want[c.Alias+".sasl.jaas.config"] = c
 		p.set(c.Alias+".sasl.jaas.config", jaasConfig(c))
 	}

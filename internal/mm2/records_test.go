@@ -2,9 +2,10 @@ package mm2
 
 import (
 	"encoding/hex"
-	"mirrormaker-k8s/internal/mm2/mm2test"
 	"strings"
 	"testing"
+
+	"mirrormaker-k8s/internal/mm2/mm2test"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

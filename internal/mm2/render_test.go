@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"mirrormaker-k8s/internal/kafka"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -54,20 +56,24 @@ func defaultSettings() Settings {
 func twoRelations() Input {
 	return Input{
 		Source: Cluster{
-			Alias:            "old",
-			BootstrapServers: []string{"10.0.0.1:9092", "10.0.0.2:9092", "10.0.0.3:9092"},
-			SecurityProtocol: SASLPlaintext,
-			Mechanism:        ScramSHA512,
-			Username:         "relation-7",
-			Password:         "s3cret-old",
+			Alias: "old",
+			Access: kafka.Access{
+				BootstrapServers: []string{"10.0.0.1:9092", "10.0.0.2:9092", "10.0.0.3:9092"},
+				SecurityProtocol: kafka.SASLPlaintext,
+				Mechanism:        kafka.ScramSHA512,
+				Username:         "relation-7",
+				Password:         "s3cret-old",
+			},
 		},
 		Target: Cluster{
-			Alias:            "new",
-			BootstrapServers: []string{"kafka-k8s-0.kafka-k8s-endpoints:9092", "kafka-k8s-1.kafka-k8s-endpoints:9092"},
-			SecurityProtocol: SASLPlaintext,
-			Mechanism:        ScramSHA512,
-			Username:         "relation-8",
-			Password:         "s3cret-new",
+			Alias: "new",
+			Access: kafka.Access{
+				BootstrapServers: []string{"kafka-k8s-0.kafka-k8s-endpoints:9092", "kafka-k8s-1.kafka-k8s-endpoints:9092"},
+				SecurityProtocol: kafka.SASLPlaintext,
+				Mechanism:        kafka.ScramSHA512,
+				Username:         "relation-8",
+				Password:         "s3cret-new",
+			},
 		},
 		Settings:    defaultSettings(),
 		UnitAddress: "10.1.0.11",
@@ -81,15 +87,17 @@ func goldenCases() map[string]Input {
 
 	ext := twoRelations()
 	ext.Source = Cluster{
-		Alias:            "legacy",
-		BootstrapServers: []string{"kafka1.example.internal:9093", "[fd00::1]:9093"},
-		SecurityProtocol: SASLSSL,
-		Mechanism:        ScramSHA256,
-		Username:         "mirror maker",
-		Password:         `p"a\ss w=rd:#!${file:/etc/passwd:x}`,
-		CA:               "some text before\n" + testCA,
+		Alias: "legacy",
+		Access: kafka.Access{
+			BootstrapServers: []string{"kafka1.example.internal:9093", "[fd00::1]:9093"},
+			SecurityProtocol: kafka.SASLSSL,
+			Mechanism:        kafka.ScramSHA256,
+			Username:         "mirror maker",
+			Password:         `p"a\ss w=rd:#!${file:/etc/passwd:x}`,
+			CA:               "some text before\n" + testCA,
+		},
 	}
-	ext.Target.SecurityProtocol = SASLSSL
+	ext.Target.SecurityProtocol = kafka.SASLSSL
 	ext.Target.BootstrapServers = []string{"kafka-k8s-0.kafka-k8s-endpoints:9093"}
 	ext.Target.CA = testCA
 	cases["external-source-tls"] = ext
@@ -102,7 +110,7 @@ func goldenCases() map[string]Input {
 
 	eos := twoRelations()
 	eos.Settings.ExactlyOnce = ExactlyOnceEnabled
-	eos.Source.Mechanism = Plain
+	eos.Source.Mechanism = kafka.Plain
 	cases["exactly-once"] = eos
 
 	for i, addr := range []string{"10.1.0.11", "10.1.0.12", "10.1.0.13"} {
@@ -230,9 +238,9 @@ func TestRenderErrors(t *testing.T) {
 		{"empty username", func(in *Input) { in.Source.Username = "" }, "Source.Username"},
 		{"empty password", func(in *Input) { in.Target.Password = "" }, "Target.Password"},
 		{"password not utf-8", func(in *Input) { in.Target.Password = "\xff\xfe" }, "Target.Password"},
-		{"ca not pem", func(in *Input) { in.Source.SecurityProtocol, in.Source.CA = SASLSSL, "enabled" }, "Source.CA"},
+		{"ca not pem", func(in *Input) { in.Source.SecurityProtocol, in.Source.CA = kafka.SASLSSL, "enabled" }, "Source.CA"},
 		{"ca key block", func(in *Input) {
-			in.Source.SecurityProtocol = SASLSSL
+			in.Source.SecurityProtocol = kafka.SASLSSL
 			in.Source.CA = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
 		}, "Source.CA"},
 		{"empty source alias", func(in *Input) { in.Source.Alias = "" }, "Source.Alias"},

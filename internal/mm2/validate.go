@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"mirrormaker-k8s/internal/kafka"
 )
 
 // InputError says which field of Input cannot be rendered and why. The charm branches on it to
@@ -83,11 +85,11 @@ func validateCluster(name string, c Cluster) error {
 			return invalid(name+".BootstrapServers", "holds %q, which is not host:port", s)
 		}
 	}
-	if c.SecurityProtocol != SASLPlaintext && c.SecurityProtocol != SASLSSL {
-		return invalid(name+".SecurityProtocol", "%q is not %s or %s", c.SecurityProtocol, SASLPlaintext, SASLSSL)
+	if c.SecurityProtocol != kafka.SASLPlaintext && c.SecurityProtocol != kafka.SASLSSL {
+		return invalid(name+".SecurityProtocol", "%q is not %s or %s", c.SecurityProtocol, kafka.SASLPlaintext, kafka.SASLSSL)
 	}
 	if _, ok := loginModules[c.Mechanism]; !ok {
-		return invalid(name+".Mechanism", "%q is not %s, %s or %s", c.Mechanism, ScramSHA512, ScramSHA256, Plain)
+		return invalid(name+".Mechanism", "%q is not %s, %s or %s", c.Mechanism, kafka.ScramSHA512, kafka.ScramSHA256, kafka.Plain)
 	}
 	if c.Username == "" {
 		return invalid(name+".Username", "is empty")
@@ -101,7 +103,7 @@ func validateCluster(name string, c Cluster) error {
 	if !utf8.ValidString(c.Password) {
 		return invalid(name+".Password", "is not valid UTF-8")
 	}
-	if c.SecurityProtocol == SASLSSL && c.CA != "" {
+	if c.SecurityProtocol == kafka.SASLSSL && c.CA != "" {
 		if _, err := caPEM(c.CA); err != nil {
 			return invalid(name+".CA", "%v", err)
 		}

@@ -32,8 +32,8 @@ func TestTLS(t *testing.T) {
 
 	t.Run("the clusters take TLS clients only with their CA, and check the name", func(t *testing.T) {
 		dial := func(bootstrap, ca string) error {
-			c, err := kafka.Dial(ctx, kafka.Access{Bootstrap: []string{bootstrap}, SecurityProtocol: kafka.SASLSSL,
-				Username: "admin", Password: m.source.Admin.Password, CAPEM: ca})
+			c, err := kafka.Dial(ctx, kafka.Access{BootstrapServers: []string{bootstrap}, SecurityProtocol: kafka.SASLSSL,
+				Username: "admin", Password: m.source.Admin.Password, CA: ca})
 			if err == nil {
 				c.Close()
 			}

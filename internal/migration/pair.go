@@ -1,0 +1,23 @@
+package migration
+
+import (
+	"mirrormaker-k8s/internal/kafka"
+)
+
+// Pair is a migration's two clusters, dialled. Every question the charm asks
+// is a method on it, so the charm holds one value per hook and closes it once.
+// Target may be nil for Measure and Preflight, and Source for Preflight: what
+// one cluster can tell is still worth telling while the other is unreachable.
+// The cutover's methods need both.
+type Pair struct {
+	Source, Target *kafka.Cluster
+}
+
+// Close closes the clusters that were dialled.
+func (p *Pair) Close() {
+	for _, c := range []*kafka.Cluster{p.Source, p.Target} {
+		if c != nil {
+			c.Close()
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"mirrormaker-k8s/internal/kafka"
 )
@@ -58,38 +57,45 @@ func readRanges(ctx context.Context, w wire, side string, l leaders, ranges map[
 				round[broker] = append(round[broker], *pending[tp])
 			}
 		}
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for broker, asks := range round {
-			wg.Go(func() {
-				answers, err := w.Fetch(ctx, broker, committedOnly, asks)
-				if err != nil {
-					errs.add(fmt.Sprintf("%s broker %d", side, broker), fmt.Errorf("cannot fetch: %w", err))
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				for _, a := range asks {
-					f, ok := answers[a.TP]
-					switch {
-					case err != nil:
-						roundFailed[a.TP] = err
-					case !ok:
-						roundFailed[a.TP] = errors.New("broker did not answer for partition")
-					case f.Err != nil:
-						roundFailed[a.TP] = f.Err
-					default:
-						advance(pending, a, f, ranges[a.TP].to, visit, roundFailed)
-					}
-				}
-			})
-		}
-		wg.Wait()
+		answers := kafka.AskBrokers(ctx, round, func(ctx context.Context, broker int32, asks []kafka.FetchAsk) (map[kafka.FetchAsk]kafka.Fetched, error) {
+			return fetchAsked(ctx, w, broker, committedOnly, asks)
+		})
+		answers.EachFailed(func(broker int32, err error) {
+			errs.add(brokerItem(side, broker), fmt.Errorf("cannot fetch: %w", err))
+		})
+		answers.Each(func(a kafka.FetchAsk, ans kafka.Answer[kafka.Fetched]) {
+			switch {
+			case ans.Err != nil:
+				roundFailed[a.TP] = ans.Err
+			case !ans.Answered:
+				roundFailed[a.TP] = errors.New("broker did not answer for partition")
+			case ans.Value.Err != nil:
+				roundFailed[a.TP] = ans.Value.Err
+			default:
+				advance(pending, a, ans.Value, ranges[a.TP].to, visit, roundFailed)
+			}
+		})
 		for tp, err := range roundFailed {
 			failed[tp] = fmt.Errorf("cannot read: %w", err)
 			delete(pending, tp)
 		}
 	}
 	return failed
+}
+
+// fetchAsked is one Fetch, its answers keyed by the ask that got them.
+func fetchAsked(ctx context.Context, w wire, broker int32, committedOnly bool, asks []kafka.FetchAsk) (map[kafka.FetchAsk]kafka.Fetched, error) {
+	got, err := w.Fetch(ctx, broker, committedOnly, asks)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[kafka.FetchAsk]kafka.Fetched, len(asks))
+	for _, a := range asks {
+		if f, ok := got[a.TP]; ok {
+			out[a] = f
+		}
+	}
+	return out, nil
 }
 
 // advance visits the records of one fetched partition below end and moves

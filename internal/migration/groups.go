@@ -95,53 +95,45 @@ func askCoordinators(ctx context.Context, w wire, side string, coordinators map[
 	for g, b := range coordinators {
 		byBroker[b] = append(byBroker[b], g)
 	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var retry []string
-	for b, gs := range byBroker {
+	for _, gs := range byBroker {
 		sort.Strings(gs)
-		wg.Go(func() {
-			offsets, err := w.FetchOffsets(ctx, b, gs)
-			if err != nil {
-				err = fmt.Errorf("cannot fetch group offsets: %w", err)
-				errs.add(fmt.Sprintf("%s broker %d", side, b), err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, g := range gs {
-				o, ok := offsets[g]
-				switch {
-				case err != nil:
-					o = kafka.Committed{Err: err}
-				case !ok:
-					o = kafka.Committed{Err: errors.New("coordinator did not answer for group")}
-				case isCoordinatorMoved(o.Err):
-					retry = append(retry, g)
-				}
-				info.offsets[g] = o
-			}
-		})
-		wg.Go(func() {
-			states, err := w.DescribeGroups(ctx, b, gs)
-			if err != nil {
-				err = fmt.Errorf("cannot describe groups: %w", err)
-				errs.add(fmt.Sprintf("%s broker %d", side, b), err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, g := range gs {
-				s, ok := states[g]
-				switch {
-				case err != nil:
-					s = kafka.GroupState{Err: err}
-				case !ok:
-					s = kafka.GroupState{Err: errors.New("coordinator did not describe group")}
-				}
-				info.states[g] = s
-			}
-		})
 	}
+	var offsets kafka.Answers[string, kafka.Committed]
+	var states kafka.Answers[string, kafka.GroupState]
+	var wg sync.WaitGroup
+	wg.Go(func() { offsets = kafka.AskBrokers(ctx, byBroker, w.FetchOffsets) })
+	wg.Go(func() { states = kafka.AskBrokers(ctx, byBroker, w.DescribeGroups) })
 	wg.Wait()
+	offsets.EachFailed(func(b int32, err error) {
+		errs.add(brokerItem(side, b), fmt.Errorf("cannot fetch group offsets: %w", err))
+	})
+	states.EachFailed(func(b int32, err error) {
+		errs.add(brokerItem(side, b), fmt.Errorf("cannot describe groups: %w", err))
+	})
+	var retry []string
+	offsets.Each(func(g string, a kafka.Answer[kafka.Committed]) {
+		o := a.Value
+		switch {
+		case a.Err != nil:
+			o = kafka.Committed{Err: fmt.Errorf("cannot fetch group offsets: %w", a.Err)}
+		case !a.Answered:
+			o = kafka.Committed{Err: errors.New("coordinator did not answer for group")}
+		case isCoordinatorMoved(o.Err):
+			retry = append(retry, g)
+		}
+		info.offsets[g] = o
+	})
+	states.Each(func(g string, a kafka.Answer[kafka.GroupState]) {
+		st := a.Value
+		switch {
+		case a.Err != nil:
+			st = kafka.GroupState{Err: fmt.Errorf("cannot describe groups: %w", a.Err)}
+		case !a.Answered:
+			st = kafka.GroupState{Err: errors.New("coordinator did not describe group")}
+		}
+		info.states[g] = st
+	})
+	sort.Strings(retry)
 	return retry
 }
 

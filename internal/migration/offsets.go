@@ -64,32 +64,27 @@ func (l leaders) byLeader(tps []kafka.TopicPartition, out map[kafka.TopicPartiti
 func listOffsets(ctx context.Context, w wire, side string, l leaders, tps []kafka.TopicPartition, at int64, committedOnly bool, errs *itemErrors) map[kafka.TopicPartition]kafka.OffsetAnswer {
 	out := make(map[kafka.TopicPartition]kafka.OffsetAnswer, len(tps))
 	failed := make(map[kafka.TopicPartition]error)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for broker, batch := range l.byLeader(tps, failed) {
-		wg.Go(func() {
-			answers, err := w.ListOffsets(ctx, broker, at, committedOnly, batch)
-			if err != nil {
-				err = fmt.Errorf("cannot list offsets: %w", err)
-				errs.add(fmt.Sprintf("%s broker %d", side, broker), err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, tp := range batch {
-				a, ok := answers[tp]
-				switch {
-				case err != nil:
-					a = kafka.OffsetAnswer{Offset: -1, Err: err}
-				case !ok:
-					a = kafka.OffsetAnswer{Offset: -1, Err: errors.New("broker did not answer for partition")}
-				}
-				out[tp] = a
-			}
-		})
-	}
-	wg.Wait()
+	answers := kafka.AskBrokers(ctx, l.byLeader(tps, failed), func(ctx context.Context, broker int32, batch []kafka.TopicPartition) (map[kafka.TopicPartition]kafka.OffsetAnswer, error) {
+		return w.ListOffsets(ctx, broker, at, committedOnly, batch)
+	})
+	answers.EachFailed(func(broker int32, err error) {
+		errs.add(brokerItem(side, broker), fmt.Errorf("cannot list offsets: %w", err))
+	})
+	answers.Each(func(tp kafka.TopicPartition, a kafka.Answer[kafka.OffsetAnswer]) {
+		switch {
+		case a.Err != nil:
+			out[tp] = kafka.OffsetAnswer{Offset: -1, Err: fmt.Errorf("cannot list offsets: %w", a.Err)}
+		case !a.Answered:
+			out[tp] = kafka.OffsetAnswer{Offset: -1, Err: errors.New("broker did not answer for partition")}
+		default:
+			out[tp] = a.Value
+		}
+	})
 	for tp, err := range failed {
 		out[tp] = kafka.OffsetAnswer{Offset: -1, Err: err}
 	}
 	return out
 }
+
+// brokerItem names a broker in an ItemError: "source broker 2".
+func brokerItem(side string, broker int32) string { return fmt.Sprintf("%s broker %d", side, broker) }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"mirrormaker-k8s/internal/kafka"
 
@@ -193,27 +192,19 @@ func (r *preflightRun) describeConfigs(ctx context.Context, side string, w prefl
 	for _, t := range topics {
 		asks[first] = append(asks[first], kafka.TopicConfig(t, topicMaxMessageBytes))
 	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for b, rs := range asks {
-		wg.Go(func() {
-			got, err := w.DescribeConfigs(ctx, b, rs)
-			if err != nil {
-				r.problems.add(side, fmt.Sprintf("broker %d", b), "cannot describe configs: "+err.Error())
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, res := range rs {
-				if v, ok := got[res]; ok {
-					out[res] = v
-				} else {
-					out[res] = kafka.ConfigValue{Err: fmt.Errorf("broker %d did not describe it", b)}
-				}
-			}
-		})
-	}
-	wg.Wait()
+	answers := kafka.AskBrokers(ctx, asks, w.DescribeConfigs)
+	answers.EachFailed(func(b int32, err error) {
+		r.problems.add(side, fmt.Sprintf("broker %d", b), "cannot describe configs: "+err.Error())
+	})
+	answers.Each(func(res kafka.ConfigResource, a kafka.Answer[kafka.ConfigValue]) {
+		switch {
+		case a.Err != nil: // reported for its broker
+		case a.Answered:
+			out[res] = a.Value
+		default:
+			out[res] = kafka.ConfigValue{Err: fmt.Errorf("broker %d did not describe it", a.Broker)}
+		}
+	})
 	return out
 }
 
@@ -227,30 +218,22 @@ func (r *preflightRun) logSizes(ctx context.Context) map[kafka.TopicPartition]in
 		}
 	}
 	out := map[kafka.TopicPartition]int64{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
 	// Leaderless partitions were reported by mirroredTopics.
-	for b, batch := range leadersOf(r.srcInfo.Meta).byLeader(tps, map[kafka.TopicPartition]error{}) {
-		wg.Go(func() {
-			got, err := r.src.DescribeLogDirs(ctx, b, batch)
-			if err != nil {
-				r.problems.add("source", fmt.Sprintf("broker %d", b), "cannot describe log dirs: "+err.Error())
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, tp := range batch {
-				size, ok := got[tp]
-				if !ok {
-					r.problems.add("source", fmt.Sprintf("partition %s/%d", tp.Topic, tp.Partition),
-						fmt.Sprintf("size unknown: its leader, broker %d, did not report it", b))
-					continue
-				}
-				out[tp] = size
-			}
-		})
-	}
-	wg.Wait()
+	batches := leadersOf(r.srcInfo.Meta).byLeader(tps, map[kafka.TopicPartition]error{})
+	answers := kafka.AskBrokers(ctx, batches, r.src.DescribeLogDirs)
+	answers.EachFailed(func(b int32, err error) {
+		r.problems.add("source", fmt.Sprintf("broker %d", b), "cannot describe log dirs: "+err.Error())
+	})
+	answers.Each(func(tp kafka.TopicPartition, a kafka.Answer[int64]) {
+		switch {
+		case a.Err != nil: // reported for its broker
+		case a.Answered:
+			out[tp] = a.Value
+		default:
+			r.problems.add("source", fmt.Sprintf("partition %s/%d", tp.Topic, tp.Partition),
+				fmt.Sprintf("size unknown: its leader, broker %d, did not report it", a.Broker))
+		}
+	})
 	return out
 }
 

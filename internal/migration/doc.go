@@ -2,7 +2,7 @@
 // MirrorMaker 2 migration, over a Pair of clusters dialled by package kafka:
 // may it start (Preflight), how far has it got (Measure, precisely and
 // cheaply enough to run in every hook), and is each cutover step safe
-// (CutoverGates, ExactOffsets, WriteGroupOffsets, Quiet, VerifyPartitions).
+// (Gates, ExactOffsets, WriteGroupOffsets, Quiet, Verify).
 // Which topics and groups MM2 mirrors, and what it names them on the
 // target, is package mm2's Flow; this package only reads it.
 //

@@ -113,13 +113,8 @@ func (g GroupOffsets) Targets() []TargetOffset {
 }
 
 // ExactOffsets translates the committed offsets of groups (every consumer
-// group the flow's filter selects when nil) exactly, within
-// DefaultScanLimit per search. See ExactOffsetsWithin.
-func (p *Pair) ExactOffsets(ctx context.Context, flow mm2.Flow, groups []string) ([]GroupOffsets, error) {
-	return p.ExactOffsetsWithin(ctx, flow, groups, DefaultScanLimit)
-}
-
-// ExactOffsetsWithin is ExactOffsets with a chosen bound on each search.
+// group the flow's filter selects when nil) exactly, within DefaultScanLimit
+// per search.
 //
 // For each group and mirrored partition with source committed offset C it
 // reads, on the source, the last record below C that MM2 copies (skipping
@@ -131,19 +126,19 @@ func (p *Pair) ExactOffsets(ctx context.Context, flow mm2.Flow, groups []string)
 // C, the first record at or after C is matched instead and D is its copy's
 // offset; when that is not copied yet, or the source holds nothing at all,
 // D is the target's end. The result is only as final as the group: run it
-// once consumers have stopped and MM2 has copied past C (CutoverGates).
+// once consumers have stopped and MM2 has copied past C (Gates).
 //
 // Reads are batched: every search in progress reads in the same rounds,
 // one Fetch per leader broker per round, with searches of one partition
 // taking turns. The error is for when nothing can be translated (no
 // cluster, an invalid flow, a cluster that cannot describe its topics);
 // what fails for a group or a partition is in its Err.
-func (p *Pair) ExactOffsetsWithin(ctx context.Context, flow mm2.Flow, groups []string, limit ScanLimit) ([]GroupOffsets, error) {
+func (p *Pair) ExactOffsets(ctx context.Context, flow mm2.Flow, groups []string) ([]GroupOffsets, error) {
 	source, target := p.Source, p.Target
 	if source == nil || target == nil {
 		return nil, errors.New("cannot translate offsets: both clusters are needed")
 	}
-	return exactOffsets(ctx, source, target, flow, groups, limit)
+	return exactOffsets(ctx, source, target, flow, groups, DefaultScanLimit)
 }
 
 // conclude fills r from its searches; progress is MM2's last copied source

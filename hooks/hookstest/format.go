@@ -1,7 +1,7 @@
+package hookstest
+
 // Output formats and argument forms the hook tools share: --format yaml/json
 // rendering, key=value arguments and --file settings.
-
-package hookstest
 
 import (
 	"encoding/json"

@@ -134,8 +134,9 @@ func buildCharm(b *testing.B, dir string) string {
 	}
 	zw := zip.NewWriter(f)
 	files := map[string]string{"dispatch": bin}
+	// go test runs a package's tests in its folder: the repo root is two up.
 	for _, y := range []string{"metadata.yaml", "config.yaml", "actions.yaml"} {
-		files[y] = filepath.Join(sandbox.RepoRoot(), y)
+		files[y] = filepath.Join("..", "..", y)
 	}
 	for name, src := range files {
 		data, err := os.ReadFile(src)

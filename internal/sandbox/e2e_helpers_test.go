@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"mirrormaker-k8s/internal/sandbox/internal/testenv"
+	"mirrormaker-k8s/internal/sandbox/pods"
 	"mirrormaker-k8s/internal/workload"
 )
 
@@ -83,10 +85,10 @@ func newMigration(t *testing.T, units int, config map[string]any) *migration {
 // tune (nil: none), such as a TLS listener.
 func newMigrationOf(t *testing.T, units int, config map[string]any, tune func(*ClusterOptions)) *migration {
 	t.Helper()
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	dist := requireKafkaDist(t)
 	charmFile := requireCharm(t)
-	pebble := testPebble(t)
+	pebble := testenv.Pebble(t)
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	t.Cleanup(cancel)
 
@@ -273,7 +275,7 @@ func (m *migration) leaderAndOther() (leader, other string) {
 	return leader, other
 }
 
-func (m *migration) pod(unit string) *Pod {
+func (m *migration) pod(unit string) *pods.Pod {
 	m.t.Helper()
 	pod, err := m.sim.Pod(unit)
 	require.NoError(m.t, err)

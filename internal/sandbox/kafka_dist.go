@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"mirrormaker-k8s/internal/sandbox/internal/repo"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +37,7 @@ func FindKafkaDist() (KafkaDist, error) {
 	}
 	home := os.Getenv("MM_KAFKA_HOME")
 	if home == "" {
-		home = filepath.Join(RepoRoot(), ".cache", "kafka-"+version)
+		home = filepath.Join(repo.Root(), ".cache", "kafka-"+version)
 	} else if b, err := os.ReadFile(filepath.Join(home, "VERSION")); err == nil {
 		version = strings.TrimSpace(string(b))
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"mirrormaker-k8s/hooks/hookstest"
+	"mirrormaker-k8s/internal/sandbox/pods"
 )
 
 // DefaultApp is the application name the simulator deploys the charm as.
@@ -63,7 +64,7 @@ type Sim struct {
 	charm   *charmMeta
 	mu      sync.Mutex // guards state, pods, updates, kubelet
 	state   simState
-	pods    map[string]*Pod
+	pods    map[string]*pods.Pod
 	updates *ticking // nil unless StartUpdateStatus
 	kubelet *kubelet // nil unless StartKubelet
 }
@@ -79,7 +80,7 @@ func OpenSim(opts SimOptions) (*Sim, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create sim dir: %w", err)
 	}
-	s := &Sim{dir: dir, store: modelStore{path: filepath.Join(dir, "model.json")}, pods: map[string]*Pod{}, timeout: opts.HookTimeout}
+	s := &Sim{dir: dir, store: modelStore{path: filepath.Join(dir, "model.json")}, pods: map[string]*pods.Pod{}, timeout: opts.HookTimeout}
 	if s.timeout == 0 {
 		s.timeout = 5 * time.Minute
 	}
@@ -283,8 +284,7 @@ func (s *Sim) startPod(ctx context.Context, unit string) error {
 // launchPod starts unit's workload container: its Pebble, which starts with
 // the rock's own layer.
 func (s *Sim) launchPod(ctx context.Context, unit string) error {
-	pod, err := StartPod(ctx, PodOptions{Dir: s.UnitDir(unit), PebbleBin: s.state.PebbleBin,
-		KafkaHome: s.state.KafkaHome, BaseLayer: rockLayer})
+	pod, err := pods.Start(ctx, s.podOptions(unit))
 	if err != nil {
 		return fmt.Errorf("cannot start %s: %w", unit, err)
 	}
@@ -294,14 +294,20 @@ func (s *Sim) launchPod(ctx context.Context, unit string) error {
 	return nil
 }
 
+// podOptions are unit's pod: the unit's folder, the model's Pebble and
+// Kafka, and the rock's own layer.
+func (s *Sim) podOptions(unit string) pods.Options {
+	return pods.Options{Dir: s.UnitDir(unit), PebbleBin: s.state.PebbleBin, KafkaHome: s.state.KafkaHome, BaseLayer: rockLayer}
+}
+
 // Pod returns unit's pod, attaching to one a previous process started.
-func (s *Sim) Pod(unit string) (*Pod, error) {
+func (s *Sim) Pod(unit string) (*pods.Pod, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p, ok := s.pods[unit]; ok {
 		return p, nil
 	}
-	p, err := AttachPod(s.UnitDir(unit))
+	p, err := pods.Attach(s.UnitDir(unit))
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +324,7 @@ func (s *Sim) Close() error {
 	units, _ := os.ReadDir(filepath.Join(s.dir, "units"))
 	var errs []error
 	for _, u := range units {
-		pod, err := AttachPod(filepath.Join(s.dir, "units", u.Name()))
+		pod, err := pods.Attach(filepath.Join(s.dir, "units", u.Name()))
 		if err != nil {
 			continue // never started, or already stopped
 		}
@@ -329,7 +335,7 @@ func (s *Sim) Close() error {
 		cancel()
 	}
 	s.mu.Lock()
-	s.pods = map[string]*Pod{}
+	s.pods = map[string]*pods.Pod{}
 	s.mu.Unlock()
 	return errors.Join(errs...)
 }

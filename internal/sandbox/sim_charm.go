@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"fmt"
 	"io"
+	"mirrormaker-k8s/internal/sandbox/pods"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,12 +72,12 @@ func readCharm(path string) (*charmMeta, error) {
 			return nil, fmt.Errorf("cannot parse charm %s: %w", name, err)
 		}
 	}
-	c := &charmMeta{Config: config.Options, Actions: map[string]map[string]any{}, Container: PodContainer, Peer: "cluster"}
+	c := &charmMeta{Config: config.Options, Actions: map[string]map[string]any{}, Container: pods.Container, Peer: "cluster"}
 	for name := range meta.Containers {
 		c.Containers = append(c.Containers, name)
 	}
 	sort.Strings(c.Containers)
-	if len(c.Containers) > 0 && !slices.Contains(c.Containers, PodContainer) {
+	if len(c.Containers) > 0 && !slices.Contains(c.Containers, pods.Container) {
 		c.Container = c.Containers[0]
 	}
 	for name := range meta.Peers {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
 	"os"
 	"path/filepath"
 	"slices"
@@ -326,11 +327,11 @@ func (c *cli) stopClusters(recs map[string]clusterRecord) error {
 			continue // already gone
 		}
 		gone := func() bool { return syscall.Kill(-r.Pid, 0) != nil }
-		if podPoll(30*time.Second, gone) {
+		if poll.For(30*time.Second, gone) {
 			continue
 		}
 		_ = syscall.Kill(-r.Pid, syscall.SIGKILL)
-		if !podPoll(10*time.Second, gone) {
+		if !poll.For(10*time.Second, gone) {
 			errs = append(errs, fmt.Errorf("cannot stop cluster %s (pid %d)", r.App, r.Pid))
 		}
 	}

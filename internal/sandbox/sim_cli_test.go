@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"mirrormaker-k8s/internal/sandbox/internal/testenv"
+	"mirrormaker-k8s/internal/sandbox/pods"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,12 +15,12 @@ import (
 // TestGivenCLIWhenVerbsRunAsSeparateProcessesThenPodsOutliveEachCall drives
 // the real cmd/sandbox binary: every verb is its own process, as in the demo.
 func TestGivenCLIWhenVerbsRunAsSeparateProcessesThenPodsOutliveEachCall(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "sandbox")
 	out, err := exec.Command("go", "build", "-o", bin, "mirrormaker-k8s/cmd/sandbox").CombinedOutput()
 	require.NoError(t, err, string(out))
-	env := append(os.Environ(), DirEnv+"="+filepath.Join(tmp, "state"), "CHARM_FILE="+writeFakeCharm(t), "PEBBLE_BIN="+testPebble(t))
+	env := append(os.Environ(), DirEnv+"="+filepath.Join(tmp, "state"), "CHARM_FILE="+testenv.FakeCharm(t), "PEBBLE_BIN="+testenv.Pebble(t))
 	sandbox := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
@@ -34,7 +36,7 @@ func TestGivenCLIWhenVerbsRunAsSeparateProcessesThenPodsOutliveEachCall(t *testi
 	})
 
 	assert.Contains(t, sandbox("deploy", "-n", "2", "--config", "tasks-max=2"), "mirrormaker-k8s/1   active")
-	pod, err := AttachPod(filepath.Join(tmp, "state", "juju", "units", "mirrormaker-k8s-0"))
+	pod, err := pods.Attach(filepath.Join(tmp, "state", "juju", "units", "mirrormaker-k8s-0"))
 	require.NoError(t, err, "the pod outlives the deploy call")
 
 	assert.Contains(t, sandbox("config"), "tasks-max: 2")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"mirrormaker-k8s/hooks/hookstest"
+	"mirrormaker-k8s/internal/sandbox/pods"
 )
 
 // event is one hook or action to dispatch on a unit.
@@ -188,7 +189,7 @@ func (s *Sim) recordHook(unit, hook string, code int, out string) error {
 // hookEnv is exactly the environment Juju gives a hook (juju/juju
 // worker/uniter/runner/context, HookVars; values from the model), with the pod's charm dir, the tools first on PATH and
 // SANDBOX_MODEL for them, and nothing from the simulator's own environment.
-func (s *Sim) hookEnv(m *hookstest.Model, unit string, pod *Pod, ev event) []string {
+func (s *Sim) hookEnv(m *hookstest.Model, unit string, pod *pods.Pod, ev event) []string {
 	var env map[string]string
 	switch {
 	case ev.action != "":

@@ -4,13 +4,10 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
-	"io"
 	"maps"
-	"net"
-	"net/http"
+	"mirrormaker-k8s/internal/sandbox/pods"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -114,8 +111,8 @@ func (s *Sim) probeAll(ctx context.Context, k *kubelet) {
 		if err != nil {
 			continue // removed, or not started yet
 		}
-		failure := probeAlive(ctx, pod, k.probe.Timeout)
-		if failure == "" {
+		failure := pod.ProbeAlive(ctx, k.probe.Timeout)
+		if failure == nil {
 			k.failures[unit] = 0
 			continue
 		}
@@ -139,34 +136,6 @@ func (s *Sim) probeAll(ctx context.Context, k *kubelet) {
 	}
 }
 
-// probeAlive is the kubelet's HTTP GET: success is a 2xx or 3xx answer
-// within timeout; otherwise it says what failed. The sandbox reaches Pebble's
-// API over its socket, where Juju's probe uses Pebble's --http port; the
-// handler is the same.
-func probeAlive(ctx context.Context, pod *Pod, timeout time.Duration) string {
-	socket := pod.SocketPath()
-	hc := &http.Client{Timeout: timeout, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
-		},
-		DisableKeepAlives: true,
-	}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://localhost/v1/health?level=alive", nil)
-	if err != nil {
-		return err.Error()
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err.Error()
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
-		return fmt.Sprintf("HTTP %d %s", resp.StatusCode, strings.TrimSpace(string(body)))
-	}
-	return ""
-}
-
 // RestartContainer restarts unit's workload container as Kubernetes does,
 // for a failed liveness probe or a killed process (an OOM kill): between
 // hooks (it holds the unit's hook lock while the container is down), then
@@ -180,44 +149,25 @@ func (s *Sim) RestartContainer(ctx context.Context, unit string) error {
 	if err != nil {
 		return fmt.Errorf("cannot restart %s: %w", unit, err)
 	}
-	pod, err := s.Pod(unit)
-	if err == nil {
-		_ = pod.kill(10 * time.Second)
-	}
-	// The container's own filesystem does not survive; /charm (with
-	// Pebble's state) is a pod volume and does.
-	for _, sub := range []string{"etc-kafka", "var-log-kafka"} {
-		if err := emptyDir(filepath.Join(s.UnitDir(unit), sub)); err != nil {
-			lock.unlock()
-			return fmt.Errorf("cannot restart %s: %w", unit, err)
-		}
+	old, err := s.Pod(unit)
+	if err != nil {
+		old = nil // nothing runs: start the container afresh
 	}
 	s.mu.Lock()
 	delete(s.pods, unit)
 	s.mu.Unlock()
-	err = s.launchPod(ctx, unit)
+	pod, err := pods.Restart(ctx, old, s.podOptions(unit))
 	lock.unlock()
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot restart %s: %w", unit, err)
 	}
+	s.mu.Lock()
+	s.pods[unit] = pod
+	s.mu.Unlock()
 	if err := s.saveState(); err != nil {
 		return err
 	}
 	return s.fire(ctx, unit, event{hook: s.charm.Container + "-pebble-ready"})
-}
-
-// emptyDir removes everything in dir, keeping dir (a bind-mount source).
-func emptyDir(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // logUnit appends a line to unit's hooks.log, where a user of the sandbox

@@ -3,6 +3,8 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
+	"mirrormaker-k8s/internal/sandbox/internal/testenv"
+	"mirrormaker-k8s/internal/sandbox/pods"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,8 +23,8 @@ import (
 // pod torn down) when the test ends, pass or fail.
 func newTestSim(t *testing.T) *Sim {
 	t.Helper()
-	requireRoot(t)
-	sim, err := OpenSim(SimOptions{Dir: filepath.Join(t.TempDir(), "state"), CharmFile: writeFakeCharm(t), PebbleBin: testPebble(t), HookTimeout: time.Minute})
+	testenv.RequireRoot(t)
+	sim, err := OpenSim(SimOptions{Dir: filepath.Join(t.TempDir(), "state"), CharmFile: testenv.FakeCharm(t), PebbleBin: testenv.Pebble(t), HookTimeout: time.Minute})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, sim.Close()) })
 	return sim
@@ -275,7 +277,7 @@ func TestGivenRunningServicesWhenCloseThenNothingIsLeft(t *testing.T) {
 	sim := newTestSim(t)
 	ctx := context.Background()
 	require.NoError(t, sim.Deploy(ctx, 2, nil))
-	var pods []*Pod
+	var pods []*pods.Pod
 	for _, u := range []string{"mirrormaker-k8s/0", "mirrormaker-k8s/1"} {
 		pod, err := sim.Pod(u)
 		require.NoError(t, err)

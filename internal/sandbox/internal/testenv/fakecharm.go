@@ -1,4 +1,4 @@
-package sandbox
+package testenv
 
 import (
 	"archive/zip"
@@ -98,8 +98,10 @@ refuse: {}
 share: {}
 `
 
-// writeFakeCharm packs the fake charm as a .charm zip in a temp dir.
-func writeFakeCharm(t *testing.T) string {
+// FakeCharm packs the fake charm as a .charm zip in a temp dir and returns
+// its path: a charm whose hooks are quick to run, for simulator tests that
+// check Juju's side, not the real charm's.
+func FakeCharm(t testing.TB) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "mirrormaker-k8s.charm")
 	f, err := os.Create(path)

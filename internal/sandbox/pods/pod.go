@@ -1,4 +1,4 @@
-package sandbox
+package pods
 
 import (
 	"context"
@@ -13,14 +13,16 @@ import (
 	"time"
 
 	"github.com/canonical/pebble/client"
+
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
 )
 
-// PodContainer is the workload container every pod holds; the charm reaches
-// its Pebble at /charm/containers/<PodContainer>/pebble.socket, as on K8s.
-const PodContainer = "mirrormaker"
+// Container is the workload container every pod holds; the charm reaches
+// its Pebble at /charm/containers/<Container>/pebble.socket, as on K8s.
+const Container = "mirrormaker"
 
-// PodSocket is the Pebble socket path as seen from inside a pod.
-const PodSocket = "/charm/containers/" + PodContainer + "/pebble.socket"
+// Socket is the Pebble socket path as seen from inside a pod.
+const Socket = "/charm/containers/" + Container + "/pebble.socket"
 
 // podMounts are the host paths a pod hides behind its own folders. They are
 // created empty on the host when missing (a bind mount needs a mount point);
@@ -34,8 +36,8 @@ var podMounts = []struct{ sub, target string }{
 	{"group", "/etc/group"},
 }
 
-// PodOptions say where a pod lives and what it shows at /opt/kafka.
-type PodOptions struct {
+// Options say where a pod lives and what it shows at /opt/kafka.
+type Options struct {
 	// Dir holds everything of the pod; it is created when missing.
 	Dir string
 	// PebbleBin is the host path of the pebble daemon binary.
@@ -64,10 +66,10 @@ type Pod struct {
 	mntns string // readlink of /proc/PID/ns/mnt when started, to detect pid reuse
 }
 
-// StartPod prepares opts.Dir and starts the pod's Pebble in a new mount
+// Start prepares opts.Dir and starts the pod's Pebble in a new mount
 // namespace and session (so pods started by one CLI call outlive it). It
 // returns when Pebble answers on its socket.
-func StartPod(ctx context.Context, opts PodOptions) (*Pod, error) {
+func Start(ctx context.Context, opts Options) (*Pod, error) {
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("cannot resolve pod dir: %w", err)
@@ -143,9 +145,9 @@ func StartPod(ctx context.Context, opts PodOptions) (*Pod, error) {
 	return pod, nil
 }
 
-// AttachPod finds the running pod recorded in dir by an earlier StartPod,
+// Attach finds the running pod recorded in dir by an earlier Start,
 // possibly in another process; it fails when that Pebble is gone.
-func AttachPod(dir string) (*Pod, error) {
+func Attach(dir string) (*Pod, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("cannot resolve pod dir: %w", err)
@@ -177,7 +179,7 @@ func podEnv(dir, copyOnce string) []string {
 		"HOME=/root",
 		"LANG=C.UTF-8",
 		"PEBBLE=" + filepath.Join(dir, "pebble"),
-		"PEBBLE_SOCKET=" + PodSocket,
+		"PEBBLE_SOCKET=" + Socket,
 	}
 	if copyOnce != "" {
 		env = append(env, "PEBBLE_COPY_ONCE="+copyOnce)
@@ -191,12 +193,12 @@ func podEnv(dir, copyOnce string) []string {
 	return env
 }
 
-// SocketPath is a host path to the pod's Pebble socket: PodSocket seen
+// SocketPath is a host path to the pod's Pebble socket: Socket seen
 // through the daemon's /proc root, which resolves in the pod's mount
 // namespace and stays short (unix socket paths are limited to 108 bytes,
 // which a deep state dir would exceed).
 func (p *Pod) SocketPath() string {
-	return fmt.Sprintf("/proc/%d/root%s", p.PID, PodSocket)
+	return fmt.Sprintf("/proc/%d/root%s", p.PID, Socket)
 }
 
 // Client returns a Pebble client talking to the pod's daemon from the host.
@@ -316,14 +318,14 @@ func (p *Pod) kill(grace time.Duration) error {
 	if p.alive() {
 		_ = syscall.Kill(p.PID, syscall.SIGTERM)
 	}
-	if podPoll(grace, func() bool { return len(p.processes()) == 0 }) {
+	if poll.For(grace, func() bool { return len(p.processes()) == 0 }) {
 		return nil
 	}
 	left := p.processes()
 	for _, pid := range left {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	if !podPoll(10*time.Second, func() bool { return len(p.processes()) == 0 }) {
+	if !poll.For(10*time.Second, func() bool { return len(p.processes()) == 0 }) {
 		return fmt.Errorf("cannot stop pod %s: processes %v survive SIGKILL", p.Dir, p.processes())
 	}
 	if len(left) == 1 && left[0] == p.PID {
@@ -366,20 +368,4 @@ func isZombie(pid int) bool {
 	s := string(data)
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] == 'Z' || s[i+2] == 'X'
-}
-
-// podPoll polls cond every 20ms until it holds or d passes.
-func podPoll(d time.Duration, cond func() bool) bool {
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			return cond()
-		case <-tick.C:
-		}
-	}
-	return true
 }

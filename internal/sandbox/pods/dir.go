@@ -1,4 +1,4 @@
-package sandbox
+package pods
 
 import (
 	"fmt"
@@ -8,14 +8,15 @@ import (
 	"strings"
 )
 
-// kafkaUser is the workload user of the Charmed Kafka rock; the charm's
+// WorkloadUser is the workload user of the Charmed Kafka rock, which every
+// pod's passwd names (the host's stays untouched); the charm's
 // layer runs MM2 as it.
-const kafkaUser = "kafka"
+const WorkloadUser = "kafka"
 
 // preparePodDir creates the folders a pod binds over the host's paths, and
 // passwd/group copies of the host's that name the kafka user.
 func preparePodDir(dir, kafkaHome string) error {
-	for _, sub := range []string{"charm", "charm-root/containers/" + PodContainer, "etc-kafka", "opt-kafka", "var-log-kafka", "pebble"} {
+	for _, sub := range []string{"charm", "charm-root/containers/" + Container, "etc-kafka", "opt-kafka", "var-log-kafka", "pebble"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return fmt.Errorf("cannot create pod dir: %w", err)
 		}
@@ -51,15 +52,15 @@ func writeUserFiles(dir string) (uid, gid int, err error) {
 	users := parseIDFile(string(passwd), 2)
 	groups := parseIDFile(string(group), 2)
 
-	gid, haveGroup := groups.ids[kafkaUser]
+	gid, haveGroup := groups.ids[WorkloadUser]
 	if !haveGroup {
 		gid = groups.free(1000)
-		group = appendLine(group, fmt.Sprintf("%s:x:%d:", kafkaUser, gid))
+		group = appendLine(group, fmt.Sprintf("%s:x:%d:", WorkloadUser, gid))
 	}
-	uid, haveUser := users.ids[kafkaUser]
+	uid, haveUser := users.ids[WorkloadUser]
 	if !haveUser {
 		uid = users.free(1000)
-		passwd = appendLine(passwd, fmt.Sprintf("%s:x:%d:%d::/nonexistent:/usr/sbin/nologin", kafkaUser, uid, gid))
+		passwd = appendLine(passwd, fmt.Sprintf("%s:x:%d:%d::/nonexistent:/usr/sbin/nologin", WorkloadUser, uid, gid))
 	}
 	if err := os.WriteFile(filepath.Join(dir, "passwd"), passwd, 0o644); err != nil {
 		return 0, 0, fmt.Errorf("cannot write pod passwd: %w", err)

@@ -1,62 +1,48 @@
-package sandbox
+package pods
 
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/internal/testenv"
 )
 
 func TestPodHasItsOwnPathsAndPebble(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	hostCharm := snapshotDir(t, "/charm")
 	hostKafka := snapshotDir(t, "/etc/kafka")
 
-	pod, err := StartPod(ctx, PodOptions{Dir: filepath.Join(t.TempDir(), "pod"), PebbleBin: testPebble(t)})
+	pod, err := Start(ctx, Options{Dir: filepath.Join(t.TempDir(), "pod"), PebbleBin: testenv.Pebble(t)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = pod.Stop(context.Background()) })
 
-	env := []string{"PATH=/usr/bin:/bin", "PEBBLE_SOCKET=" + PodSocket}
-	out, err := pod.Command(ctx, env, "/", testPebble(t), "services").CombinedOutput()
+	env := []string{"PATH=/usr/bin:/bin", "PEBBLE_SOCKET=" + Socket}
+	out, err := pod.Command(ctx, env, "/", testenv.Pebble(t), "services").CombinedOutput()
 	require.NoError(t, err, string(out))
 
-	out, err = pod.Command(ctx, env, "/", "sh", "-c", "touch /etc/kafka/marker && id kafka && test -S "+PodSocket+" && pwd").CombinedOutput()
+	out, err = pod.Command(ctx, env, "/", "sh", "-c", "touch /etc/kafka/marker && id kafka && test -S "+Socket+" && pwd").CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), "uid=")
 	require.FileExists(t, filepath.Join(pod.Dir, "etc-kafka", "marker"))
 	require.Equal(t, hostKafka, snapshotDir(t, "/etc/kafka"))
 	require.Equal(t, hostCharm, snapshotDir(t, "/charm"))
 
-	again, err := AttachPod(pod.Dir)
+	again, err := Attach(pod.Dir)
 	require.NoError(t, err)
 	require.Equal(t, pod.PID, again.PID)
 
 	require.NoError(t, pod.Stop(ctx))
 	require.Empty(t, pod.Processes())
-	_, err = AttachPod(pod.Dir)
+	_, err = Attach(pod.Dir)
 	require.Error(t, err)
-}
-
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if testing.Short() && os.Getenv("MM_REQUIRE_SANDBOX") == "" {
-		t.Skip("skipping a sandbox test in -short mode")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("sandbox pods need root (mount namespaces); skipping")
-	}
-	for _, tool := range []string{"unshare", "nsenter"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("sandbox pods need %s: %v", tool, err)
-		}
-	}
 }
 
 // snapshotDir lists the names under dir, so a test can prove a pod left the

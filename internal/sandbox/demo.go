@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"os"
 	"path/filepath"
 	"sort"
@@ -51,7 +53,7 @@ var demoConfig = map[string]any{
 // real charm binary, narrating each step, then tears everything down.
 func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
 	d := &demo{out: out, start: time.Now()}
-	dist, err := FindKafkaDist()
+	dist, err := localkafka.FindKafkaDist()
 	if err != nil {
 		return err
 	}
@@ -64,17 +66,17 @@ func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
 	defer func() { err = errors.Join(err, d.teardown()) }()
 
 	d.step("Starting two Kafka %s clusters (KRaft, SASL_PLAINTEXT SCRAM-SHA-512): kafka-old, the source, and kafka-k8s, the target", dist.Version)
-	if d.src, err = StartCluster(ctx, dist, ClusterOptions{Name: "old", Dir: filepath.Join(dir, "kafka-old")}); err != nil {
+	if d.src, err = localkafka.StartCluster(ctx, dist, localkafka.ClusterOptions{Name: "old", Dir: filepath.Join(dir, "kafka-old")}); err != nil {
 		return err
 	}
-	if d.dst, err = StartCluster(ctx, dist, ClusterOptions{Name: "new", Dir: filepath.Join(dir, "kafka-k8s")}); err != nil {
+	if d.dst, err = localkafka.StartCluster(ctx, dist, localkafka.ClusterOptions{Name: "new", Dir: filepath.Join(dir, "kafka-k8s")}); err != nil {
 		return err
 	}
 	d.say("kafka-old at %s, kafka-k8s at %s", d.src.Bootstrap, d.dst.Bootstrap)
-	if d.srcT, err = NewTraffic(d.src); err != nil {
+	if d.srcT, err = localkafka.NewTraffic(d.src); err != nil {
 		return err
 	}
-	if d.dstT, err = NewTraffic(d.dst); err != nil {
+	if d.dstT, err = localkafka.NewTraffic(d.dst); err != nil {
 		return err
 	}
 	if err := d.fillSource(); err != nil {
@@ -221,11 +223,11 @@ func (d *demo) cutoverConsumers(ctx context.Context) error {
 // resume runs g's consumer on the target until it has read a record on every partition, and
 // checks each first record against the source record at the committed offset.
 func (d *demo) resume(ctx context.Context, g demoGroupOffsets) error {
-	c, err := StartConsumer(ctx, d.dst, g.name, g.topic)
+	c, err := localkafka.StartConsumer(ctx, d.dst, g.name, g.topic)
 	if err != nil {
 		return err
 	}
-	err = pollUntil(ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
+	err = poll.Until(ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
 		read := c.Read()[g.topic]
 		for _, p := range g.partitions {
 			if len(read[p.partition]) == 0 {
@@ -242,7 +244,7 @@ func (d *demo) resume(ctx context.Context, g demoGroupOffsets) error {
 	var example string
 	for _, p := range g.partitions {
 		first := read[p.partition][0]
-		want, err := ReadCommitted(ctx, d.src, g.topic, p.partition, p.committed, func(Record) bool { return true })
+		want, err := localkafka.ReadCommitted(ctx, d.src, g.topic, p.partition, p.committed, func(localkafka.Record) bool { return true })
 		if err != nil {
 			return err
 		}
@@ -327,7 +329,7 @@ func parseGroupOffsets(r map[string]string) []demoGroupOffsets {
 	return out
 }
 
-func countRead(read map[int32][]Record) int {
+func countRead(read map[int32][]localkafka.Record) int {
 	n := 0
 	for _, rs := range read {
 		n += len(rs)
@@ -343,10 +345,10 @@ type produceResult struct {
 type demo struct {
 	out        io.Writer
 	start      time.Time
-	src, dst   *Cluster
-	srcT, dstT *Traffic
+	src, dst   *localkafka.Cluster
+	srcT, dstT *localkafka.Traffic
 	sim        *Sim
-	consumers  map[string]*GroupConsumer // running on the source, by group
+	consumers  map[string]*localkafka.GroupConsumer // running on the source, by group
 }
 
 func (d *demo) step(format string, args ...any) {
@@ -390,12 +392,12 @@ func (d *demo) fillSource() error {
 	}
 	for _, g := range demoGroups {
 		if g.running {
-			c, err := StartConsumer(context.Background(), d.src, g.group, g.topic)
+			c, err := localkafka.StartConsumer(context.Background(), d.src, g.group, g.topic)
 			if err != nil {
 				return err
 			}
 			if d.consumers == nil {
-				d.consumers = map[string]*GroupConsumer{}
+				d.consumers = map[string]*localkafka.GroupConsumer{}
 			}
 			d.consumers[g.group] = c
 			d.say("group %-9s a consumer running on %s, reading every record as it arrives", g.group, g.topic)
@@ -469,12 +471,12 @@ func (d *demo) teardown() error {
 		d.sim.StopUpdateStatus()
 		errs = append(errs, d.sim.Close())
 	}
-	for _, t := range []*Traffic{d.srcT, d.dstT} {
+	for _, t := range []*localkafka.Traffic{d.srcT, d.dstT} {
 		if t != nil {
 			t.Close()
 		}
 	}
-	for _, c := range []*Cluster{d.src, d.dst} {
+	for _, c := range []*localkafka.Cluster{d.src, d.dst} {
 		if c != nil {
 			errs = append(errs, c.Stop())
 		}

@@ -16,7 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
 	"mirrormaker-k8s/internal/sandbox/internal/testenv"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"mirrormaker-k8s/internal/sandbox/pods"
 	"mirrormaker-k8s/internal/workload"
 )
@@ -59,8 +61,8 @@ func e2eConfig(extra map[string]any) map[string]any {
 type migration struct {
 	t              *testing.T
 	ctx            context.Context
-	source, target *Cluster
-	src, tgt       *Traffic
+	source, target *localkafka.Cluster
+	src, tgt       *localkafka.Traffic
 	sim            *Sim
 
 	mu        sync.Mutex
@@ -83,7 +85,7 @@ func newMigration(t *testing.T, units int, config map[string]any) *migration {
 
 // newMigrationOf is newMigration with each cluster's options adjusted by
 // tune (nil: none), such as a TLS listener.
-func newMigrationOf(t *testing.T, units int, config map[string]any, tune func(*ClusterOptions)) *migration {
+func newMigrationOf(t *testing.T, units int, config map[string]any, tune func(*localkafka.ClusterOptions)) *migration {
 	t.Helper()
 	testenv.RequireRoot(t)
 	dist := requireKafkaDist(t)
@@ -95,10 +97,10 @@ func newMigrationOf(t *testing.T, units int, config map[string]any, tune func(*C
 	m := &migration{t: t, ctx: ctx, produced: map[string]int{}, parts: map[string]int32{}}
 	m.source, m.target = startClusterPair(t, dist, tune)
 	var err error
-	m.src, err = NewTraffic(m.source)
+	m.src, err = localkafka.NewTraffic(m.source)
 	require.NoError(t, err)
 	t.Cleanup(m.src.Close)
-	m.tgt, err = NewTraffic(m.target)
+	m.tgt, err = localkafka.NewTraffic(m.target)
 	require.NoError(t, err)
 	t.Cleanup(m.tgt.Close)
 
@@ -143,24 +145,24 @@ func requireCharm(t *testing.T) string {
 
 // startClusterPair starts "old" and "new" at once: two JVMs boot faster side
 // by side than one after the other, even on two cores.
-func startClusterPair(t *testing.T, dist KafkaDist, tune func(*ClusterOptions)) (*Cluster, *Cluster) {
+func startClusterPair(t *testing.T, dist localkafka.KafkaDist, tune func(*localkafka.ClusterOptions)) (*localkafka.Cluster, *localkafka.Cluster) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	names := []string{"old", "new"}
-	clusters := make([]*Cluster, 2)
+	clusters := make([]*localkafka.Cluster, 2)
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	begin := time.Now()
 	for i, name := range names {
-		opts := ClusterOptions{Name: name, Dir: t.TempDir()}
+		opts := localkafka.ClusterOptions{Name: name, Dir: t.TempDir()}
 		if tune != nil {
 			tune(&opts)
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			clusters[i], errs[i] = StartCluster(ctx, dist, opts)
+			clusters[i], errs[i] = localkafka.StartCluster(ctx, dist, opts)
 		}()
 	}
 	wg.Wait()
@@ -224,7 +226,7 @@ func (m *migration) mm2Logs(unit string, n int) (string, error) {
 
 // createUser is Cluster.CreateUser that remembers each password, so tests
 // can prove that none reaches a log, a status or mm2.properties.
-func (m *migration) createUser(c *Cluster) func(context.Context, string, string) error {
+func (m *migration) createUser(c *localkafka.Cluster) func(context.Context, string, string) error {
 	return func(ctx context.Context, name, password string) error {
 		m.mu.Lock()
 		m.passwords = append(m.passwords, password)
@@ -336,7 +338,7 @@ func (m *migration) waitMirroring() {
 	m.t.Helper()
 	begin := time.Now()
 	var last map[string]string
-	err := pollUntil(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
+	err := poll.Until(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
 		last = m.statuses()
 		for _, u := range m.units() {
 			if m.service(u).Current != client.StatusActive || m.mm2PID(u) == 0 || !mirroring(last[u]) {
@@ -347,4 +349,29 @@ func (m *migration) waitMirroring() {
 	}, "MirrorMaker 2 to run on every unit")
 	require.NoError(m.t, err, "statuses: %v", last)
 	m.t.Logf("MM2 active and every unit mirroring after %s", time.Since(begin).Round(time.Millisecond))
+}
+
+// requireKafkaDist returns the installed Kafka, skipping the test when there
+// is none, unless $MM_REQUIRE_SANDBOX is set (CI), where missing is a failure.
+func requireKafkaDist(t *testing.T) localkafka.KafkaDist {
+	t.Helper()
+	testenv.SkipShort(t)
+	d, err := localkafka.FindKafkaDist()
+	if err != nil {
+		testenv.Unavailable(t, "no Kafka for the sandbox: %v", err)
+	}
+	return d
+}
+
+// tailFile is the last n lines of the file at path, for a failed test's log.
+func tailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(cannot read %s: %v)", path, err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "--- " + path + " (tail) ---\n" + strings.Join(lines, "\n")
 }

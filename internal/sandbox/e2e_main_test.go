@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"slices"
 	"testing"
 	"time"
@@ -67,7 +69,7 @@ func TestMainScenario(t *testing.T) {
 
 	// Production goes on while MM2 copies: wait until MM2 has copied something,
 	// then write the rest.
-	require.NoError(t, pollUntil(m.ctx, 90*time.Second, 500*time.Millisecond, func() (bool, error) {
+	require.NoError(t, poll.Until(m.ctx, 90*time.Second, 500*time.Millisecond, func() (bool, error) {
 		n, err := m.tgt.Count("orders")
 		return err == nil && n > 0, nil
 	}, "MM2 to copy the first records"))
@@ -88,7 +90,7 @@ func TestMainScenario(t *testing.T) {
 	t.Run("consumer groups committed on the source have offsets on the target", func(t *testing.T) {
 		begin := time.Now()
 		missing := map[string]map[int32]int64{}
-		err := pollUntil(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
+		err := poll.Until(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
 			clear(missing)
 			for g, c := range groups {
 				got, err := m.tgt.GroupOffsets(g, c.topic, m.parts[c.topic])
@@ -139,7 +141,7 @@ func TestMainScenario(t *testing.T) {
 }
 
 // mustEnds is Traffic.EndOffsets or a failed test.
-func mustEnds(t *testing.T, tr *Traffic, topic string) map[int32]int64 {
+func mustEnds(t *testing.T, tr *localkafka.Traffic, topic string) map[int32]int64 {
 	t.Helper()
 	ends, err := tr.EndOffsets(topic)
 	require.NoError(t, err)

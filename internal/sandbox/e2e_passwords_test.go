@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"strconv"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ type fixedPasswordProvider struct {
 	password string
 }
 
-func newFixedPasswordProvider(m *migration, app string, c *Cluster, style CredentialStyle, password string) *fixedPasswordProvider {
+func newFixedPasswordProvider(m *migration, app string, c *localkafka.Cluster, style CredentialStyle, password string) *fixedPasswordProvider {
 	create := m.createUser(c)
 	withPassword := func(ctx context.Context, name, _ string) error { return create(ctx, name, password) }
 	return &fixedPasswordProvider{KafkaProvider: NewKafkaProvider(app, c.Bootstrap, withPassword, style), password: password}
@@ -64,7 +65,7 @@ func TestHostilePasswords(t *testing.T) {
 
 	for _, c := range []struct {
 		endpoint string
-		cluster  *Cluster
+		cluster  *localkafka.Cluster
 		app      string
 		style    CredentialStyle
 		password string
@@ -75,7 +76,7 @@ func TestHostilePasswords(t *testing.T) {
 		id, err := m.sim.Relate(m.ctx, c.endpoint, newFixedPasswordProvider(m, c.app, c.cluster, c.style, c.password))
 		require.NoError(t, err)
 		// The broker itself accepts the password: a failure below is the charm's.
-		cl, err := c.cluster.NewClient(Credentials{Username: "relation-" + strconv.Itoa(id), Password: c.password})
+		cl, err := c.cluster.NewClient(localkafka.Credentials{Username: "relation-" + strconv.Itoa(id), Password: c.password})
 		require.NoError(t, err, "%s user cannot log in with its own password", c.endpoint)
 		cl.Close()
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"strings"
 	"sync"
 	"testing"
@@ -78,7 +80,7 @@ func (m *migration) waitCopied(timeout time.Duration, topics ...string) {
 	m.t.Helper()
 	begin := time.Now()
 	var progress []string
-	err := pollUntil(m.ctx, timeout, time.Second, func() (bool, error) {
+	err := poll.Until(m.ctx, timeout, time.Second, func() (bool, error) {
 		progress = progress[:0]
 		done := true
 		for _, topic := range topics {
@@ -100,16 +102,16 @@ func (m *migration) waitCopied(timeout time.Duration, topics ...string) {
 }
 
 // sameRecord compares what a consumer sees of a record, offsets aside.
-func sameRecord(a, b Record) bool {
+func sameRecord(a, b localkafka.Record) bool {
 	return a.Key == b.Key && a.Value == b.Value && maps.Equal(a.Headers, b.Headers)
 }
 
-func describeRecord(r Record) string {
+func describeRecord(r localkafka.Record) string {
 	return fmt.Sprintf("offset %d key %q value %q headers %v", r.Offset, r.Key, r.Value, r.Headers)
 }
 
 // readBoth reads topic from both clusters.
-func (m *migration) readBoth(topic string) (src, tgt map[int32][]Record) {
+func (m *migration) readBoth(topic string) (src, tgt map[int32][]localkafka.Record) {
 	m.t.Helper()
 	src, err := m.src.ReadAll(m.ctx, topic)
 	require.NoError(m.t, err)

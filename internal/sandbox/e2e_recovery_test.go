@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mirrormaker-k8s/internal/mm2"
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
 )
 
 // TestMM2KilledOrItsContainerRestartedRecovers kills the MM2 JVM of one unit
@@ -59,7 +60,7 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 
 	var newPID int
 	var svc client.ServiceInfo
-	err := pollUntil(m.ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
+	err := poll.Until(m.ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
 		svc, newPID = m.service(victim), m.mm2PID(victim)
 		return svc.Current == client.StatusActive && newPID != 0 && newPID != oldPID, nil
 	}, "Pebble to restart MM2 on "+victim)
@@ -71,7 +72,7 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 	// the target grows past what the source held after the restart.
 	mark, err := m.src.Count(topic)
 	require.NoError(t, err)
-	require.NoError(t, pollUntil(m.ctx, 2*time.Minute, 500*time.Millisecond, func() (bool, error) {
+	require.NoError(t, poll.Until(m.ctx, 2*time.Minute, 500*time.Millisecond, func() (bool, error) {
 		n, err := m.tgt.Count(topic)
 		return err == nil && n >= mark, nil
 	}, "the target to pass the records written before the restart"))
@@ -84,7 +85,7 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 	// pebble-ready, from which the charm must bring MM2 back by itself.
 	before := m.mm2PID(victim)
 	require.NoError(t, m.sim.RestartContainer(m.ctx, victim))
-	require.NoError(t, pollUntil(m.ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
+	require.NoError(t, poll.Until(m.ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
 		pid := m.mm2PID(victim)
 		return pid != 0 && pid != before && m.service(victim).Current == client.StatusActive, nil
 	}, "MM2 back on "+victim+" after its container restarted"))

@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"mirrormaker-k8s/internal/workload"
 )
 
@@ -92,7 +94,7 @@ func (w *syncWorld) ends(t *testing.T) endsSample {
 
 // endsClient is a client for reading end offsets that does not retry
 // metadata for a topic that does not exist (yet), as Traffic's does.
-func endsClient(t *testing.T, c *Cluster) sarama.Client {
+func endsClient(t *testing.T, c *localkafka.Cluster) sarama.Client {
 	t.Helper()
 	cfg := c.Config(c.Admin)
 	cfg.Metadata.Retry.Max = 0
@@ -388,7 +390,7 @@ func TestSync(t *testing.T) {
 		checked, skipped := 0, 0
 		stoppedAt := time.Time{}
 		var final syncLine
-		err := pollUntil(m.ctx, 3*time.Minute, 500*time.Millisecond, func() (bool, error) {
+		err := poll.Until(m.ctx, 3*time.Minute, 500*time.Millisecond, func() (bool, error) {
 			before := w.ends(t)
 			t0 := time.Now()
 			u, _ := w.leaderLine(t, leader)
@@ -451,7 +453,7 @@ func TestSync(t *testing.T) {
 	t.Run("groups committed on the source show as synced, in the status and in sync-status", func(t *testing.T) {
 		begin := time.Now()
 		var msg string
-		err := pollUntil(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
+		err := poll.Until(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
 			u, _ := w.leaderLine(t, leader)
 			msg = u.Workload.Message
 			line, ok := parseSyncLine(msg)
@@ -534,7 +536,7 @@ func TestSync(t *testing.T) {
 
 		begin := time.Now()
 		var st SimStatus
-		err = pollUntil(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
+		err = poll.Until(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
 			_, st = w.leaderLine(t, leader)
 			named := st.Status.Name == "waiting" && strings.HasSuffix(st.Status.Message, "; MM2 down on "+other)
 			// Both together: Pebble shows a crash-looping service as active
@@ -565,7 +567,7 @@ func TestSync(t *testing.T) {
 		m.source.Kill()
 		begin := time.Now()
 		var st SimStatus
-		err := pollUntil(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
+		err := poll.Until(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
 			var u UnitStatus
 			u, st = w.leaderLine(t, leader)
 			return u.Workload.Name == "waiting" && strings.HasPrefix(u.Workload.Message, "source cluster unreachable: "), nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"os"
 	"path/filepath"
 	"slices"
@@ -220,7 +221,7 @@ func (c *cli) sim(fresh bool) (*Sim, error) {
 	}
 	opts := SimOptions{Dir: jujuDir}
 	if fresh {
-		if dist, err := FindKafkaDist(); err == nil {
+		if dist, err := localkafka.FindKafkaDist(); err == nil {
 			opts.KafkaHome = dist.Home
 		}
 	}
@@ -246,7 +247,7 @@ func (c *cli) up(ctx context.Context) error {
 	if simPathExists(c.recordsPath()) {
 		return fmt.Errorf("clusters already up (see %s); run `sandbox down` first", c.recordsPath())
 	}
-	dist, err := FindKafkaDist()
+	dist, err := localkafka.FindKafkaDist()
 	if err != nil {
 		return err
 	}
@@ -256,7 +257,7 @@ func (c *cli) up(ctx context.Context) error {
 	recs := map[string]clusterRecord{}
 	for _, ep := range []string{"source", "target"} {
 		e := cliEndpoints[ep]
-		cl, err := StartCluster(ctx, dist, ClusterOptions{Name: e.name, Dir: filepath.Join(c.dir, e.app), Detached: true})
+		cl, err := localkafka.StartCluster(ctx, dist, localkafka.ClusterOptions{Name: e.name, Dir: filepath.Join(c.dir, e.app), Detached: true})
 		if err != nil {
 			return errors.Join(err, c.stopClusters(recs))
 		}
@@ -294,9 +295,9 @@ func (c *cli) provider(endpoint string, plain bool) (Provider, error) {
 
 // cluster rebuilds enough of a Cluster started by an earlier call to talk
 // to it as admin.
-func (r clusterRecord) cluster() *Cluster {
-	return &Cluster{Name: r.Name, Bootstrap: r.Bootstrap, Admin: Credentials{Username: r.Username, Password: r.Password},
-		Dir: r.Dir, Pid: r.Pid, Dist: KafkaDist{Home: r.DistHome, Version: r.Version}}
+func (r clusterRecord) cluster() *localkafka.Cluster {
+	return &localkafka.Cluster{Name: r.Name, Bootstrap: r.Bootstrap, Admin: localkafka.Credentials{Username: r.Username, Password: r.Password},
+		Dir: r.Dir, Pid: r.Pid, Dist: localkafka.KafkaDist{Home: r.DistHome, Version: r.Version}}
 }
 
 // down tears down pods, then clusters, then removes the state dir.

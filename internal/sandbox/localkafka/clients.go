@@ -1,10 +1,10 @@
-package sandbox
+package localkafka
 
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -98,7 +98,7 @@ func (c *Cluster) CreateUser(ctx context.Context, name, password string) error {
 	}
 	// The controller has committed the credential; the broker applies it when
 	// it replays the metadata log. Wait until it describes the user.
-	return pollUntil(ctx, 10*time.Second, 100*time.Millisecond, func() (bool, error) {
+	return poll.Until(ctx, 10*time.Second, 100*time.Millisecond, func() (bool, error) {
 		desc, err := admin.DescribeUserScramCredentials([]string{name})
 		if err != nil {
 			return false, nil
@@ -110,30 +110,4 @@ func (c *Cluster) CreateUser(ctx context.Context, name, password string) error {
 		}
 		return false, nil
 	}, fmt.Sprintf("user %q to appear on %s", name, c.Name))
-}
-
-// errPollTimeout is returned (wrapped) when a polled condition never held.
-var errPollTimeout = errors.New("timed out")
-
-// pollUntil calls cond every interval until it returns true, returns an
-// error, ctx ends or timeout passes. what names the condition for the error.
-func pollUntil(ctx context.Context, timeout, interval time.Duration, cond func() (bool, error), what string) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		ok, err := cond()
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("cannot wait for %s: %w (%v)", what, errPollTimeout, ctx.Err())
-		case <-tick.C:
-		}
-	}
 }

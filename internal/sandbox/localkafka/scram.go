@@ -1,4 +1,4 @@
-package sandbox
+package localkafka
 
 import (
 	"crypto/sha512"
@@ -10,6 +10,10 @@ import (
 
 // scramSHA512Client adapts xdg-go/scram to sarama's SCRAMClient, which sarama
 // leaves to the caller.
+//
+// TODO(dedupe): this is a copy of the adapter in internal/kafka/scram.go. Once
+// internal/kafka's transport package exports one, use it here; the sandbox
+// does not import internal/kafka from non-test code until then.
 //
 // It uses NewClientUnprepped: Kafka's own client and broker salt the raw
 // UTF-8 password without SASLprep, so prepping here would break passwords

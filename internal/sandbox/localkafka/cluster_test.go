@@ -1,8 +1,9 @@
-package sandbox
+package localkafka
 
 import (
 	"context"
 	"errors"
+	"mirrormaker-k8s/internal/sandbox/internal/testenv"
 	"net"
 	"os"
 	"strings"
@@ -18,15 +19,10 @@ import (
 // is none, unless $MM_REQUIRE_SANDBOX is set (CI), where missing is a failure.
 func requireKafkaDist(t *testing.T) KafkaDist {
 	t.Helper()
-	if testing.Short() && os.Getenv("MM_REQUIRE_SANDBOX") == "" {
-		t.Skip("skipping a sandbox test in -short mode")
-	}
+	testenv.SkipShort(t)
 	d, err := FindKafkaDist()
 	if err != nil {
-		if os.Getenv("MM_REQUIRE_SANDBOX") != "" {
-			t.Fatalf("sandbox required: %v", err)
-		}
-		t.Skipf("skipping: no Kafka for the sandbox: %v", err)
+		testenv.Unavailable(t, "no Kafka for the sandbox: %v", err)
 	}
 	return d
 }

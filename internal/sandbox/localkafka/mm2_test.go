@@ -1,9 +1,10 @@
-package sandbox
+package localkafka
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
 	"net/http"
 	"os"
 	"os/exec"
@@ -108,7 +109,7 @@ func TestGivenTwoClustersWhenTheLauncherRunsMM2ThenTopicsReplicate(t *testing.T)
 	require.NoError(t, err)
 	defer target.Close()
 	var got []string
-	err = pollUntil(ctx, 150*time.Second, time.Second, func() (bool, error) {
+	err = poll.Until(ctx, 150*time.Second, time.Second, func() (bool, error) {
 		select {
 		case <-exited:
 			return false, fmt.Errorf("MirrorMaker exited early:\n%s", tailFile(outPath, 60))

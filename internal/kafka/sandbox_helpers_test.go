@@ -10,7 +10,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/require"
 
-	"mirrormaker-k8s/internal/sandbox"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // Helpers for tests against a real broker: one sandbox Kafka plays both
@@ -19,12 +19,12 @@ import (
 
 // requireKafka starts a sandbox cluster for tb, skipping when no Kafka is
 // installed unless $MM_REQUIRE_SANDBOX is set.
-func requireKafka(tb testing.TB, name string, props map[string]string) *sandbox.Cluster {
+func requireKafka(tb testing.TB, name string, props map[string]string) *localkafka.Cluster {
 	tb.Helper()
 	if testing.Short() && os.Getenv("MM_REQUIRE_SANDBOX") == "" {
 		tb.Skip("skipping a test on a real broker in -short mode")
 	}
-	d, err := sandbox.FindKafkaDist()
+	d, err := localkafka.FindKafkaDist()
 	if err != nil {
 		if os.Getenv("MM_REQUIRE_SANDBOX") != "" {
 			tb.Fatalf("sandbox required: %v", err)
@@ -33,7 +33,7 @@ func requireKafka(tb testing.TB, name string, props map[string]string) *sandbox.
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := sandbox.StartCluster(ctx, d, sandbox.ClusterOptions{Name: name, Dir: tb.TempDir(), ServerProperties: props})
+	c, err := localkafka.StartCluster(ctx, d, localkafka.ClusterOptions{Name: name, Dir: tb.TempDir(), ServerProperties: props})
 	require.NoError(tb, err)
 	tb.Cleanup(func() {
 		if err := c.Stop(); err != nil {
@@ -43,7 +43,7 @@ func requireKafka(tb testing.TB, name string, props map[string]string) *sandbox.
 	return c
 }
 
-func adminAccess(c *sandbox.Cluster) Access {
+func adminAccess(c *localkafka.Cluster) Access {
 	return Access{Bootstrap: []string{c.Bootstrap}, SecurityProtocol: SASLPlaintext, Mechanism: ScramSHA512,
 		Username: c.Admin.Username, Password: c.Admin.Password}
 }
@@ -51,13 +51,13 @@ func adminAccess(c *sandbox.Cluster) Access {
 // kit is what a test needs to shape a real cluster.
 type kit struct {
 	tb       testing.TB
-	cluster  *sandbox.Cluster
+	cluster  *localkafka.Cluster
 	client   sarama.Client
 	admin    sarama.ClusterAdmin
 	producer sarama.SyncProducer
 }
 
-func newKit(tb testing.TB, c *sandbox.Cluster) *kit {
+func newKit(tb testing.TB, c *localkafka.Cluster) *kit {
 	tb.Helper()
 	client, err := c.NewClient(c.Admin)
 	require.NoError(tb, err)

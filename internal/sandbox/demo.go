@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/jujusim"
 	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"os"
 	"path/filepath"
@@ -92,7 +93,7 @@ func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
 	}()
 	defer stopProducer()
 
-	if d.sim, err = OpenSim(SimOptions{Dir: filepath.Join(dir, "juju"), KafkaHome: dist.Home}); err != nil {
+	if d.sim, err = jujusim.Open(jujusim.Options{Dir: filepath.Join(dir, "juju"), KafkaHome: dist.Home}); err != nil {
 		return err
 	}
 	d.cmd("juju deploy mirrormaker-k8s -n 2" + configFlags(demoConfig))
@@ -103,11 +104,11 @@ func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
 		return err
 	}
 	d.cmd("juju relate mirrormaker-k8s:source kafka-old")
-	if _, err := d.sim.Relate(ctx, "source", NewKafkaProvider("kafka-old", d.src.Bootstrap, d.src.CreateUser, SecretFields)); err != nil {
+	if _, err := d.sim.Relate(ctx, "source", jujusim.NewKafkaProvider("kafka-old", d.src.Bootstrap, d.src.CreateUser, jujusim.SecretFields)); err != nil {
 		return err
 	}
 	d.cmd("juju relate mirrormaker-k8s:target kafka-k8s")
-	if _, err := d.sim.Relate(ctx, "target", NewKafkaProvider("kafka-k8s", d.dst.Bootstrap, d.dst.CreateUser, SecretFields)); err != nil {
+	if _, err := d.sim.Relate(ctx, "target", jujusim.NewKafkaProvider("kafka-k8s", d.dst.Bootstrap, d.dst.CreateUser, jujusim.SecretFields)); err != nil {
 		return err
 	}
 	if err := d.status(ctx); err != nil {
@@ -347,7 +348,7 @@ type demo struct {
 	start      time.Time
 	src, dst   *localkafka.Cluster
 	srcT, dstT *localkafka.Traffic
-	sim        *Sim
+	sim        *jujusim.Sim
 	consumers  map[string]*localkafka.GroupConsumer // running on the source, by group
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"mirrormaker-k8s/internal/sandbox/internal/poll"
 	"mirrormaker-k8s/internal/sandbox/internal/testenv"
+	"mirrormaker-k8s/internal/sandbox/jujusim"
 	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"mirrormaker-k8s/internal/sandbox/pods"
 	"mirrormaker-k8s/internal/workload"
@@ -63,7 +64,7 @@ type migration struct {
 	ctx            context.Context
 	source, target *localkafka.Cluster
 	src, tgt       *localkafka.Traffic
-	sim            *Sim
+	sim            *jujusim.Sim
 
 	mu        sync.Mutex
 	passwords []string         // every relation user's password, to prove none leaks
@@ -72,8 +73,8 @@ type migration struct {
 }
 
 // sandboxLivenessProbe is JujuLivenessProbe with a timeout for busy cores.
-var sandboxLivenessProbe = Probe{InitialDelay: JujuLivenessProbe.InitialDelay, Period: JujuLivenessProbe.Period,
-	Timeout: 10 * time.Second, FailureThreshold: JujuLivenessProbe.FailureThreshold}
+var sandboxLivenessProbe = jujusim.Probe{InitialDelay: jujusim.JujuLivenessProbe.InitialDelay, Period: jujusim.JujuLivenessProbe.Period,
+	Timeout: 10 * time.Second, FailureThreshold: jujusim.JujuLivenessProbe.FailureThreshold}
 
 // newMigration starts both clusters (concurrently), opens the simulator over
 // the shipped charm and deploys units with e2eConfig(config). Everything is
@@ -104,7 +105,7 @@ func newMigrationOf(t *testing.T, units int, config map[string]any, tune func(*l
 	require.NoError(t, err)
 	t.Cleanup(m.tgt.Close)
 
-	m.sim, err = OpenSim(SimOptions{
+	m.sim, err = jujusim.Open(jujusim.Options{
 		Dir: filepath.Join(t.TempDir(), "juju"), CharmFile: charmFile, PebbleBin: pebble,
 		KafkaHome: dist.Home, HookTimeout: 2 * time.Minute,
 	})
@@ -133,7 +134,7 @@ func newMigrationOf(t *testing.T, units int, config map[string]any, tune func(*l
 // $MM_REQUIRE_SANDBOX) when `make charm` has not run.
 func requireCharm(t *testing.T) string {
 	t.Helper()
-	path := DefaultCharmFile()
+	path := jujusim.DefaultCharmFile()
 	if _, err := os.Stat(path); err != nil {
 		if os.Getenv("MM_REQUIRE_SANDBOX") != "" {
 			t.Fatalf("sandbox required: cannot find the charm (run make charm): %v", err)
@@ -243,7 +244,7 @@ func (m *migration) relate(endpoint string) int {
 	if endpoint == "target" {
 		c, app = m.target, "kafka-k8s"
 	}
-	id, err := m.sim.Relate(m.ctx, endpoint, NewKafkaProvider(app, c.Bootstrap, m.createUser(c), SecretFields))
+	id, err := m.sim.Relate(m.ctx, endpoint, jujusim.NewKafkaProvider(app, c.Bootstrap, m.createUser(c), jujusim.SecretFields))
 	require.NoError(m.t, err)
 	return id
 }

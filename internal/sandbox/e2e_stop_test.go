@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"mirrormaker-k8s/internal/sandbox/jujusim"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -50,7 +51,7 @@ func TestStopMigration(t *testing.T) {
 	require.NoError(t, m.produce(topic, 1000))
 
 	peerEvents = countHookRuns(t, m.sim, other, "cluster-relation-changed")
-	rounds := int64(checkWindow/JujuLivenessProbe.Period) + 2
+	rounds := int64(checkWindow/jujusim.JujuLivenessProbe.Period) + 2
 	begin := time.Now()
 	waitProbeRounds(t, m, rounds, func() {
 		for u, got := range m.statuses() {
@@ -81,7 +82,7 @@ func TestStopMigration(t *testing.T) {
 func waitProbeRounds(t *testing.T, m *migration, n int64, each func()) {
 	t.Helper()
 	want := m.sim.KubeletRounds() + n
-	period := JujuLivenessProbe.Period
+	period := jujusim.JujuLivenessProbe.Period
 	deadline := time.Now().Add(time.Duration(n+10) * period)
 	for m.sim.KubeletRounds() < want {
 		if time.Now().After(deadline) {
@@ -94,7 +95,7 @@ func waitProbeRounds(t *testing.T, m *migration, n int64, each func()) {
 
 // countHookRuns counts the runs of hook on unit, from the lines the simulator
 // writes to its hooks.log before each.
-func countHookRuns(t *testing.T, sim *Sim, unit, hook string) int {
+func countHookRuns(t *testing.T, sim *jujusim.Sim, unit, hook string) int {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(sim.UnitDir(unit), "hooks.log"))
 	require.NoError(t, err)

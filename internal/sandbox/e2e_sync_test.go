@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/jujusim"
 	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"mirrormaker-k8s/internal/workload"
 )
@@ -222,7 +223,7 @@ func (w *syncWorld) bound(before, after endsSample, t0 time.Time, flush, margin 
 
 // leaderLine fires update-status on every unit and returns the leader's
 // status, checking that the application status carries the same line.
-func (w *syncWorld) leaderLine(t *testing.T, leader string) (UnitStatus, SimStatus) {
+func (w *syncWorld) leaderLine(t *testing.T, leader string) (jujusim.UnitStatus, jujusim.Status) {
 	t.Helper()
 	require.NoError(t, w.sim.UpdateStatus(w.ctx))
 	st, err := w.sim.Status(w.ctx)
@@ -234,7 +235,7 @@ func (w *syncWorld) leaderLine(t *testing.T, leader string) (UnitStatus, SimStat
 		}
 	}
 	t.Fatalf("no leader %s in status:\n%s", leader, st)
-	return UnitStatus{}, st
+	return jujusim.UnitStatus{}, st
 }
 
 // TestSync is issue 4 end to end: two real clusters, MM2 on two units run by
@@ -535,7 +536,7 @@ func TestSync(t *testing.T) {
 		require.True(t, chg.Ready && chg.Err == "", "stop %s on %s: %s", workload.ServiceName, other, chg.Err)
 
 		begin := time.Now()
-		var st SimStatus
+		var st jujusim.Status
 		err = poll.Until(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
 			_, st = w.leaderLine(t, leader)
 			named := st.Status.Name == "waiting" && strings.HasSuffix(st.Status.Message, "; MM2 down on "+other)
@@ -566,9 +567,9 @@ func TestSync(t *testing.T) {
 	t.Run("a source cluster that is gone shows as unreachable", func(t *testing.T) {
 		m.source.Kill()
 		begin := time.Now()
-		var st SimStatus
+		var st jujusim.Status
 		err := poll.Until(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
-			var u UnitStatus
+			var u jujusim.UnitStatus
 			u, st = w.leaderLine(t, leader)
 			return u.Workload.Name == "waiting" && strings.HasPrefix(u.Workload.Message, "source cluster unreachable: "), nil
 		}, "the leader to report the source unreachable")

@@ -14,6 +14,7 @@ import (
 	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/jujusim"
 	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
@@ -185,7 +186,7 @@ func (m *migration) relateTLS(endpoint, ca string) int {
 	if endpoint == "target" {
 		c, app = m.target, "kafka-k8s"
 	}
-	p := NewKafkaProvider(app, c.Bootstrap, m.createUser(c), SecretFields).WithTLS(c.TLSBootstrap, ca)
+	p := jujusim.NewKafkaProvider(app, c.Bootstrap, m.createUser(c), jujusim.SecretFields).WithTLS(c.TLSBootstrap, ca)
 	id, err := m.sim.Relate(m.ctx, endpoint, p)
 	require.NoError(m.t, err)
 	return id

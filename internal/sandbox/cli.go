@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/jujusim"
 	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"os"
 	"path/filepath"
@@ -214,18 +215,18 @@ func (c *cli) run(ctx context.Context, verb string, args []string) error {
 }
 
 // sim opens the simulator; only deploy may start from an empty state dir.
-func (c *cli) sim(fresh bool) (*Sim, error) {
+func (c *cli) sim(fresh bool) (*jujusim.Sim, error) {
 	jujuDir := filepath.Join(c.dir, "juju")
-	if !fresh && !simPathExists(filepath.Join(jujuDir, "model.json")) {
+	if !fresh && !exists(filepath.Join(jujuDir, "model.json")) {
 		return nil, errors.New("nothing deployed: run `sandbox deploy` first")
 	}
-	opts := SimOptions{Dir: jujuDir}
+	opts := jujusim.Options{Dir: jujuDir}
 	if fresh {
 		if dist, err := localkafka.FindKafkaDist(); err == nil {
 			opts.KafkaHome = dist.Home
 		}
 	}
-	return OpenSim(opts)
+	return jujusim.Open(opts)
 }
 
 func (c *cli) recordsPath() string { return filepath.Join(c.dir, "clusters.json") }
@@ -244,7 +245,7 @@ func (c *cli) records() (map[string]clusterRecord, error) {
 
 // up starts both clusters detached and records them.
 func (c *cli) up(ctx context.Context) error {
-	if simPathExists(c.recordsPath()) {
+	if exists(c.recordsPath()) {
 		return fmt.Errorf("clusters already up (see %s); run `sandbox down` first", c.recordsPath())
 	}
 	dist, err := localkafka.FindKafkaDist()
@@ -276,7 +277,7 @@ func (c *cli) up(ctx context.Context) error {
 }
 
 // provider plays the cluster `up` started for endpoint.
-func (c *cli) provider(endpoint string, plain bool) (Provider, error) {
+func (c *cli) provider(endpoint string, plain bool) (jujusim.Provider, error) {
 	recs, err := c.records()
 	if err != nil {
 		return nil, err
@@ -286,11 +287,11 @@ func (c *cli) provider(endpoint string, plain bool) (Provider, error) {
 		return nil, fmt.Errorf("cannot relate %q: endpoint must be source or target", endpoint)
 	}
 	cl := rec.cluster()
-	style := SecretFields
+	style := jujusim.SecretFields
 	if plain {
-		style = PlainFields
+		style = jujusim.PlainFields
 	}
-	return NewKafkaProvider(rec.App, rec.Bootstrap, cl.CreateUser, style), nil
+	return jujusim.NewKafkaProvider(rec.App, rec.Bootstrap, cl.CreateUser, style), nil
 }
 
 // cluster rebuilds enough of a Cluster started by an earlier call to talk
@@ -303,7 +304,7 @@ func (r clusterRecord) cluster() *localkafka.Cluster {
 // down tears down pods, then clusters, then removes the state dir.
 func (c *cli) down() error {
 	var errs []error
-	if simPathExists(filepath.Join(c.dir, "juju", "sim.json")) {
+	if exists(filepath.Join(c.dir, "juju", "sim.json")) {
 		if sim, err := c.sim(false); err == nil {
 			errs = append(errs, sim.Close())
 		} else {
@@ -405,4 +406,9 @@ func printYAML[V any](w io.Writer, m map[string]V) error {
 		fmt.Fprintf(w, "%s: %s\n", k, strings.TrimSpace(string(b)))
 	}
 	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

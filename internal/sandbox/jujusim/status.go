@@ -1,4 +1,4 @@
-package sandbox
+package jujusim
 
 import (
 	"context"
@@ -20,8 +20,8 @@ type UnitStatus struct {
 	HookFailed string
 }
 
-// SimStatus is what `juju status` shows for the application.
-type SimStatus struct {
+// Status is what `juju status` shows for the application.
+type Status struct {
 	App     string
 	Status  hookstest.Status
 	Version string
@@ -32,10 +32,10 @@ type SimStatus struct {
 
 // Status reads the model like `juju status`: the application status is the
 // one the leader set, else the most severe unit status, as Juju derives it.
-func (s *Sim) Status(ctx context.Context) (SimStatus, error) {
+func (s *Sim) Status(ctx context.Context) (Status, error) {
 	m, err := s.store.read(ctx)
 	if err != nil {
-		return SimStatus{}, err
+		return Status{}, err
 	}
 	s.mu.Lock()
 	errs := map[string]string{}
@@ -43,7 +43,7 @@ func (s *Sim) Status(ctx context.Context) (SimStatus, error) {
 		errs[k] = v
 	}
 	s.mu.Unlock()
-	st := SimStatus{App: m.App, Status: m.AppStatus, Version: m.Version}
+	st := Status{App: m.App, Status: m.AppStatus, Version: m.Version}
 	worst := hookstest.Status{}
 	for _, u := range m.Units {
 		us := UnitStatus{Name: u, Leader: u == m.Leader, Address: m.Addresses[u], Workload: m.Statuses[u], Agent: "idle"}
@@ -87,7 +87,7 @@ func severity(name string) int {
 }
 
 // String renders the status as `juju status` lays it out.
-func (st SimStatus) String() string {
+func (st Status) String() string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "App\tVersion\tStatus\tMessage\n")

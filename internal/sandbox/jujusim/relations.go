@@ -1,4 +1,4 @@
-package sandbox
+package jujusim
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package sandbox
+package jujusim
 
 import (
 	"context"
@@ -24,7 +24,7 @@ import (
 func newTestSim(t *testing.T) *Sim {
 	t.Helper()
 	testenv.RequireRoot(t)
-	sim, err := OpenSim(SimOptions{Dir: filepath.Join(t.TempDir(), "state"), CharmFile: testenv.FakeCharm(t), PebbleBin: testenv.Pebble(t), HookTimeout: time.Minute})
+	sim, err := Open(Options{Dir: filepath.Join(t.TempDir(), "state"), CharmFile: testenv.FakeCharm(t), PebbleBin: testenv.Pebble(t), HookTimeout: time.Minute})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, sim.Close()) })
 	return sim
@@ -115,7 +115,7 @@ func TestGivenNewModelWhenDeployThenSetupHooksRunInJujuOrderInPods(t *testing.T)
 	assert.True(t, os.IsNotExist(err), "host /etc/kafka must stay untouched")
 
 	// A second process (the CLI's next call) finds the same world.
-	again, err := OpenSim(SimOptions{Dir: sim.Dir()})
+	again, err := Open(Options{Dir: sim.Dir()})
 	require.NoError(t, err)
 	require.NoError(t, again.UpdateStatus(ctx))
 	assert.Contains(t, events(t, sim, "mirrormaker-k8s/1"), "hooks/update-status")

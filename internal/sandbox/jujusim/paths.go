@@ -1,4 +1,4 @@
-package sandbox
+package jujusim
 
 import (
 	"os"
@@ -14,7 +14,7 @@ func DefaultPebbleBin() string { return repo.PebbleBin() }
 // what `make charm` builds at <repo>/build/mirrormaker-k8s.charm.
 func DefaultCharmFile() string { return repo.CharmFile() }
 
-func simPathExists(path string) bool {
+func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }

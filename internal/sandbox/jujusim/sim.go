@@ -1,4 +1,4 @@
-package sandbox
+package jujusim
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 // DefaultApp is the application name the simulator deploys the charm as.
 const DefaultApp = "mirrormaker-k8s"
 
-// SimOptions configure a Sim; only Dir is required.
-type SimOptions struct {
+// Options configure a Sim; only Dir is required.
+type Options struct {
 	// Dir is the state dir: model.json, sim.json, tools/, units/<unit>/.
 	Dir string
 	// App is the application name; DefaultApp when empty.
@@ -69,10 +69,10 @@ type Sim struct {
 	kubelet *kubelet // nil unless StartKubelet
 }
 
-// OpenSim opens the simulator in opts.Dir, resuming the state an earlier
+// Open opens the simulator in opts.Dir, resuming the state an earlier
 // process left there (pods keep running between CLI calls), or preparing a
 // fresh one for Deploy.
-func OpenSim(opts SimOptions) (*Sim, error) {
+func Open(opts Options) (*Sim, error) {
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("cannot resolve sim dir: %w", err)
@@ -153,7 +153,7 @@ func (s *Sim) Deploy(ctx context.Context, n int, config map[string]any) error {
 	if n < 1 {
 		return errors.New("cannot deploy: need at least one unit")
 	}
-	if simPathExists(s.store.path) {
+	if exists(s.store.path) {
 		return fmt.Errorf("cannot deploy: %s is already deployed in %s", s.state.App, s.dir)
 	}
 	m := hookstest.NewModel(s.state.App, n)

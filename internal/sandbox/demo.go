@@ -74,10 +74,10 @@ func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
 		return err
 	}
 	d.say("kafka-old at %s, kafka-k8s at %s", d.src.Bootstrap, d.dst.Bootstrap)
-	if d.srcT, err = localkafka.NewTraffic(d.src); err != nil {
+	if d.srcT, err = localkafka.NewKit(d.src); err != nil {
 		return err
 	}
-	if d.dstT, err = localkafka.NewTraffic(d.dst); err != nil {
+	if d.dstT, err = localkafka.NewKit(d.dst); err != nil {
 		return err
 	}
 	if err := d.fillSource(); err != nil {
@@ -88,7 +88,7 @@ func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
 	prodCtx, stopProducer := context.WithCancel(ctx)
 	produced := make(chan produceResult, 1)
 	go func() {
-		n, err := d.srcT.ProduceUntil(prodCtx, demoTopics, demoPartitions, demoRecords, demoBatch, demoProduceEvery)
+		n, err := d.srcT.ProduceUntil(prodCtx, demoTopics, demoBatch, demoProduceEvery)
 		produced <- produceResult{n, err}
 	}()
 	defer stopProducer()
@@ -224,7 +224,7 @@ func (d *demo) cutoverConsumers(ctx context.Context) error {
 // resume runs g's consumer on the target until it has read a record on every partition, and
 // checks each first record against the source record at the committed offset.
 func (d *demo) resume(ctx context.Context, g demoGroupOffsets) error {
-	c, err := localkafka.StartConsumer(ctx, d.dst, g.name, g.topic)
+	c, err := d.dstT.StartConsumer(ctx, g.name, g.topic)
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func (d *demo) resume(ctx context.Context, g demoGroupOffsets) error {
 	var example string
 	for _, p := range g.partitions {
 		first := read[p.partition][0]
-		want, err := localkafka.ReadCommitted(ctx, d.src, g.topic, p.partition, p.committed, func(localkafka.Record) bool { return true })
+		want, err := d.srcT.ReadCommitted(ctx, g.topic, p.partition, p.committed, func(localkafka.Record) bool { return true })
 		if err != nil {
 			return err
 		}
@@ -347,7 +347,7 @@ type demo struct {
 	out        io.Writer
 	start      time.Time
 	src, dst   *localkafka.Cluster
-	srcT, dstT *localkafka.Traffic
+	srcT, dstT *localkafka.Kit
 	sim        *jujusim.Sim
 	consumers  map[string]*localkafka.GroupConsumer // running on the source, by group
 }
@@ -387,13 +387,13 @@ func (d *demo) fillSource() error {
 		if err := d.srcT.CreateTopic(t, demoPartitions, nil); err != nil {
 			return err
 		}
-		if err := d.srcT.Produce(t, demoPartitions, 0, demoRecords); err != nil {
+		if err := d.srcT.Produce(t, demoRecords); err != nil {
 			return err
 		}
 	}
 	for _, g := range demoGroups {
 		if g.running {
-			c, err := localkafka.StartConsumer(context.Background(), d.src, g.group, g.topic)
+			c, err := d.srcT.StartConsumer(context.Background(), g.group, g.topic)
 			if err != nil {
 				return err
 			}
@@ -472,9 +472,9 @@ func (d *demo) teardown() error {
 		d.sim.StopUpdateStatus()
 		errs = append(errs, d.sim.Close())
 	}
-	for _, t := range []*localkafka.Traffic{d.srcT, d.dstT} {
-		if t != nil {
-			t.Close()
+	for _, k := range []*localkafka.Kit{d.srcT, d.dstT} {
+		if k != nil {
+			_ = k.Close() // the connections go; nothing to report
 		}
 	}
 	for _, c := range []*localkafka.Cluster{d.src, d.dst} {

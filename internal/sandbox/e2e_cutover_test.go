@@ -48,7 +48,7 @@ const (
 
 // seqWriter writes numbered records to one source topic with a sarama
 // SyncProducer: record i goes to partition i % partitions with the header
-// seq=i, as Traffic.Produce spreads them, and a kind header; transactionally
+// seq=i, as Kit.Produce spreads them, and a kind header; transactionally
 // when made with a transactional id. It remembers the last record of each
 // partition that a read_committed reader sees.
 type seqWriter struct {
@@ -242,7 +242,7 @@ func TestCutover(t *testing.T) {
 	comp := newSeqWriter(t, m.source, cutCompact.name, cutCompact.partitions, "")
 
 	// Prefill, before MM2 runs.
-	require.NoError(t, m.produce(cutPlain.name, cutPlainPrefill))
+	require.NoError(t, m.src.Produce(cutPlain.name, cutPlainPrefill))
 	for r := range cutTxnRounds {
 		require.NoError(t, txn.write(cutTxnRoundSize, txnKey, nil, r%4 == 3))
 	}
@@ -315,7 +315,7 @@ func TestCutover(t *testing.T) {
 	round := 0
 	stopProducer := produceInBackground(t, ctx, func() error {
 		round++
-		err := m.produce(cutPlain.name, 60)
+		err := m.src.Produce(cutPlain.name, 60)
 		if err == nil {
 			err = txn.write(10, txnKey, nil, round%4 == 0)
 		}
@@ -330,7 +330,7 @@ func TestCutover(t *testing.T) {
 	consumers := map[string]*localkafka.GroupConsumer{}
 	var groupNames []string
 	for _, tc := range cutTopics {
-		gc, err := localkafka.StartConsumer(ctx, m.source, tc.group, tc.name)
+		gc, err := m.src.StartConsumer(ctx, tc.group, tc.name)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = gc.Stop() })
 		consumers[tc.name] = gc
@@ -481,7 +481,7 @@ func TestCutover(t *testing.T) {
 				if p.mm2 < 0 {
 					continue // asserted above
 				}
-				recs, err := localkafka.ReadCommitted(ctx, m.target, tc.name, p.partition, p.mm2, func(r localkafka.Record) bool { return r.Offset >= p.exact })
+				recs, err := m.tgt.ReadCommitted(ctx, tc.name, p.partition, p.mm2, func(r localkafka.Record) bool { return r.Offset >= p.exact })
 				require.NoError(t, err, where)
 				var replays, unread int64
 				for _, r := range recs {
@@ -510,7 +510,7 @@ func TestCutover(t *testing.T) {
 		for _, tc := range cutTopics {
 			exact := byPartition(written[tc.group])
 			ends := mustEnds(t, m.tgt, tc.name)
-			gc, err := localkafka.StartConsumer(ctx, m.target, tc.group, tc.name)
+			gc, err := m.tgt.StartConsumer(ctx, tc.group, tc.name)
 			require.NoError(t, err)
 			err = poll.Until(ctx, 60*time.Second, 200*time.Millisecond, func() (bool, error) {
 				last := lastOffsets(gc.Read()[tc.name])
@@ -537,7 +537,7 @@ func TestCutover(t *testing.T) {
 				got := read[p]
 				require.NotEmpty(t, got, "%s: nothing read on the target", where)
 				assert.Equal(t, exact[p].exact, got[0].Offset, "%s: first read at the exact offset", where)
-				want, err := localkafka.ReadCommitted(ctx, m.source, tc.name, p, committed[tc.name][p], func() func(localkafka.Record) bool {
+				want, err := m.src.ReadCommitted(ctx, tc.name, p, committed[tc.name][p], func() func(localkafka.Record) bool {
 					k := 0
 					return func(localkafka.Record) bool { k++; return k >= len(got) }
 				}())
@@ -596,9 +596,7 @@ func TestCutover(t *testing.T) {
 
 		// The test's own count: both sides read whole, read_committed, per
 		// partition, up to the last record the producers wrote there.
-		m.mu.Lock()
-		plainN := m.produced[cutPlain.name]
-		m.mu.Unlock()
+		plainN := m.src.Produced(cutPlain.name)
 		lastSeq := func(tc cutTopic, p int32) int {
 			switch tc {
 			case cutTxn:
@@ -623,9 +621,9 @@ func TestCutover(t *testing.T) {
 				last := lastSeq(tc, p)
 				require.Equal(t, p, int32(last)%tc.partitions, where)
 				upTo := func(r localkafka.Record) bool { return r.Headers["seq"] == strconv.Itoa(last) }
-				src, err := localkafka.ReadCommitted(ctx, m.source, tc.name, p, sarama.OffsetOldest, upTo)
+				src, err := m.src.ReadCommitted(ctx, tc.name, p, sarama.OffsetOldest, upTo)
 				require.NoError(t, err, where)
-				tgt, err := localkafka.ReadCommitted(ctx, m.target, tc.name, p, sarama.OffsetOldest, upTo)
+				tgt, err := m.tgt.ReadCommitted(ctx, tc.name, p, sarama.OffsetOldest, upTo)
 				require.NoError(t, err, where)
 				assert.Equal(t, len(src), len(tgt), "%s: records on both sides", where)
 				for j := range min(len(src), len(tgt)) {

@@ -63,13 +63,11 @@ type migration struct {
 	t              *testing.T
 	ctx            context.Context
 	source, target *localkafka.Cluster
-	src, tgt       *localkafka.Traffic
+	src, tgt       *localkafka.Kit // what the test writes to and reads from each side
 	sim            *jujusim.Sim
 
 	mu        sync.Mutex
-	passwords []string         // every relation user's password, to prove none leaks
-	produced  map[string]int   // records written per topic, keys numbered from 0
-	parts     map[string]int32 // partitions per topic
+	passwords []string // every relation user's password, to prove none leaks
 }
 
 // sandboxLivenessProbe is JujuLivenessProbe with a timeout for busy cores.
@@ -95,15 +93,15 @@ func newMigrationOf(t *testing.T, units int, config map[string]any, tune func(*l
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	t.Cleanup(cancel)
 
-	m := &migration{t: t, ctx: ctx, produced: map[string]int{}, parts: map[string]int32{}}
+	m := &migration{t: t, ctx: ctx}
 	m.source, m.target = startClusterPair(t, dist, tune)
 	var err error
-	m.src, err = localkafka.NewTraffic(m.source)
+	m.src, err = localkafka.NewKit(m.source)
 	require.NoError(t, err)
-	t.Cleanup(m.src.Close)
-	m.tgt, err = localkafka.NewTraffic(m.target)
+	t.Cleanup(func() { m.src.Close() })
+	m.tgt, err = localkafka.NewKit(m.target)
 	require.NoError(t, err)
-	t.Cleanup(m.tgt.Close)
+	t.Cleanup(func() { m.tgt.Close() })
 
 	m.sim, err = jujusim.Open(jujusim.Options{
 		Dir: filepath.Join(t.TempDir(), "juju"), CharmFile: charmFile, PebbleBin: pebble,

@@ -62,7 +62,7 @@ func TestHostilePasswords(t *testing.T) {
 	m := newMigration(t, 1, nil)
 	const topic = "hostile-auth"
 	m.createTopic(topic, 2)
-	require.NoError(t, m.produce(topic, 1000))
+	require.NoError(t, m.src.Produce(topic, 1000))
 
 	for _, c := range []struct {
 		endpoint string

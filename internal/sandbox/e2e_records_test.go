@@ -24,22 +24,10 @@ import (
 func (m *migration) createTopic(topic string, partitions int32) {
 	m.t.Helper()
 	require.NoError(m.t, m.src.CreateTopic(topic, partitions, nil))
-	m.mu.Lock()
-	m.parts[topic] = partitions
-	m.mu.Unlock()
 }
 
-// produce writes n more keyed records with headers to topic on the source.
-// Safe to call for different topics at once.
-func (m *migration) produce(topic string, n int) error {
-	m.mu.Lock()
-	start, parts := m.produced[topic], m.parts[topic]
-	m.produced[topic] += n
-	m.mu.Unlock()
-	return m.src.Produce(topic, parts, start, n)
-}
-
-// produceAll writes counts[topic] records to each topic, topics in parallel.
+// produceAll writes counts[topic] more records to each topic on the source,
+// topics in parallel.
 func (m *migration) produceAll(counts map[string]int) {
 	m.t.Helper()
 	var wg sync.WaitGroup
@@ -48,7 +36,7 @@ func (m *migration) produceAll(counts map[string]int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- m.produce(topic, n)
+			errs <- m.src.Produce(topic, n)
 		}()
 	}
 	wg.Wait()
@@ -58,20 +46,12 @@ func (m *migration) produceAll(counts map[string]int) {
 	}
 }
 
-// expectedEnds is the end offset of each partition after the test's own
-// writes: Produce spreads record i over partition i % partitions.
-func (m *migration) expectedEnds(topic string) map[int32]int64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	ends := map[int32]int64{}
-	n, parts := int64(m.produced[topic]), m.parts[topic]
-	for p := range parts {
-		ends[p] = n / int64(parts)
-		if int64(p) < n%int64(parts) {
-			ends[p]++
-		}
-	}
-	return ends
+// partitions is topic's partition count on the source.
+func (m *migration) partitions(topic string) int32 {
+	m.t.Helper()
+	n, err := m.src.Partitions(topic)
+	require.NoError(m.t, err)
+	return n
 }
 
 // waitCopied waits until the target holds at least as many records as the

@@ -27,7 +27,7 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 	m := newMigration(t, 2, nil)
 	const topic = "killed-events"
 	m.createTopic(topic, 4)
-	require.NoError(t, m.produce(topic, 4000))
+	require.NoError(t, m.src.Produce(topic, 4000))
 	m.relate("source")
 	m.relate("target")
 	m.startMigration()
@@ -39,7 +39,7 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 	written := make(chan error, 1)
 	go func() {
 		for producing.Err() == nil {
-			if err := m.produce(topic, 200); err != nil {
+			if err := m.src.Produce(topic, 200); err != nil {
 				written <- err
 				return
 			}
@@ -96,7 +96,7 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 			assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "%s mode", f)
 		}
 	}
-	require.NoError(t, m.produce(topic, 1000))
+	require.NoError(t, m.src.Produce(topic, 1000))
 	m.waitCopied(2*time.Minute, topic)
 
 	records, dups := m.assertNoneMissing(t, topic)
@@ -114,7 +114,7 @@ func TestTargetRelationRemovedStopsAndResumes(t *testing.T) {
 	m := newMigration(t, 2, nil)
 	const topic = "paused-orders"
 	m.createTopic(topic, 3)
-	require.NoError(t, m.produce(topic, 3000))
+	require.NoError(t, m.src.Produce(topic, 3000))
 	m.relate("source")
 	firstTarget := m.relate("target")
 	m.startMigration()
@@ -133,7 +133,7 @@ func TestTargetRelationRemovedStopsAndResumes(t *testing.T) {
 
 	copied, err := m.tgt.Count(topic)
 	require.NoError(t, err)
-	require.NoError(t, m.produce(topic, 3000))
+	require.NoError(t, m.src.Produce(topic, 3000))
 	after, err := m.tgt.Count(topic)
 	require.NoError(t, err)
 	assert.Equal(t, copied, after, "nothing is copied while the target relation is gone")

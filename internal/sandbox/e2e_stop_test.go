@@ -26,7 +26,7 @@ func TestStopMigration(t *testing.T) {
 	m := newMigration(t, 2, nil)
 	const topic = "stopped-orders"
 	m.createTopic(topic, 3)
-	require.NoError(t, m.produce(topic, 1000))
+	require.NoError(t, m.src.Produce(topic, 1000))
 	m.relate("source")
 	m.relate("target")
 	m.startMigration()
@@ -48,7 +48,7 @@ func TestStopMigration(t *testing.T) {
 	st, err := m.sim.Status(m.ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "active: "+stopped, st.Status.Name+": "+st.Status.Message, "application status at once")
-	require.NoError(t, m.produce(topic, 1000))
+	require.NoError(t, m.src.Produce(topic, 1000))
 
 	peerEvents = countHookRuns(t, m.sim, other, "cluster-relation-changed")
 	rounds := int64(checkWindow/jujusim.JujuLivenessProbe.Period) + 2

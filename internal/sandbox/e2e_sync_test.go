@@ -94,7 +94,7 @@ func (w *syncWorld) ends(t *testing.T) endsSample {
 }
 
 // endsClient is a client for reading end offsets that does not retry
-// metadata for a topic that does not exist (yet), as Traffic's does.
+// metadata for a topic that does not exist (yet), as the Kit's does.
 func endsClient(t *testing.T, c *localkafka.Cluster) sarama.Client {
 	t.Helper()
 	cfg := c.Config(c.Admin)
@@ -375,7 +375,7 @@ func TestSync(t *testing.T) {
 	producing := true
 	stopProduction := produceInBackground(t, m.ctx, func() error {
 		for _, topic := range w.topics {
-			if err := m.produce(topic, 100); err != nil {
+			if err := m.src.Produce(topic, 100); err != nil {
 				return err
 			}
 		}
@@ -426,9 +426,7 @@ func TestSync(t *testing.T) {
 				if line.behind*2 < peak && checked >= 3 {
 					stopProducer()
 					stoppedAt = time.Now()
-					m.mu.Lock()
-					n := m.produced[w.topics[0]]
-					m.mu.Unlock()
+					n := m.src.Produced(w.topics[0])
 					t.Logf("producer stopped: %d records written to each topic", n)
 				}
 				return false, nil

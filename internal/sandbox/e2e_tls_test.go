@@ -163,19 +163,12 @@ func TestTLS(t *testing.T) {
 		require.False(t, res.Failed, "cutover phase=producers failed: %s\nlogs: %v", res.Message, res.Logs)
 		assert.Equal(t, "cutover complete: MirrorMaker 2 stopped on every unit; clients may use "+m.target.TLSBootstrap, res.Results["status"])
 		assert.Equal(t, res.Results["summary.source-records"], res.Results["summary.target-records"])
-		assert.Equal(t, m.producedCount(topic), m.assertIdentical(t, topic))
+		assert.Equal(t, m.src.Produced(topic), m.assertIdentical(t, topic))
 		for _, u := range m.units() {
 			assert.Equal(t, client.StatusInactive, m.service(u).Current, "%s: MM2 stopped", u)
 		}
 	})
 	t.Logf("TestTLS on Kafka %s took %s", m.source.Dist.Version, time.Since(begin).Round(time.Millisecond))
-}
-
-// producedCount is how many records the test wrote to topic.
-func (m *migration) producedCount(topic string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.produced[topic]
 }
 
 // relateTLS relates endpoint to a provider that sends clients to the cluster's SASL_SSL

@@ -12,6 +12,54 @@ import (
 	"github.com/IBM/sarama"
 )
 
+// Commit commits offsets for group on topic, as a consumer that has stopped would have.
+func (k *Kit) Commit(group, topic string, offsets map[int32]int64) error {
+	om, err := sarama.NewOffsetManagerFromClient(group, k.client)
+	if err != nil {
+		return fmt.Errorf("cannot manage offsets of %s on %s: %w", group, k.c.Name, err)
+	}
+	var poms []sarama.PartitionOffsetManager
+	closeAll := func() error {
+		for _, pom := range poms {
+			pom.AsyncClose()
+			for range pom.Errors() {
+			}
+		}
+		return om.Close()
+	}
+	for p, off := range offsets {
+		pom, err := om.ManagePartition(topic, p)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("cannot manage %s/%d for %s: %w", topic, p, group, err)
+		}
+		pom.MarkOffset(off, "")
+		poms = append(poms, pom)
+	}
+	om.Commit()
+	if err := closeAll(); err != nil {
+		return fmt.Errorf("cannot commit offsets of %s on %s: %w", group, k.c.Name, err)
+	}
+	return nil
+}
+
+// GroupOffsets returns the committed offsets of group on topic (-1 where none).
+func (k *Kit) GroupOffsets(group, topic string, partitions int32) (map[int32]int64, error) {
+	parts := make([]int32, partitions)
+	for i := range parts {
+		parts[i] = int32(i)
+	}
+	resp, err := k.admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: parts})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read offsets of %s on %s: %w", group, k.c.Name, err)
+	}
+	out := map[int32]int64{}
+	for p, b := range resp.Blocks[topic] {
+		out[p] = b.Offset
+	}
+	return out, nil
+}
+
 // GroupConsumer is a real consumer-group member, as an application runs one: it joins its
 // group on a cluster, reads its topics read_committed from the group's committed offsets (the
 // oldest record where there are none), marks every record it has read, commits as it goes and
@@ -27,8 +75,9 @@ type GroupConsumer struct {
 	read map[string]map[int32][]Record
 }
 
-// StartConsumer joins group on c as its admin user and consumes topics until Stop.
-func StartConsumer(ctx context.Context, c *Cluster, group string, topics ...string) (*GroupConsumer, error) {
+// StartConsumer joins group as the cluster's admin user and consumes topics until Stop.
+func (k *Kit) StartConsumer(ctx context.Context, group string, topics ...string) (*GroupConsumer, error) {
+	c := k.c
 	cfg := c.Config(c.Admin)
 	cfg.ClientID = "sandbox-consumer-" + group
 	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
@@ -109,45 +158,4 @@ func (gc *GroupConsumer) Stop() error {
 	err := <-gc.done
 	gc.done <- err // Stop may be called again
 	return errors.Join(err, gc.group.Close())
-}
-
-func recordOf(m *sarama.ConsumerMessage) Record {
-	r := Record{Partition: m.Partition, Offset: m.Offset, Key: string(m.Key), Value: string(m.Value),
-		Headers: map[string]string{}, Timestamp: m.Timestamp}
-	for _, h := range m.Headers {
-		r.Headers[string(h.Key)] = string(h.Value)
-	}
-	return r
-}
-
-// ReadCommitted reads topic/partition on c from offset from as a read_committed consumer sees
-// it (no transaction markers, no aborted records), until stop returns true for a record read.
-func ReadCommitted(ctx context.Context, c *Cluster, topic string, partition int32, from int64, stop func(Record) bool) ([]Record, error) {
-	cfg := c.Config(c.Admin)
-	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
-	consumer, err := sarama.NewConsumer([]string{c.Bootstrap}, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("cannot make a consumer for %s: %w", c.Name, err)
-	}
-	defer consumer.Close()
-	pc, err := consumer.ConsumePartition(topic, partition, from)
-	if err != nil {
-		return nil, fmt.Errorf("cannot consume %s/%d from %d on %s: %w", topic, partition, from, c.Name, err)
-	}
-	defer pc.Close()
-	var out []Record
-	for {
-		select {
-		case m := <-pc.Messages():
-			r := recordOf(m)
-			out = append(out, r)
-			if stop(r) {
-				return out, nil
-			}
-		case err := <-pc.Errors():
-			return out, fmt.Errorf("cannot read %s/%d on %s: %w", topic, partition, c.Name, err)
-		case <-ctx.Done():
-			return out, fmt.Errorf("cannot read %s/%d on %s past offset %d: %w", topic, partition, c.Name, from, ctx.Err())
-		}
-	}
 }

@@ -3,12 +3,10 @@ package sandbox
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"mirrormaker-k8s/internal/sandbox/internal/poll"
 	"mirrormaker-k8s/internal/sandbox/jujusim"
 	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"os"
@@ -16,8 +14,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
-	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -43,26 +39,6 @@ const cliUsage = `usage: sandbox VERB [ARGS]   (state in $SANDBOX_DIR, default .
   down                            stop every pod and cluster and remove the state dir
   demo                            the whole migration flow on fresh clusters, narrated, then torn down
 `
-
-// clusterRecord is how a cluster started by `up` is found by later calls.
-// The file holding it is 0600: it carries the admin password.
-type clusterRecord struct {
-	App       string `json:"app"`
-	Name      string `json:"name"`
-	Bootstrap string `json:"bootstrap"`
-	Username  string `json:"username"`
-	Password  string `json:"password"`
-	Dir       string `json:"dir"`
-	Pid       int    `json:"pid"`
-	DistHome  string `json:"dist-home"`
-	Version   string `json:"dist-version"`
-}
-
-// cliEndpoints maps a charm endpoint to the cluster `up` starts for it.
-var cliEndpoints = map[string]struct{ app, name string }{
-	"source": {"kafka-old", "old"},
-	"target": {"kafka-k8s", "new"},
-}
 
 // CLI runs one sandbox verb (cmd/sandbox is a thin wrapper). Pods and
 // clusters it starts outlive it; the next call finds them through the state
@@ -102,109 +78,13 @@ func (c *cli) run(ctx context.Context, verb string, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch verb {
-	case "deploy":
-		fs := flag.NewFlagSet("deploy", flag.ContinueOnError)
-		n := fs.Int("n", 1, "number of units")
-		var kvs multiFlag
-		fs.Var(&kvs, "config", "k=v option (repeatable)")
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		config, err := sim.ConfigValues(kvs.pairs())
-		if err != nil {
-			return err
-		}
-		if err := sim.Deploy(ctx, *n, config); err != nil {
-			return err
-		}
-	case "relate":
-		if len(args) < 1 {
-			return errors.New("usage: relate source|target [--plain]")
-		}
-		p, err := c.provider(args[0], slices.Contains(args[1:], "--plain"))
-		if err != nil {
-			return err
-		}
-		if _, err := sim.Relate(ctx, args[0], p); err != nil {
-			return err
-		}
-	case "remove-relation":
-		if len(args) != 1 {
-			return errors.New("usage: remove-relation source|target")
-		}
-		if err := sim.RemoveRelation(ctx, args[0]); err != nil {
-			return err
-		}
-	case "config":
-		if len(args) == 0 {
-			m, err := sim.Model(ctx)
-			if err != nil {
-				return err
-			}
-			return printYAML(c.out, m.Config)
-		}
-		config, err := sim.ConfigValues(kvPairs(args))
-		if err != nil {
-			return err
-		}
-		if err := sim.SetConfig(ctx, config); err != nil {
-			return err
-		}
-	case "add-secret":
-		content, err := secretContent(args)
-		if err != nil {
-			return err
-		}
-		uri, err := sim.AddSecret(ctx, content)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(c.out, uri)
-		return nil
-	case "run":
-		if len(args) < 2 {
-			return errors.New("usage: run UNIT ACTION [k=v...]")
-		}
-		params := map[string]any{}
-		for k, v := range kvPairs(args[2:]) {
-			var val any
-			if err := yaml.Unmarshal([]byte(v), &val); err != nil || val == nil {
-				val = v
-			}
-			params[k] = val
-		}
-		res, err := sim.Run(ctx, args[0], args[1], params)
-		for _, l := range res.Logs {
-			fmt.Fprintln(c.out, l)
-		}
-		if len(res.Results) > 0 {
-			_ = printYAML(c.out, res.Results)
-		}
-		if res.Failed {
-			return fmt.Errorf("action %s failed: %s", args[1], res.Message)
-		}
-		return err
-	case "status":
-	case "add-unit":
-		unit, err := sim.AddUnit(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(c.out, "added %s\n", unit)
-	case "remove-unit":
-		if len(args) != 1 {
-			return errors.New("usage: remove-unit UNIT")
-		}
-		if err := sim.RemoveUnit(ctx, args[0]); err != nil {
-			return err
-		}
-	case "update-status":
-		if err := sim.UpdateStatus(ctx); err != nil {
-			return err
-		}
-	default:
+	do, ok := c.simVerbs()[verb]
+	if !ok {
 		return fmt.Errorf("unknown verb %q\n%s", verb, cliUsage)
+	}
+	showStatus, err := do(ctx, sim, args)
+	if err != nil || !showStatus {
+		return err
 	}
 	st, err := sim.Status(ctx)
 	if err != nil {
@@ -212,6 +92,134 @@ func (c *cli) run(ctx context.Context, verb string, args []string) error {
 	}
 	fmt.Fprint(c.out, st.String())
 	return nil
+}
+
+// simVerb runs one verb on the model; showStatus asks for `juju status`
+// after it, as the verbs that change the model print it.
+type simVerb func(ctx context.Context, sim *jujusim.Sim, args []string) (showStatus bool, err error)
+
+// simVerbs are the verbs that act on the simulator, by name.
+func (c *cli) simVerbs() map[string]simVerb {
+	return map[string]simVerb{
+		"deploy":          c.deploy,
+		"relate":          c.relate,
+		"remove-relation": c.removeRelation,
+		"config":          c.config,
+		"add-secret":      c.addSecret,
+		"run":             c.runAction,
+		"status":          func(context.Context, *jujusim.Sim, []string) (bool, error) { return true, nil },
+		"add-unit":        c.addUnit,
+		"remove-unit":     c.removeUnit,
+		"update-status": func(ctx context.Context, sim *jujusim.Sim, _ []string) (bool, error) {
+			return true, sim.UpdateStatus(ctx)
+		},
+	}
+}
+
+func (c *cli) deploy(ctx context.Context, sim *jujusim.Sim, args []string) (bool, error) {
+	fs := flag.NewFlagSet("deploy", flag.ContinueOnError)
+	n := fs.Int("n", 1, "number of units")
+	var kvs multiFlag
+	fs.Var(&kvs, "config", "k=v option (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return false, err
+	}
+	config, err := sim.ConfigValues(kvs.pairs())
+	if err != nil {
+		return false, err
+	}
+	return true, sim.Deploy(ctx, *n, config)
+}
+
+func (c *cli) relate(ctx context.Context, sim *jujusim.Sim, args []string) (bool, error) {
+	if len(args) < 1 {
+		return false, errors.New("usage: relate source|target [--plain]")
+	}
+	p, err := c.provider(args[0], slices.Contains(args[1:], "--plain"))
+	if err != nil {
+		return false, err
+	}
+	_, err = sim.Relate(ctx, args[0], p)
+	return true, err
+}
+
+func (c *cli) removeRelation(ctx context.Context, sim *jujusim.Sim, args []string) (bool, error) {
+	if len(args) != 1 {
+		return false, errors.New("usage: remove-relation source|target")
+	}
+	return true, sim.RemoveRelation(ctx, args[0])
+}
+
+// config prints the model's config without arguments, else sets options.
+func (c *cli) config(ctx context.Context, sim *jujusim.Sim, args []string) (bool, error) {
+	if len(args) == 0 {
+		m, err := sim.Model(ctx)
+		if err != nil {
+			return false, err
+		}
+		return false, printYAML(c.out, m.Config)
+	}
+	config, err := sim.ConfigValues(kvPairs(args))
+	if err != nil {
+		return false, err
+	}
+	return true, sim.SetConfig(ctx, config)
+}
+
+func (c *cli) addSecret(ctx context.Context, sim *jujusim.Sim, args []string) (bool, error) {
+	content, err := secretContent(args)
+	if err != nil {
+		return false, err
+	}
+	uri, err := sim.AddSecret(ctx, content)
+	if err != nil {
+		return false, err
+	}
+	fmt.Fprintln(c.out, uri)
+	return false, nil
+}
+
+// runAction runs an action and prints its logs and results as `juju run`;
+// parameter values are YAML, so numbers and booleans keep their types.
+func (c *cli) runAction(ctx context.Context, sim *jujusim.Sim, args []string) (bool, error) {
+	if len(args) < 2 {
+		return false, errors.New("usage: run UNIT ACTION [k=v...]")
+	}
+	params := map[string]any{}
+	for k, v := range kvPairs(args[2:]) {
+		var val any
+		if err := yaml.Unmarshal([]byte(v), &val); err != nil || val == nil {
+			val = v
+		}
+		params[k] = val
+	}
+	res, err := sim.Run(ctx, args[0], args[1], params)
+	for _, l := range res.Logs {
+		fmt.Fprintln(c.out, l)
+	}
+	if len(res.Results) > 0 {
+		_ = printYAML(c.out, res.Results)
+	}
+	if res.Failed {
+		return false, fmt.Errorf("action %s failed: %s", args[1], res.Message)
+	}
+	return false, err
+}
+
+func (c *cli) addUnit(ctx context.Context, sim *jujusim.Sim, _ []string) (bool, error) {
+	unit, err := sim.AddUnit(ctx)
+	if err != nil {
+		return false, err
+	}
+	fmt.Fprintf(c.out, "added %s\n", unit)
+	return true, nil
+}
+
+func (c *cli) removeUnit(ctx context.Context, sim *jujusim.Sim, args []string) (bool, error) {
+	if len(args) != 1 {
+		return false, errors.New("usage: remove-unit UNIT")
+	}
+	return true, sim.RemoveUnit(ctx, args[0])
 }
 
 // sim opens the simulator; only deploy may start from an empty state dir.
@@ -227,117 +235,6 @@ func (c *cli) sim(fresh bool) (*jujusim.Sim, error) {
 		}
 	}
 	return jujusim.Open(opts)
-}
-
-func (c *cli) recordsPath() string { return filepath.Join(c.dir, "clusters.json") }
-
-func (c *cli) records() (map[string]clusterRecord, error) {
-	data, err := os.ReadFile(c.recordsPath())
-	if err != nil {
-		return nil, fmt.Errorf("cannot read clusters (run `sandbox up` first): %w", err)
-	}
-	recs := map[string]clusterRecord{}
-	if err := json.Unmarshal(data, &recs); err != nil {
-		return nil, fmt.Errorf("cannot parse clusters: %w", err)
-	}
-	return recs, nil
-}
-
-// up starts both clusters detached and records them.
-func (c *cli) up(ctx context.Context) error {
-	if exists(c.recordsPath()) {
-		return fmt.Errorf("clusters already up (see %s); run `sandbox down` first", c.recordsPath())
-	}
-	dist, err := localkafka.FindKafkaDist()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(c.dir, 0o700); err != nil {
-		return fmt.Errorf("cannot create state dir: %w", err)
-	}
-	recs := map[string]clusterRecord{}
-	for _, ep := range []string{"source", "target"} {
-		e := cliEndpoints[ep]
-		cl, err := localkafka.StartCluster(ctx, dist, localkafka.ClusterOptions{Name: e.name, Dir: filepath.Join(c.dir, e.app), Detached: true})
-		if err != nil {
-			return errors.Join(err, c.stopClusters(recs))
-		}
-		recs[ep] = clusterRecord{App: e.app, Name: cl.Name, Bootstrap: cl.Bootstrap, Username: cl.Admin.Username,
-			Password: cl.Admin.Password, Dir: cl.Dir, Pid: cl.Pid, DistHome: dist.Home, Version: dist.Version}
-		fmt.Fprintf(c.out, "%s (%s) up at %s, pid %d\n", e.app, ep, cl.Bootstrap, cl.Pid)
-	}
-	data, err := json.MarshalIndent(recs, "", "  ")
-	if err != nil {
-		return fmt.Errorf("cannot encode clusters: %w", err)
-	}
-	if err := os.WriteFile(c.recordsPath(), data, 0o600); err != nil {
-		return errors.Join(fmt.Errorf("cannot record clusters: %w", err), c.stopClusters(recs))
-	}
-	return nil
-}
-
-// provider plays the cluster `up` started for endpoint.
-func (c *cli) provider(endpoint string, plain bool) (jujusim.Provider, error) {
-	recs, err := c.records()
-	if err != nil {
-		return nil, err
-	}
-	rec, ok := recs[endpoint]
-	if !ok {
-		return nil, fmt.Errorf("cannot relate %q: endpoint must be source or target", endpoint)
-	}
-	cl := rec.cluster()
-	style := jujusim.SecretFields
-	if plain {
-		style = jujusim.PlainFields
-	}
-	return jujusim.NewKafkaProvider(rec.App, rec.Bootstrap, cl.CreateUser, style), nil
-}
-
-// cluster rebuilds enough of a Cluster started by an earlier call to talk
-// to it as admin.
-func (r clusterRecord) cluster() *localkafka.Cluster {
-	return &localkafka.Cluster{Name: r.Name, Bootstrap: r.Bootstrap, Admin: localkafka.Credentials{Username: r.Username, Password: r.Password},
-		Dir: r.Dir, Pid: r.Pid, Dist: localkafka.KafkaDist{Home: r.DistHome, Version: r.Version}}
-}
-
-// down tears down pods, then clusters, then removes the state dir.
-func (c *cli) down() error {
-	var errs []error
-	if exists(filepath.Join(c.dir, "juju", "sim.json")) {
-		if sim, err := c.sim(false); err == nil {
-			errs = append(errs, sim.Close())
-		} else {
-			errs = append(errs, err)
-		}
-	}
-	if recs, err := c.records(); err == nil {
-		errs = append(errs, c.stopClusters(recs))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	return os.RemoveAll(c.dir)
-}
-
-// stopClusters stops each recorded broker's process group: SIGTERM, then
-// SIGKILL after a grace period, polling until it is gone.
-func (c *cli) stopClusters(recs map[string]clusterRecord) error {
-	var errs []error
-	for _, r := range recs {
-		if syscall.Kill(-r.Pid, syscall.SIGTERM) != nil {
-			continue // already gone
-		}
-		gone := func() bool { return syscall.Kill(-r.Pid, 0) != nil }
-		if poll.For(30*time.Second, gone) {
-			continue
-		}
-		_ = syscall.Kill(-r.Pid, syscall.SIGKILL)
-		if !poll.For(10*time.Second, gone) {
-			errs = append(errs, fmt.Errorf("cannot stop cluster %s (pid %d)", r.App, r.Pid))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // multiFlag collects a repeatable k=v flag.

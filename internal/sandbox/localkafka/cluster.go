@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -70,6 +69,7 @@ type Cluster struct {
 	// Pid is the broker JVM's pid (and process group id).
 	Pid int
 
+	logFlags []string // the JVM flags that select the logging config
 	cmd      *exec.Cmd
 	exited   chan struct{}
 	waitErr  error
@@ -93,19 +93,8 @@ var alnum = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 // sandbox password. Every other secret goes through server.properties (0600)
 // or the Kafka API.
 func StartCluster(ctx context.Context, d KafkaDist, o ClusterOptions) (*Cluster, error) {
-	if o.Dir == "" {
-		return nil, errors.New("cannot start cluster: no Dir")
-	}
-	if o.Name == "" {
-		o.Name = "kafka"
-	}
-	if o.StartTimeout == 0 {
-		o.StartTimeout = 90 * time.Second
-	}
-	if o.AdminPassword == "" {
-		o.AdminPassword = randomAlnum(24)
-	} else if !alnum.MatchString(o.AdminPassword) {
-		return nil, errors.New("cannot start cluster: admin password must be alphanumeric")
+	if err := o.complete(); err != nil {
+		return nil, err
 	}
 	if err := d.check(); err != nil {
 		return nil, fmt.Errorf("cannot start cluster %s: %w", o.Name, err)
@@ -116,7 +105,52 @@ func StartCluster(ctx context.Context, d KafkaDist, o ClusterOptions) (*Cluster,
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.StartTimeout)
 	defer cancel()
+	c, err := layOut(d, o)
+	if err != nil {
+		return nil, err
+	}
+	outPath := filepath.Join(c.Dir, "broker.out")
+	out, err := os.OpenFile(outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open %s: %w", outPath, err)
+	}
+	defer out.Close()
+	if err := c.formatOnce(ctx, java, out, o.AdminPassword); err != nil {
+		return nil, err
+	}
+	if err := c.start(java, out, o.Detached); err != nil {
+		return nil, err
+	}
+	if err := c.waitReady(ctx); err != nil {
+		c.Kill()
+		return nil, err
+	}
+	return c, nil
+}
 
+// complete fills in o's defaults and refuses what StartCluster cannot run.
+func (o *ClusterOptions) complete() error {
+	if o.Dir == "" {
+		return errors.New("cannot start cluster: no Dir")
+	}
+	if o.Name == "" {
+		o.Name = "kafka"
+	}
+	if o.StartTimeout == 0 {
+		o.StartTimeout = 90 * time.Second
+	}
+	if o.AdminPassword == "" {
+		o.AdminPassword = randomAlnum(24)
+	} else if !alnum.MatchString(o.AdminPassword) {
+		return errors.New("cannot start cluster: admin password must be alphanumeric")
+	}
+	return nil
+}
+
+// layOut prepares o.Dir for a broker (data dir, free ports, TLS listener,
+// server.properties and logging configs) and returns the cluster it will be,
+// not yet running.
+func layOut(d KafkaDist, o ClusterOptions) (*Cluster, error) {
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("cannot start cluster %s: %w", o.Name, err)
@@ -133,80 +167,75 @@ func StartCluster(ctx context.Context, d KafkaDist, o ClusterOptions) (*Cluster,
 	if err != nil {
 		return nil, err
 	}
+	c := &Cluster{
+		Name:       o.Name,
+		Bootstrap:  fmt.Sprintf("127.0.0.1:%d", port),
+		Controller: fmt.Sprintf("127.0.0.1:%d", cport),
+		Admin:      Credentials{Username: "admin", Password: o.AdminPassword},
+		Dist:       d,
+		Dir:        dir,
+		exited:     make(chan struct{}),
+	}
 	extra := o.ServerProperties
-	tlsBootstrap, misnamed := "", ""
 	if o.TLS != nil {
-		if extra, tlsBootstrap, misnamed, err = withTLSListener(o, port, cport); err != nil {
+		if extra, c.TLSBootstrap, c.TLSMisnamed, err = withTLSListener(o, port, cport); err != nil {
 			return nil, fmt.Errorf("cannot start cluster %s: %w", o.Name, err)
 		}
-	}
-	logFlags, err := writeBrokerFiles(dir, serverProperties(port, cport, dataDir, o.AdminPassword, extra))
-	if err != nil {
-		return nil, err
-	}
-	outPath := filepath.Join(dir, "broker.out")
-	out, err := os.OpenFile(outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open %s: %w", outPath, err)
-	}
-	defer out.Close()
-
-	c := &Cluster{
-		Name:         o.Name,
-		Bootstrap:    fmt.Sprintf("127.0.0.1:%d", port),
-		Controller:   fmt.Sprintf("127.0.0.1:%d", cport),
-		Admin:        Credentials{Username: "admin", Password: o.AdminPassword},
-		TLSBootstrap: tlsBootstrap,
-		TLSMisnamed:  misnamed,
-		Dist:         d,
-		Dir:          dir,
-		exited:       make(chan struct{}),
-	}
-	if o.TLS != nil {
 		c.CAPEM = o.TLS.Authority.CAPEM
 	}
-	jvm := func(main string, args ...string) []string {
-		a := append([]string{}, brokerJVMArgs...)
-		a = append(a, logFlags...)
-		a = append(a, "-cp", filepath.Join(d.LibsDir(), "*"), main)
-		return append(a, args...)
+	if c.logFlags, err = writeBrokerFiles(dir, serverProperties(port, cport, dataDir, o.AdminPassword, extra)); err != nil {
+		return nil, err
 	}
-	serverProps := filepath.Join(dir, "server.properties")
+	return c, nil
+}
 
-	// Format once: a restarted cluster (same Dir) keeps its data.
-	if _, err := os.Stat(filepath.Join(dataDir, "meta.properties")); err != nil {
-		format := exec.CommandContext(ctx, java, jvm("kafka.tools.StorageTool", "format",
-			"-t", newClusterID(), "-c", serverProps,
-			"--add-scram", "SCRAM-SHA-512=[name=admin,password="+o.AdminPassword+"]")...)
-		format.Dir = dir
-		format.Stdout, format.Stderr = out, out
-		format.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		if err := format.Run(); err != nil {
-			return nil, fmt.Errorf("cannot format storage of %s: %w\n%s", o.Name, err, tailFile(outPath, 30))
-		}
+// jvm is the java command line that runs main from the dist's jars with the
+// broker's JVM and logging flags.
+func (c *Cluster) jvm(main string, args ...string) []string {
+	a := append([]string{}, brokerJVMArgs...)
+	a = append(a, c.logFlags...)
+	a = append(a, "-cp", filepath.Join(c.Dist.LibsDir(), "*"), main)
+	return append(a, args...)
+}
+
+// formatOnce formats the node's storage with the admin user, unless it was
+// formatted before: a restarted cluster (same Dir) keeps its data.
+func (c *Cluster) formatOnce(ctx context.Context, java string, out *os.File, adminPassword string) error {
+	if _, err := os.Stat(filepath.Join(c.Dir, "data", "meta.properties")); err == nil {
+		return nil
 	}
+	format := exec.CommandContext(ctx, java, c.jvm("kafka.tools.StorageTool", "format",
+		"-t", newClusterID(), "-c", filepath.Join(c.Dir, "server.properties"),
+		"--add-scram", "SCRAM-SHA-512=[name=admin,password="+adminPassword+"]")...)
+	format.Dir = c.Dir
+	format.Stdout, format.Stderr = out, out
+	format.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := format.Run(); err != nil {
+		return fmt.Errorf("cannot format storage of %s: %w\n%s", c.Name, err, tailFile(out.Name(), 30))
+	}
+	return nil
+}
 
-	c.cmd = exec.Command(java, jvm("kafka.Kafka", serverProps)...)
-	c.cmd.Dir = dir
+// start starts the broker JVM in its own process group, writing to out. A
+// detached broker outlives this process; otherwise the kernel kills it with
+// its parent.
+func (c *Cluster) start(java string, out *os.File, detached bool) error {
+	c.cmd = exec.Command(java, c.jvm("kafka.Kafka", filepath.Join(c.Dir, "server.properties"))...)
+	c.cmd.Dir = c.Dir
 	c.cmd.Stdout, c.cmd.Stderr = out, out
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if !o.Detached {
+	if !detached {
 		c.cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	}
 	if err := c.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("cannot start broker %s: %w", o.Name, err)
+		return fmt.Errorf("cannot start broker %s: %w", c.Name, err)
 	}
 	c.Pid = c.cmd.Process.Pid
 	go func() {
 		c.waitErr = c.cmd.Wait()
 		close(c.exited)
 	}()
-
-	if err := c.waitReady(ctx); err != nil {
-		c.Kill()
-		return nil, err
-	}
-	return c, nil
+	return nil
 }
 
 // withTLSListener returns o's broker settings plus the SASL_SSL listeners
@@ -275,63 +304,6 @@ func (c *Cluster) probe() error {
 		return errors.New("no broker or controller yet")
 	}
 	return nil
-}
-
-// Exited is closed when the broker process has exited.
-func (c *Cluster) Exited() <-chan struct{} { return c.exited }
-
-// Stop shuts the broker down: SIGTERM to its process group, then SIGKILL if
-// it is still there after a grace period. Safe to call twice, and after Kill.
-func (c *Cluster) Stop() error {
-	c.stopOnce.Do(func() { c.stopErr = c.signalAndWait(syscall.SIGTERM, stopGrace) })
-	return c.stopErr
-}
-
-// Kill SIGKILLs the broker's process group at once, as a crash would, and
-// waits for it to be gone. A later Stop is a no-op.
-func (c *Cluster) Kill() {
-	c.stopOnce.Do(func() { c.stopErr = c.signalAndWait(syscall.SIGKILL, stopGrace) })
-}
-
-func (c *Cluster) signalAndWait(sig syscall.Signal, grace time.Duration) error {
-	if c.cmd == nil || c.cmd.Process == nil {
-		return nil
-	}
-	select {
-	case <-c.exited:
-		return nil
-	default:
-	}
-	_ = syscall.Kill(-c.Pid, sig)
-	select {
-	case <-c.exited:
-		return nil
-	case <-time.After(grace):
-	}
-	_ = syscall.Kill(-c.Pid, syscall.SIGKILL)
-	select {
-	case <-c.exited:
-		return nil
-	case <-time.After(10 * time.Second):
-		return fmt.Errorf("cannot stop broker %s (pid %d)", c.Name, c.Pid)
-	}
-}
-
-// LogTail is the last n lines of Dir/broker.out, for error messages.
-func (c *Cluster) LogTail(n int) string {
-	return tailFile(filepath.Join(c.Dir, "broker.out"), n)
-}
-
-func tailFile(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", path, err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "--- " + path + " (tail) ---\n" + strings.Join(lines, "\n")
 }
 
 // newClusterID is a Kafka cluster id: 16 random bytes, URL-safe base64

@@ -18,8 +18,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// DirEnv names the environment variable holding the CLI's state dir.
-const DirEnv = "SANDBOX_DIR"
+// dirEnv names the environment variable holding the CLI's state dir.
+const dirEnv = "SANDBOX_DIR"
 
 // cliUsage is the CLI's help: verbs read like juju's so the demo reads like
 // the real flow.
@@ -48,7 +48,7 @@ func CLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, cliUsage)
 		return 0
 	}
-	dir := os.Getenv(DirEnv)
+	dir := os.Getenv(dirEnv)
 	if dir == "" {
 		dir = ".sandbox"
 	}
@@ -70,7 +70,7 @@ func (c *cli) run(ctx context.Context, verb string, args []string) error {
 	case "up":
 		return c.up(ctx)
 	case "demo":
-		return Demo(ctx, c.out, filepath.Join(c.dir, "demo"))
+		return runDemo(ctx, c.out, filepath.Join(c.dir, "demo"))
 	case "down":
 		return c.down()
 	}

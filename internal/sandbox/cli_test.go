@@ -20,7 +20,7 @@ func TestGivenCLIWhenVerbsRunAsSeparateProcessesThenPodsOutliveEachCall(t *testi
 	bin := filepath.Join(tmp, "sandbox")
 	out, err := exec.Command("go", "build", "-o", bin, "mirrormaker-k8s/cmd/sandbox").CombinedOutput()
 	require.NoError(t, err, string(out))
-	env := append(os.Environ(), DirEnv+"="+filepath.Join(tmp, "state"), "CHARM_FILE="+testenv.FakeCharm(t), "PEBBLE_BIN="+testenv.Pebble(t))
+	env := append(os.Environ(), dirEnv+"="+filepath.Join(tmp, "state"), "CHARM_FILE="+testenv.FakeCharm(t), "PEBBLE_BIN="+testenv.Pebble(t))
 	sandbox := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, args...)

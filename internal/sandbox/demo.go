@@ -47,9 +47,9 @@ var demoConfig = map[string]any{
 	"refresh-groups-interval":     10,
 }
 
-// Demo runs the whole user flow of a migration against two local Kafka clusters with the
+// runDemo runs the whole user flow of a migration against two local Kafka clusters with the
 // real charm binary, narrating each step, then tears everything down.
-func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
+func runDemo(ctx context.Context, out io.Writer, dir string) (err error) {
 	d := &demo{out: out, start: time.Now()}
 	dist, err := localkafka.FindKafkaDist()
 	if err != nil {

@@ -33,9 +33,9 @@ type event struct {
 // their databags would otherwise never settle.
 const maxCascade = 8
 
-// HookError is a hook or action that exited non-zero: Juju would put the
+// hookError is a hook or action that exited non-zero: Juju would put the
 // unit in error. Tail holds the end of that hook's output.
-type HookError struct {
+type hookError struct {
 	Unit     string
 	Hook     string
 	ExitCode int
@@ -44,7 +44,7 @@ type HookError struct {
 
 // Error names the unit and hook and quotes the hook's last output lines,
 // which is what one needs to see why it failed.
-func (e *HookError) Error() string {
+func (e *hookError) Error() string {
 	return fmt.Sprintf("hook %q failed on %s (exit %d):\n%s", e.Hook, e.Unit, e.ExitCode, e.Tail)
 }
 
@@ -153,7 +153,7 @@ func (s *Sim) runHook(ctx context.Context, unit string, ev event) (*hookstest.Mo
 	}
 	if ev.action != "" {
 		if code != 0 {
-			return nil, &HookError{Unit: unit, Hook: name, ExitCode: code, Tail: tailLines(out.String(), 30)}
+			return nil, &hookError{Unit: unit, Hook: name, ExitCode: code, Tail: tailLines(out.String(), 30)}
 		}
 		return m, nil
 	}
@@ -161,7 +161,7 @@ func (s *Sim) runHook(ctx context.Context, unit string, ev event) (*hookstest.Mo
 }
 
 // recordHook remembers a failed hook for status (agent "error") and turns
-// it into a HookError; a later successful hook clears it, as `juju resolve`
+// it into a hookError; a later successful hook clears it, as `juju resolve`
 // plus a retry would.
 func (s *Sim) recordHook(unit, hook string, code int, out string) error {
 	s.mu.Lock()
@@ -181,7 +181,7 @@ func (s *Sim) recordHook(unit, hook string, code int, out string) error {
 		}
 	}
 	if code != 0 {
-		return &HookError{Unit: unit, Hook: hook, ExitCode: code, Tail: tailLines(out, 30)}
+		return &hookError{Unit: unit, Hook: hook, ExitCode: code, Tail: tailLines(out, 30)}
 	}
 	return nil
 }

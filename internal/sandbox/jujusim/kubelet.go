@@ -44,7 +44,7 @@ type kubelet struct {
 // fails it is restarted as Kubernetes would: every process in it dies, what
 // the charm pushed into the container's filesystem is gone, Pebble starts
 // again (--hold, with its state dir, which lives on the pod's shared volume)
-// and the unit gets <container>-pebble-ready. Restarts counts them.
+// and the unit gets <container>-pebble-ready. AllRestarts counts them.
 func (s *Sim) StartKubelet(probe Probe) {
 	s.StopKubelet()
 	k := &kubelet{probe: probe, started: map[string]time.Time{}, failures: map[string]int{}}
@@ -86,9 +86,9 @@ func (s *Sim) AllRestarts() map[string]int {
 	return maps.Clone(s.state.Restarts)
 }
 
-// Restarts reports how many times unit's workload container was restarted
+// restarts reports how many times unit's workload container was restarted
 // by a failed liveness probe.
-func (s *Sim) Restarts(unit string) int {
+func (s *Sim) restarts(unit string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.state.Restarts[unit]
@@ -139,7 +139,7 @@ func (s *Sim) probeAll(ctx context.Context, k *kubelet) {
 // RestartContainer restarts unit's workload container as Kubernetes does,
 // for a failed liveness probe or a killed process (an OOM kill): between
 // hooks (it holds the unit's hook lock while the container is down), then
-// <container>-pebble-ready. Only the kubelet's restarts count in Restarts.
+// <container>-pebble-ready. Only the kubelet's restarts count in AllRestarts.
 func (s *Sim) RestartContainer(ctx context.Context, unit string) error {
 	// Once begun, a restart runs to its end (pebble-ready included), even
 	// when the kubelet is being stopped.

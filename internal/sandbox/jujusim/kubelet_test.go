@@ -47,15 +47,15 @@ func TestGivenFailingAliveCheckWhenKubeletProbesThenContainerRestartsAndPebbleRe
 	require.NoError(t, c.AddLayer(&client.AddLayerOptions{Combine: true, Label: "t", LayerData: []byte(
 		"checks:\n  quiet:\n    override: replace\n    period: 100ms\n    exec: {command: 'false'}\n")}))
 	waitKubeletRounds(t, sim, int64(2*fastProbe.FailureThreshold))
-	assert.Equal(t, 0, sim.Restarts(unit), "a failing check without a level must not restart the container")
+	assert.Equal(t, 0, sim.restarts(unit), "a failing check without a level must not restart the container")
 
 	require.NoError(t, c.AddLayer(&client.AddLayerOptions{Combine: true, Label: "t", LayerData: []byte(
 		"checks:\n  dead:\n    override: replace\n    level: alive\n    period: 100ms\n    threshold: 1\n    exec: {command: 'false'}\n")}))
 	deadline := time.Now().Add(30 * time.Second)
-	for sim.Restarts(unit) == 0 && time.Now().Before(deadline) {
+	for sim.restarts(unit) == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond) // polling, with the deadline above
 	}
-	require.Equal(t, 1, sim.Restarts(unit), "a failing alive check restarts the container")
+	require.Equal(t, 1, sim.restarts(unit), "a failing alive check restarts the container")
 	sim.StopKubelet() // waits for the restart, and its pebble-ready, to finish
 	if t.Failed() {
 		data, _ := os.ReadFile(filepath.Join(sim.UnitDir(unit), "hooks.log"))

@@ -109,33 +109,6 @@ func (s *Sim) UpdateSecret(ctx context.Context, uri string, content map[string]s
 	})
 }
 
-// UpgradeCharm replaces every unit's charm with the charm file (rebuilt
-// since deploy, say) and fires upgrade-charm, config-changed and
-// <container>-pebble-ready on every unit, as a K8s refresh does. Do not run
-// it concurrently with other calls on the same Sim.
-func (s *Sim) UpgradeCharm(ctx context.Context) error {
-	meta, err := readCharm(s.state.CharmFile)
-	if err != nil {
-		return err
-	}
-	units, err := s.Units(ctx)
-	if err != nil {
-		return err
-	}
-	for _, u := range units {
-		pod, err := s.Pod(u)
-		if err != nil {
-			return err
-		}
-		if err := unpackCharm(s.state.CharmFile, pod.CharmDir); err != nil {
-			return err
-		}
-	}
-	s.charm = meta
-	return s.everyUnit(ctx, event{hook: "upgrade-charm"}, event{hook: "config-changed"},
-		event{hook: s.charm.Container + "-pebble-ready"})
-}
-
 // UpdateStatus fires update-status on every unit.
 func (s *Sim) UpdateStatus(ctx context.Context) error {
 	return s.everyUnit(ctx, event{hook: "update-status"})
@@ -177,7 +150,7 @@ type ActionResult struct {
 // Run runs action on unit ("leader" and "<app>/leader" resolve to the
 // leader) with params over actions.yaml's defaults, as `juju run`. An
 // action that calls action-fail returns Failed with a nil error; one that
-// exits non-zero returns a *HookError as well.
+// exits non-zero returns an error with its exit code and output tail as well.
 func (s *Sim) Run(ctx context.Context, unit, action string, params map[string]any) (ActionResult, error) {
 	unit, err := s.resolveUnit(ctx, unit)
 	if err != nil {
@@ -205,7 +178,7 @@ func (s *Sim) Run(ctx context.Context, unit, action string, params map[string]an
 	if a := m.Action; a != nil {
 		res = ActionResult{Results: a.Results, Logs: a.Logs, Failed: a.Failed, Message: a.FailMessage}
 	}
-	var he *HookError
+	var he *hookError
 	if errors.As(runErr, &he) {
 		res.Failed = true
 		if res.Message == "" {

@@ -17,14 +17,14 @@ import (
 	"mirrormaker-k8s/internal/sandbox/pods"
 )
 
-// DefaultApp is the application name the simulator deploys the charm as.
-const DefaultApp = "mirrormaker-k8s"
+// defaultApp is the application name the simulator deploys the charm as.
+const defaultApp = "mirrormaker-k8s"
 
 // Options configure a Sim; only Dir is required.
 type Options struct {
 	// Dir is the state dir: model.json, sim.json, tools/, units/<unit>/.
 	Dir string
-	// App is the application name; DefaultApp when empty.
+	// App is the application name; defaultApp when empty.
 	App string
 	// CharmFile is the .charm to deploy; DefaultCharmFile() when empty.
 	CharmFile string
@@ -91,7 +91,7 @@ func Open(opts Options) (*Sim, error) {
 	} else {
 		s.state = simState{App: opts.App, CharmFile: opts.CharmFile, PebbleBin: opts.PebbleBin, ToolBinary: opts.ToolBinary, KafkaHome: opts.KafkaHome}
 		if s.state.App == "" {
-			s.state.App = DefaultApp
+			s.state.App = defaultApp
 		}
 		if s.state.CharmFile == "" {
 			s.state.CharmFile = DefaultCharmFile()
@@ -110,12 +110,6 @@ func Open(opts Options) (*Sim, error) {
 	}
 	return s, nil
 }
-
-// Dir is the state dir.
-func (s *Sim) Dir() string { return s.dir }
-
-// App is the application name.
-func (s *Sim) App() string { return s.state.App }
 
 // ModelPath is the model file hook tools read ($SANDBOX_MODEL).
 func (s *Sim) ModelPath() string { return s.store.path }

@@ -83,7 +83,7 @@ func TestGivenNewModelWhenDeployThenSetupHooksRunInJujuOrderInPods(t *testing.T)
 	for _, want := range []string{
 		"JUJU_UNIT_NAME=mirrormaker-k8s/1", "JUJU_DISPATCH_PATH=hooks/install", "JUJU_HOOK_NAME=install",
 		"JUJU_CHARM_DIR=" + filepath.Join(unit1, "charm"), "JUJU_MODEL_NAME=", "JUJU_VERSION=",
-		"PATH=" + filepath.Join(sim.Dir(), "tools") + ":/usr/local/bin:/usr/bin:/bin", "SANDBOX_MODEL=" + sim.ModelPath(),
+		"PATH=" + filepath.Join(sim.dir, "tools") + ":/usr/local/bin:/usr/bin:/bin", "SANDBOX_MODEL=" + sim.ModelPath(),
 	} {
 		assert.Contains(t, env, want)
 	}
@@ -115,7 +115,7 @@ func TestGivenNewModelWhenDeployThenSetupHooksRunInJujuOrderInPods(t *testing.T)
 	assert.True(t, os.IsNotExist(err), "host /etc/kafka must stay untouched")
 
 	// A second process (the CLI's next call) finds the same world.
-	again, err := Open(Options{Dir: sim.Dir()})
+	again, err := Open(Options{Dir: sim.dir})
 	require.NoError(t, err)
 	require.NoError(t, again.UpdateStatus(ctx))
 	assert.Contains(t, events(t, sim, "mirrormaker-k8s/1"), "hooks/update-status")
@@ -257,7 +257,7 @@ func TestGivenFailingHookWhenConfigChangedThenErrorCarriesTailAndStatusShowsIt(t
 	require.NoError(t, sim.Deploy(ctx, 1, nil))
 
 	err := sim.SetConfig(ctx, map[string]any{"fail": true})
-	var he *HookError
+	var he *hookError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, "config-changed", he.Hook)
 	assert.Equal(t, 3, he.ExitCode)

@@ -13,32 +13,32 @@ import (
 	"mirrormaker-k8s/hooks/hookstest"
 )
 
-// IsHookTool reports whether name is a hook tool the model answers; the
+// isHookTool reports whether name is a hook tool the model answers; the
 // simulator links every one of them (hookstest.Tools) into a hook's PATH,
 // each a symlink to one multi-call binary.
-func IsHookTool(name string) bool { return slices.Contains(hookstest.Tools(), name) }
+func isHookTool(name string) bool { return slices.Contains(hookstest.Tools(), name) }
 
 // init makes every binary that links this package a valid hook tool binary
 // (cmd/sandbox, and any test binary driving a Sim): run through a tool
 // symlink with $SANDBOX_MODEL set, it serves the tool and exits before main
 // or TestMain, so a test binary can never re-run its tests as config-get.
-func init() { MaybeRunHookTool() }
+func init() { maybeRunHookTool() }
 
-// MaybeRunHookTool runs the hook tool named by os.Args[0] and exits when the
+// maybeRunHookTool runs the hook tool named by os.Args[0] and exits when the
 // binary was invoked through a tool symlink with $SANDBOX_MODEL set;
 // otherwise it returns. The package's init already calls it.
-func MaybeRunHookTool() {
+func maybeRunHookTool() {
 	name := filepath.Base(os.Args[0])
-	if os.Getenv(ModelEnv) == "" || !IsHookTool(name) {
+	if os.Getenv(ModelEnv) == "" || !isHookTool(name) {
 		return
 	}
-	os.Exit(RunHookTool(name, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(runHookTool(name, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// RunHookTool serves one hook tool call: it locks the model named by
+// runHookTool serves one hook tool call: it locks the model named by
 // $SANDBOX_MODEL, runs the tool as $JUJU_UNIT_NAME, saves the model and
 // returns the exit code. Tool failures are Juju's texts on stderr.
-func RunHookTool(name string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runHookTool(name string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	path := os.Getenv(ModelEnv)
 	unit := os.Getenv("JUJU_UNIT_NAME")
 	if path == "" || unit == "" {

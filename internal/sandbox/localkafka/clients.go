@@ -27,7 +27,7 @@ const scramIterations = 4096
 func (c *Cluster) Config(creds Credentials) *sarama.Config {
 	cfg := sarama.NewConfig()
 	cfg.ClientID = "sandbox-" + c.Name
-	cfg.Version = c.Dist.SaramaVersion()
+	cfg.Version = c.Dist.saramaVersion()
 	cfg.Net.DialTimeout = 5 * time.Second
 	cfg.Net.SASL.Enable = true
 	cfg.Net.SASL.Handshake = true

@@ -194,7 +194,7 @@ func layOut(d KafkaDist, o ClusterOptions) (*Cluster, error) {
 func (c *Cluster) jvm(main string, args ...string) []string {
 	a := append([]string{}, brokerJVMArgs...)
 	a = append(a, c.logFlags...)
-	a = append(a, "-cp", filepath.Join(c.Dist.LibsDir(), "*"), main)
+	a = append(a, "-cp", filepath.Join(c.Dist.libsDir(), "*"), main)
 	return append(a, args...)
 }
 
@@ -253,7 +253,7 @@ func withTLSListener(o ClusterOptions, port, cport int) (props map[string]string
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	chain, key, err := o.TLS.Authority.Issue("127.0.0.1", "localhost")
+	chain, key, err := o.TLS.Authority.issue("127.0.0.1", "localhost")
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -277,10 +277,10 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 		}
 		select {
 		case <-c.exited:
-			return fmt.Errorf("cannot start broker %s: exited early (%v)\n%s", c.Name, c.waitErr, c.LogTail(40))
+			return fmt.Errorf("cannot start broker %s: exited early (%v)\n%s", c.Name, c.waitErr, c.logTail(40))
 		case <-ctx.Done():
 			return fmt.Errorf("cannot start broker %s: not ready in time (%v; last error: %v)\n%s",
-				c.Name, ctx.Err(), lastErr, c.LogTail(40))
+				c.Name, ctx.Err(), lastErr, c.logTail(40))
 		case <-tick.C:
 		}
 	}

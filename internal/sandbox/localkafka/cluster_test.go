@@ -130,7 +130,7 @@ func TestGivenKafkaDistWhenClusterStartsThenSCRAMClientsProduceConsumeAndStop(t 
 		}
 		assert.Error(t, err, "broker port still open after Stop")
 		select {
-		case <-c.Exited():
+		case <-c.exited:
 		default:
 			t.Fatal("broker process still running after Stop")
 		}

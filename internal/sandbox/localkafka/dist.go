@@ -12,10 +12,10 @@ import (
 	"github.com/IBM/sarama"
 )
 
-// DefaultKafkaVersion is the Kafka the sandbox runs when $KAFKA_VERSION is
+// defaultKafkaVersion is the Kafka the sandbox runs when $KAFKA_VERSION is
 // unset: the 3.9 line the charm targets first, that of the Charmed Kafka 3
 // rock metadata.yaml names.
-const DefaultKafkaVersion = "3.9.1"
+const defaultKafkaVersion = "3.9.1"
 
 // KafkaDist is a Kafka installation assembled from Maven jars by
 // scripts/install-kafka.sh: Home holds libs/ (broker, MirrorMaker 2, logging,
@@ -28,12 +28,12 @@ type KafkaDist struct {
 
 // FindKafkaDist locates the Kafka the sandbox uses, so tests and the demo need
 // no flags: $MM_KAFKA_HOME if set, else <repo>/.cache/kafka-<version> with the
-// version from $KAFKA_VERSION (default DefaultKafkaVersion). The error says how
+// version from $KAFKA_VERSION (default defaultKafkaVersion). The error says how
 // to install it, so a skipped test tells the reader what to run.
 func FindKafkaDist() (KafkaDist, error) {
 	version := os.Getenv("KAFKA_VERSION")
 	if version == "" {
-		version = DefaultKafkaVersion
+		version = defaultKafkaVersion
 	}
 	home := os.Getenv("MM_KAFKA_HOME")
 	if home == "" {
@@ -49,42 +49,42 @@ func FindKafkaDist() (KafkaDist, error) {
 	return d, nil
 }
 
-// ErrKafkaDistMissing reports that no installed Kafka was found; tests branch
+// errDistMissing reports that no installed Kafka was found; tests branch
 // on it to skip rather than fail.
-var ErrKafkaDistMissing = errors.New("kafka distribution not installed")
+var errDistMissing = errors.New("kafka distribution not installed")
 
 func (d KafkaDist) check() error {
 	if _, err := os.Stat(filepath.Join(d.Home, ".complete")); err != nil {
-		return ErrKafkaDistMissing
+		return errDistMissing
 	}
-	for _, p := range []string{d.LibsDir(), d.MirrorMakerScript()} {
+	for _, p := range []string{d.libsDir(), d.mirrorMakerScript()} {
 		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("%w: %v", ErrKafkaDistMissing, err)
+			return fmt.Errorf("%w: %v", errDistMissing, err)
 		}
 	}
 	return nil
 }
 
-// LibsDir is the folder of jars; the classpath is LibsDir()/*.
-func (d KafkaDist) LibsDir() string { return filepath.Join(d.Home, "libs") }
+// libsDir is the folder of jars; the classpath is libsDir()/*.
+func (d KafkaDist) libsDir() string { return filepath.Join(d.Home, "libs") }
 
-// MirrorMakerScript is the launcher the workload runs as
+// mirrorMakerScript is the launcher the workload runs as
 // /opt/kafka/bin/connect-mirror-maker.sh.
-func (d KafkaDist) MirrorMakerScript() string {
+func (d KafkaDist) mirrorMakerScript() string {
 	return filepath.Join(d.Home, "bin", "connect-mirror-maker.sh")
 }
 
-// Major is the major version (3 or 4): logging and quorum details differ.
-func (d KafkaDist) Major() int {
+// major is the major version (3 or 4): logging and quorum details differ.
+func (d KafkaDist) major() int {
 	var major int
 	fmt.Sscanf(d.Version, "%d", &major)
 	return major
 }
 
-// SaramaVersion is the protocol version clients should announce to this
+// saramaVersion is the protocol version clients should announce to this
 // Kafka: Kafka 4 dropped old request versions (KIP-896), so sarama's default
 // is not safe there.
-func (d KafkaDist) SaramaVersion() sarama.KafkaVersion {
+func (d KafkaDist) saramaVersion() sarama.KafkaVersion {
 	v, err := sarama.ParseKafkaVersion(d.Version)
 	if err != nil || !v.IsAtLeast(sarama.V2_8_0_0) {
 		return sarama.V3_9_0_0

@@ -92,7 +92,7 @@ func (k *Kit) StartConsumer(ctx context.Context, group string, topics ...string)
 	gc := &GroupConsumer{Group: group, group: g, cancel: cancel, done: make(chan error, 1), read: map[string]map[int32][]Record{}}
 	go func() {
 		for {
-			err := g.Consume(ctx, topics, gc)
+			err := g.Consume(ctx, topics, groupHandler{gc})
 			if ctx.Err() != nil {
 				gc.done <- nil
 				return
@@ -106,18 +106,21 @@ func (k *Kit) StartConsumer(ctx context.Context, group string, topics ...string)
 	return gc, nil
 }
 
-// Setup is part of sarama.ConsumerGroupHandler.
-func (gc *GroupConsumer) Setup(sarama.ConsumerGroupSession) error { return nil }
+// groupHandler is the GroupConsumer's sarama.ConsumerGroupHandler, kept out
+// of its API: callers read records and stop it, sarama drives the sessions.
+type groupHandler struct{ gc *GroupConsumer }
 
-// Cleanup is part of sarama.ConsumerGroupHandler: it commits what was marked before the
-// member leaves or rebalances.
-func (gc *GroupConsumer) Cleanup(s sarama.ConsumerGroupSession) error {
+func (groupHandler) Setup(sarama.ConsumerGroupSession) error { return nil }
+
+// Cleanup commits what was marked before the member leaves or rebalances.
+func (groupHandler) Cleanup(s sarama.ConsumerGroupSession) error {
 	s.Commit()
 	return nil
 }
 
-// ConsumeClaim is part of sarama.ConsumerGroupHandler: it keeps each record, then marks it.
-func (gc *GroupConsumer) ConsumeClaim(s sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+// ConsumeClaim keeps each record, then marks it.
+func (h groupHandler) ConsumeClaim(s sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	gc := h.gc
 	for {
 		select {
 		case m, ok := <-claim.Messages():

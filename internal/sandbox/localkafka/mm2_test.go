@@ -86,11 +86,11 @@ func TestGivenTwoClustersWhenTheLauncherRunsMM2ThenTopicsReplicate(t *testing.T)
 	out, err := os.Create(outPath)
 	require.NoError(t, err)
 	defer out.Close()
-	cmd := exec.Command(d.MirrorMakerScript(), mm2Props, "--clusters", "new")
+	cmd := exec.Command(d.mirrorMakerScript(), mm2Props, "--clusters", "new")
 	cmd.Env = append(os.Environ(),
 		"KAFKA_HEAP_OPTS=-Xms64m -Xmx384m",
 		"KAFKA_JVM_PERFORMANCE_OPTS=-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
-		fmt.Sprintf("KAFKA_OPTS=-javaagent:%s=127.0.0.1:%d:%s", filepath.Join(d.LibsDir(), "jmx_prometheus_javaagent.jar"), jmxPort, rules),
+		fmt.Sprintf("KAFKA_OPTS=-javaagent:%s=127.0.0.1:%d:%s", filepath.Join(d.libsDir(), "jmx_prometheus_javaagent.jar"), jmxPort, rules),
 	)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

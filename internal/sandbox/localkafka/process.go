@@ -9,9 +9,6 @@ import (
 	"time"
 )
 
-// Exited is closed when the broker process has exited.
-func (c *Cluster) Exited() <-chan struct{} { return c.exited }
-
 // Stop shuts the broker down: SIGTERM to its process group, then SIGKILL if
 // it is still there after a grace period. Safe to call twice, and after Kill.
 func (c *Cluster) Stop() error {
@@ -49,8 +46,8 @@ func (c *Cluster) signalAndWait(sig syscall.Signal, grace time.Duration) error {
 	}
 }
 
-// LogTail is the last n lines of Dir/broker.out, for error messages.
-func (c *Cluster) LogTail(n int) string {
+// logTail is the last n lines of Dir/broker.out, for error messages.
+func (c *Cluster) logTail(n int) string {
 	return tailFile(filepath.Join(c.Dir, "broker.out"), n)
 }
 

@@ -53,10 +53,10 @@ func NewTLSAuthority(name string) (*TLSAuthority, error) {
 	return &TLSAuthority{CAPEM: pemOf("CERTIFICATE", der), cert: cert, key: key}, nil
 }
 
-// Issue makes a server certificate for hosts (IP addresses or DNS names, each a SAN) signed by
+// issue makes a server certificate for hosts (IP addresses or DNS names, each a SAN) signed by
 // the CA, and returns its chain (leaf, then CA) and its unencrypted PKCS#8 key, both PEM, as
 // Kafka's PEM key store takes them.
-func (a *TLSAuthority) Issue(hosts ...string) (chainPEM, keyPEM string, err error) {
+func (a *TLSAuthority) issue(hosts ...string) (chainPEM, keyPEM string, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", "", fmt.Errorf("cannot make server key: %w", err)

@@ -18,7 +18,7 @@ import (
 // over its socket, where Juju's probe uses Pebble's --http port; the handler
 // is the same.
 func (p *Pod) ProbeAlive(ctx context.Context, timeout time.Duration) error {
-	socket := p.SocketPath()
+	socket := p.socketPath()
 	hc := &http.Client{Timeout: timeout, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", socket)

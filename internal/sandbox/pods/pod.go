@@ -21,8 +21,8 @@ import (
 // its Pebble at /charm/containers/<Container>/pebble.socket, as on K8s.
 const Container = "mirrormaker"
 
-// Socket is the Pebble socket path as seen from inside a pod.
-const Socket = "/charm/containers/" + Container + "/pebble.socket"
+// socket is the Pebble socket path as seen from inside a pod.
+const socket = "/charm/containers/" + Container + "/pebble.socket"
 
 // podMounts are the host paths a pod hides behind its own folders. They are
 // created empty on the host when missing (a bind mount needs a mount point);
@@ -179,7 +179,7 @@ func podEnv(dir, copyOnce string) []string {
 		"HOME=/root",
 		"LANG=C.UTF-8",
 		"PEBBLE=" + filepath.Join(dir, "pebble"),
-		"PEBBLE_SOCKET=" + Socket,
+		"PEBBLE_SOCKET=" + socket,
 	}
 	if copyOnce != "" {
 		env = append(env, "PEBBLE_COPY_ONCE="+copyOnce)
@@ -193,17 +193,17 @@ func podEnv(dir, copyOnce string) []string {
 	return env
 }
 
-// SocketPath is a host path to the pod's Pebble socket: Socket seen
+// socketPath is a host path to the pod's Pebble socket: Socket seen
 // through the daemon's /proc root, which resolves in the pod's mount
 // namespace and stays short (unix socket paths are limited to 108 bytes,
 // which a deep state dir would exceed).
-func (p *Pod) SocketPath() string {
-	return fmt.Sprintf("/proc/%d/root%s", p.PID, Socket)
+func (p *Pod) socketPath() string {
+	return fmt.Sprintf("/proc/%d/root%s", p.PID, socket)
 }
 
 // Client returns a Pebble client talking to the pod's daemon from the host.
 func (p *Pod) Client() (*client.Client, error) {
-	c, err := client.New(&client.Config{Socket: p.SocketPath()})
+	c, err := client.New(&client.Config{Socket: p.socketPath()})
 	if err != nil {
 		return nil, fmt.Errorf("cannot create pebble client: %w", err)
 	}

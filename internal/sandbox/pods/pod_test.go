@@ -24,11 +24,11 @@ func TestPodHasItsOwnPathsAndPebble(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = pod.Stop(context.Background()) })
 
-	env := []string{"PATH=/usr/bin:/bin", "PEBBLE_SOCKET=" + Socket}
+	env := []string{"PATH=/usr/bin:/bin", "PEBBLE_SOCKET=" + socket}
 	out, err := pod.Command(ctx, env, "/", testenv.Pebble(t), "services").CombinedOutput()
 	require.NoError(t, err, string(out))
 
-	out, err = pod.Command(ctx, env, "/", "sh", "-c", "touch /etc/kafka/marker && id kafka && test -S "+Socket+" && pwd").CombinedOutput()
+	out, err = pod.Command(ctx, env, "/", "sh", "-c", "touch /etc/kafka/marker && id kafka && test -S "+socket+" && pwd").CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), "uid=")
 	require.FileExists(t, filepath.Join(pod.Dir, "etc-kafka", "marker"))

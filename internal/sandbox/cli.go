@@ -201,7 +201,7 @@ func (c *cli) runAction(ctx context.Context, sim *jujusim.Sim, args []string) (b
 		_ = printYAML(c.out, res.Results)
 	}
 	if res.Failed {
-		return false, fmt.Errorf("action %s failed: %s", args[1], res.Message)
+		return false, fmt.Errorf("cannot run action %s: %s", args[1], res.Message)
 	}
 	return false, err
 }
@@ -226,7 +226,7 @@ func (c *cli) removeUnit(ctx context.Context, sim *jujusim.Sim, args []string) (
 func (c *cli) sim(fresh bool) (*jujusim.Sim, error) {
 	jujuDir := filepath.Join(c.dir, "juju")
 	if !fresh && !exists(filepath.Join(jujuDir, "model.json")) {
-		return nil, errors.New("nothing deployed: run `sandbox deploy` first")
+		return nil, errors.New("cannot open the model: nothing deployed (run `sandbox deploy` first)")
 	}
 	opts := jujusim.Options{Dir: jujuDir}
 	if fresh {

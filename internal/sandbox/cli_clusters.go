@@ -51,7 +51,7 @@ func (c *cli) records() (map[string]clusterRecord, error) {
 // up starts both clusters detached and records them.
 func (c *cli) up(ctx context.Context) error {
 	if exists(c.recordsPath()) {
-		return fmt.Errorf("clusters already up (see %s); run `sandbox down` first", c.recordsPath())
+		return fmt.Errorf("cannot start clusters: already up (see %s); run `sandbox down` first", c.recordsPath())
 	}
 	dist, err := localkafka.FindKafkaDist()
 	if err != nil {

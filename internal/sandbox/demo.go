@@ -185,7 +185,7 @@ func (d *demo) startMigration(ctx context.Context) error {
 		return err
 	}
 	if res.Failed {
-		return fmt.Errorf("start-migration failed: %s", res.Message)
+		return fmt.Errorf("cannot start the migration: %s", res.Message)
 	}
 	d.results(res.Results)
 	return nil

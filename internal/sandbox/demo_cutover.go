@@ -36,7 +36,7 @@ func (d *demo) cutoverConsumers(ctx context.Context) error {
 	}
 	d.logs(res.Logs)
 	if res.Failed {
-		return fmt.Errorf("cutover phase=consumers failed: %s", res.Message)
+		return fmt.Errorf("cannot cut consumers over: %s", res.Message)
 	}
 	d.say("%s (%s)", res.Results["status"], time.Since(begin).Round(100*time.Millisecond))
 	groups := parseGroupOffsets(res.Results)
@@ -105,7 +105,7 @@ func (d *demo) resume(ctx context.Context, g demoGroupOffsets) error {
 			return err
 		}
 		if first.Key != want[0].Key || first.Value != want[0].Value {
-			return fmt.Errorf("%s %s/%d resumed at %q, the record after its source committed offset %d is %q",
+			return fmt.Errorf("cannot resume %s on %s/%d where it stopped: it resumed at %q, the record after its source committed offset %d is %q",
 				g.name, g.topic, p.partition, first.Key, p.committed, want[0].Key)
 		}
 		exactly++
@@ -128,7 +128,7 @@ func (d *demo) cutoverProducers(ctx context.Context) error {
 	}
 	d.logs(res.Logs)
 	if res.Failed {
-		return fmt.Errorf("cutover phase=producers failed: %s", res.Message)
+		return fmt.Errorf("cannot cut producers over: %s", res.Message)
 	}
 	r := res.Results
 	w := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -98,7 +98,7 @@ func (k *Kit) StartConsumer(ctx context.Context, group string, topics ...string)
 				return
 			}
 			if err != nil {
-				gc.done <- fmt.Errorf("group %s on %s: %w", group, c.Name, err)
+				gc.done <- fmt.Errorf("cannot consume as group %s on %s: %w", group, c.Name, err)
 				return
 			}
 		}

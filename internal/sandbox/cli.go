@@ -7,8 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"mirrormaker-k8s/internal/sandbox/jujusim"
-	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +14,9 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"mirrormaker-k8s/internal/sandbox/jujusim"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // dirEnv names the environment variable holding the CLI's state dir.

@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/sandbox/internal/poll"
-	"mirrormaker-k8s/internal/sandbox/jujusim"
-	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"os"
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/jujusim"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // clusterRecord is how a cluster started by `up` is found by later calls.

@@ -1,8 +1,6 @@
 package sandbox
 
 import (
-	"mirrormaker-k8s/internal/sandbox/internal/testenv"
-	"mirrormaker-k8s/internal/sandbox/pods"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/internal/testenv"
+	"mirrormaker-k8s/internal/sandbox/pods"
 )
 
 // TestGivenCLIWhenVerbsRunAsSeparateProcessesThenPodsOutliveEachCall drives

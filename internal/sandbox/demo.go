@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mirrormaker-k8s/internal/sandbox/jujusim"
-	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"mirrormaker-k8s/internal/sandbox/jujusim"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // demoTopics are the source's topics in the demo: 3 topics x 6 partitions.

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/sandbox/internal/poll"
-	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"strconv"
 	"text/tabwriter"
 	"time"
+
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // The demo's two cutover phases, as the user runs them and what they show.

@@ -2,8 +2,6 @@ package sandbox
 
 import (
 	"fmt"
-	"mirrormaker-k8s/internal/sandbox/internal/poll"
-	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +11,9 @@ import (
 	"github.com/canonical/pebble/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // cutTopic is one of TestCutover's source topics (mirrored under the same

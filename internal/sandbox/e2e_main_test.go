@@ -1,14 +1,15 @@
 package sandbox
 
 import (
-	"mirrormaker-k8s/internal/sandbox/internal/poll"
-	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // TestMainScenario is the migration a user runs: two units, both relations,

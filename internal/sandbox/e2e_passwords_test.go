@@ -2,14 +2,15 @@ package sandbox
 
 import (
 	"context"
-	"mirrormaker-k8s/internal/sandbox/jujusim"
-	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/jujusim"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // Passwords a provider could hand over that break naive quoting: in Java

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"mirrormaker-k8s/internal/sandbox/internal/poll"
-	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // What the end-to-end tests write to the source and how they compare it with

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"mirrormaker-k8s/internal/sandbox/jujusim"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +10,8 @@ import (
 	"github.com/canonical/pebble/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/jujusim"
 )
 
 // checkWindow is how long a stopped MM2 must stay stopped for a check that

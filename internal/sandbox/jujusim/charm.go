@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"fmt"
 	"io"
-	"mirrormaker-k8s/internal/sandbox/pods"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"mirrormaker-k8s/internal/sandbox/pods"
 )
 
 // charmMeta is what the simulator needs from a .charm: config defaults and

@@ -5,11 +5,12 @@ import (
 	_ "embed"
 	"fmt"
 	"maps"
-	"mirrormaker-k8s/internal/sandbox/pods"
 	"os"
 	"path/filepath"
 	"sync/atomic"
 	"time"
+
+	"mirrormaker-k8s/internal/sandbox/pods"
 )
 
 // rockLayer is the Charmed Kafka rock's own Pebble layer, which every pod's

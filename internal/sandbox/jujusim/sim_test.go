@@ -3,8 +3,6 @@ package jujusim
 import (
 	"context"
 	"encoding/json"
-	"mirrormaker-k8s/internal/sandbox/internal/testenv"
-	"mirrormaker-k8s/internal/sandbox/pods"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +15,9 @@ import (
 	"github.com/canonical/pebble/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/internal/testenv"
+	"mirrormaker-k8s/internal/sandbox/pods"
 )
 
 // newTestSim opens a Sim over the fake charm in a temp dir, closed (every

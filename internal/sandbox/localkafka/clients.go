@@ -4,10 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"mirrormaker-k8s/internal/sandbox/internal/poll"
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
 )
 
 // Credentials is a SCRAM-SHA-512 user of a sandbox cluster.

@@ -3,7 +3,6 @@ package localkafka
 import (
 	"context"
 	"errors"
-	"mirrormaker-k8s/internal/sandbox/internal/testenv"
 	"net"
 	"os"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/internal/testenv"
 )
 
 // requireKafkaDist returns the installed Kafka, skipping the test when there

@@ -3,13 +3,14 @@ package localkafka
 import (
 	"errors"
 	"fmt"
-	"mirrormaker-k8s/internal/sandbox/internal/repo"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"github.com/IBM/sarama"
+
+	"mirrormaker-k8s/internal/sandbox/internal/repo"
 )
 
 // defaultKafkaVersion is the Kafka the sandbox runs when $KAFKA_VERSION is

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"mirrormaker-k8s/internal/sandbox/internal/poll"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,8 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
 )
 
 // TestGivenTwoClustersWhenTheLauncherRunsMM2ThenTopicsReplicate proves the

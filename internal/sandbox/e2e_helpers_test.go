@@ -58,7 +58,8 @@ func e2eConfig(extra map[string]any) map[string]any {
 }
 
 // migration is one world: a source and a target cluster, the charm deployed
-// as units in pods, and what the test wrote to the source.
+// as units in pods, and a kit on each cluster (which counts what the test
+// wrote).
 type migration struct {
 	t              *testing.T
 	ctx            context.Context

@@ -31,7 +31,7 @@ if [ -e "$dest/.complete" ]; then
 fi
 
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
-assets="$here/../internal/sandbox/assets"
+assets="$here/../internal/sandbox/localkafka/assets"
 launcher="$assets/connect-mirror-maker.sh"
 [ -r "$launcher" ] || { echo "install-kafka: cannot find launcher $launcher" >&2; exit 1; }
 command -v mvn >/dev/null || { echo "install-kafka: cannot find mvn on PATH" >&2; exit 1; }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"mirrormaker-k8s/hooks/hookstest"
-	"mirrormaker-k8s/internal/sandbox"
+	"mirrormaker-k8s/internal/sandbox/jujusim"
 )
 
 // BenchmarkDispatchUpdateStatus is what one update-status costs a unit that
@@ -38,7 +38,7 @@ func BenchmarkDispatchUpdateStatus(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("skipping: the sandbox pods need root")
 	}
-	pebble := sandbox.DefaultPebbleBin()
+	pebble := jujusim.DefaultPebbleBin()
 	if _, err := os.Stat(pebble); err != nil {
 		b.Skipf("skipping: no pebble daemon (run make pebble): %v", err)
 	}
@@ -47,7 +47,7 @@ func BenchmarkDispatchUpdateStatus(b *testing.B) {
 	b.Cleanup(cancel)
 
 	charmFile := buildCharm(b, dir)
-	sim, err := sandbox.OpenSim(sandbox.SimOptions{Dir: filepath.Join(dir, "juju"), CharmFile: charmFile, PebbleBin: pebble})
+	sim, err := jujusim.Open(jujusim.Options{Dir: filepath.Join(dir, "juju"), CharmFile: charmFile, PebbleBin: pebble})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func BenchmarkDispatchUpdateStatus(b *testing.B) {
 	// Providers whose brokers are never dialled: a non-leader has no reason to.
 	noUsers := func(context.Context, string, string) error { return nil }
 	for _, rel := range []struct{ endpoint, app string }{{"source", "kafka-old"}, {"target", "kafka-k8s"}} {
-		if _, err := sim.Relate(ctx, rel.endpoint, sandbox.NewKafkaProvider(rel.app, "127.0.0.1:9", noUsers, sandbox.SecretFields)); err != nil {
+		if _, err := sim.Relate(ctx, rel.endpoint, jujusim.NewKafkaProvider(rel.app, "127.0.0.1:9", noUsers, jujusim.SecretFields)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -134,8 +134,9 @@ func buildCharm(b *testing.B, dir string) string {
 	}
 	zw := zip.NewWriter(f)
 	files := map[string]string{"dispatch": bin}
+	// go test runs a package's tests in its folder: the repo root is two up.
 	for _, y := range []string{"metadata.yaml", "config.yaml", "actions.yaml"} {
-		files[y] = filepath.Join(sandbox.RepoRoot(), y)
+		files[y] = filepath.Join("..", "..", y)
 	}
 	for name, src := range files {
 		data, err := os.ReadFile(src)
@@ -165,7 +166,7 @@ func buildCharm(b *testing.B, dir string) string {
 }
 
 // toolsDir makes a folder of hook tools: symlinks to this test binary, which
-// serves them because it links the sandbox package, or, when calls is set,
+// serves them because it links the jujusim package, or, when calls is set,
 // scripts that append their name to calls and then serve the tool.
 func toolsDir(b *testing.B, dir, name, calls string) string {
 	b.Helper()
@@ -198,7 +199,7 @@ func hookEnv(juju map[string]string, charmDir, tools, model string) []string {
 	juju["JUJU_CHARM_DIR"] = charmDir
 	juju["PATH"] = tools + ":/usr/local/bin:/usr/bin:/bin"
 	juju["HOME"] = "/root"
-	juju[sandbox.ModelEnv] = model
+	juju[jujusim.ModelEnv] = model
 	env := make([]string, 0, len(juju))
 	for k, v := range juju {
 		env = append(env, k+"="+v)
@@ -207,7 +208,7 @@ func hookEnv(juju map[string]string, charmDir, tools, model string) []string {
 	return env
 }
 
-func nonLeader(ctx context.Context, b *testing.B, sim *sandbox.Sim) string {
+func nonLeader(ctx context.Context, b *testing.B, sim *jujusim.Sim) string {
 	b.Helper()
 	leader, err := sim.Leader(ctx)
 	if err != nil {

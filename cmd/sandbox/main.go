@@ -2,7 +2,7 @@
 // verbs (up, deploy, relate, config, run, status, ...) over a state dir, and,
 // when invoked through a symlink named after a hook tool (config-get,
 // relation-set, ...), that hook tool for the simulator's model (served by the
-// sandbox package's init before main runs).
+// jujusim package's init before main runs).
 package main
 
 import (

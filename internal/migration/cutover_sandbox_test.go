@@ -13,7 +13,7 @@ import (
 	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/mm2/mm2test"
-	"mirrormaker-k8s/internal/sandbox"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // msg is a record written identically to a source topic and, as MM2 would
@@ -255,7 +255,7 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 	assert.Equal(t, []string{"partition orders/1 not yet copied up to committed offset 6 (MM2 at 4)"}, gates.Blockers)
 }
 
-func mustDial(tb testing.TB, ctx context.Context, c *sandbox.Cluster) *kafka.Cluster {
+func mustDial(tb testing.TB, ctx context.Context, c *localkafka.Cluster) *kafka.Cluster {
 	tb.Helper()
 	cl, err := kafka.Dial(ctx, adminAccess(c))
 	require.NoError(tb, err)
@@ -276,7 +276,7 @@ func (drain) ConsumeClaim(_ sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 
 // startConsumer runs one consumer in group on topic until the returned
 // stop is called, returning once the group is Stable with it as member.
-func startConsumer(tb testing.TB, ctx context.Context, c *sandbox.Cluster, group, topic string) (stop func()) {
+func startConsumer(tb testing.TB, ctx context.Context, c *localkafka.Cluster, group, topic string) (stop func()) {
 	tb.Helper()
 	cg, err := sarama.NewConsumerGroup([]string{c.Bootstrap}, group, c.Config(c.Admin))
 	require.NoError(tb, err)

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mirrormaker-k8s/internal/kafka"
-	"mirrormaker-k8s/internal/sandbox"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // Helpers for tests against a real broker: one sandbox Kafka plays both
@@ -20,12 +20,12 @@ import (
 
 // requireKafka starts a sandbox cluster for tb, skipping when no Kafka is
 // installed unless $MM_REQUIRE_SANDBOX is set.
-func requireKafka(tb testing.TB, name string, props map[string]string) *sandbox.Cluster {
+func requireKafka(tb testing.TB, name string, props map[string]string) *localkafka.Cluster {
 	tb.Helper()
 	if testing.Short() && os.Getenv("MM_REQUIRE_SANDBOX") == "" {
 		tb.Skip("skipping a test on a real broker in -short mode")
 	}
-	d, err := sandbox.FindKafkaDist()
+	d, err := localkafka.FindKafkaDist()
 	if err != nil {
 		if os.Getenv("MM_REQUIRE_SANDBOX") != "" {
 			tb.Fatalf("sandbox required: %v", err)
@@ -34,7 +34,7 @@ func requireKafka(tb testing.TB, name string, props map[string]string) *sandbox.
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := sandbox.StartCluster(ctx, d, sandbox.ClusterOptions{Name: name, Dir: tb.TempDir(), ServerProperties: props})
+	c, err := localkafka.StartCluster(ctx, d, localkafka.ClusterOptions{Name: name, Dir: tb.TempDir(), ServerProperties: props})
 	require.NoError(tb, err)
 	tb.Cleanup(func() {
 		if err := c.Stop(); err != nil {
@@ -44,7 +44,7 @@ func requireKafka(tb testing.TB, name string, props map[string]string) *sandbox.
 	return c
 }
 
-func adminAccess(c *sandbox.Cluster) kafka.Access {
+func adminAccess(c *localkafka.Cluster) kafka.Access {
 	return kafka.Access{BootstrapServers: []string{c.Bootstrap}, SecurityProtocol: kafka.SASLPlaintext, Mechanism: kafka.ScramSHA512,
 		Username: c.Admin.Username, Password: c.Admin.Password}
 }
@@ -52,13 +52,13 @@ func adminAccess(c *sandbox.Cluster) kafka.Access {
 // kit is what a test needs to shape a real cluster.
 type kit struct {
 	tb       testing.TB
-	cluster  *sandbox.Cluster
+	cluster  *localkafka.Cluster
 	client   sarama.Client
 	admin    sarama.ClusterAdmin
 	producer sarama.SyncProducer
 }
 
-func newKit(tb testing.TB, c *sandbox.Cluster) *kit {
+func newKit(tb testing.TB, c *localkafka.Cluster) *kit {
 	tb.Helper()
 	client, err := c.NewClient(c.Admin)
 	require.NoError(tb, err)

@@ -8,10 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"mirrormaker-k8s/internal/sandbox/jujusim"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // demoTopics are the source's topics in the demo: 3 topics x 6 partitions.
@@ -47,11 +48,11 @@ var demoConfig = map[string]any{
 	"refresh-groups-interval":     10,
 }
 
-// Demo runs the whole user flow of a migration against two local Kafka clusters with the
+// runDemo runs the whole user flow of a migration against two local Kafka clusters with the
 // real charm binary, narrating each step, then tears everything down.
-func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
+func runDemo(ctx context.Context, out io.Writer, dir string) (err error) {
 	d := &demo{out: out, start: time.Now()}
-	dist, err := FindKafkaDist()
+	dist, err := localkafka.FindKafkaDist()
 	if err != nil {
 		return err
 	}
@@ -63,86 +64,31 @@ func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
 	}
 	defer func() { err = errors.Join(err, d.teardown()) }()
 
-	d.step("Starting two Kafka %s clusters (KRaft, SASL_PLAINTEXT SCRAM-SHA-512): kafka-old, the source, and kafka-k8s, the target", dist.Version)
-	if d.src, err = StartCluster(ctx, dist, ClusterOptions{Name: "old", Dir: filepath.Join(dir, "kafka-old")}); err != nil {
-		return err
-	}
-	if d.dst, err = StartCluster(ctx, dist, ClusterOptions{Name: "new", Dir: filepath.Join(dir, "kafka-k8s")}); err != nil {
-		return err
-	}
-	d.say("kafka-old at %s, kafka-k8s at %s", d.src.Bootstrap, d.dst.Bootstrap)
-	if d.srcT, err = NewTraffic(d.src); err != nil {
-		return err
-	}
-	if d.dstT, err = NewTraffic(d.dst); err != nil {
+	if err := d.startClusters(ctx, dist, dir); err != nil {
 		return err
 	}
 	if err := d.fillSource(); err != nil {
 		return err
 	}
-
-	d.step("Production keeps running: a producer writes %d records per topic every %s", demoBatch, demoProduceEvery)
-	prodCtx, stopProducer := context.WithCancel(ctx)
-	produced := make(chan produceResult, 1)
-	go func() {
-		n, err := d.srcT.ProduceUntil(prodCtx, demoTopics, demoPartitions, demoRecords, demoBatch, demoProduceEvery)
-		produced <- produceResult{n, err}
-	}()
-	defer stopProducer()
-
-	if d.sim, err = OpenSim(SimOptions{Dir: filepath.Join(dir, "juju"), KafkaHome: dist.Home}); err != nil {
+	prod := d.startProduction(ctx)
+	defer prod.cancel()
+	if err := d.deployAndRelate(ctx, dist, dir); err != nil {
 		return err
 	}
-	d.cmd("juju deploy mirrormaker-k8s -n 2" + configFlags(demoConfig))
-	if err := d.sim.Deploy(ctx, 2, demoConfig); err != nil {
+	if err := d.startMigration(ctx); err != nil {
 		return err
 	}
-	if err := d.status(ctx); err != nil {
-		return err
-	}
-	d.cmd("juju relate mirrormaker-k8s:source kafka-old")
-	if _, err := d.sim.Relate(ctx, "source", NewKafkaProvider("kafka-old", d.src.Bootstrap, d.src.CreateUser, SecretFields)); err != nil {
-		return err
-	}
-	d.cmd("juju relate mirrormaker-k8s:target kafka-k8s")
-	if _, err := d.sim.Relate(ctx, "target", NewKafkaProvider("kafka-k8s", d.dst.Bootstrap, d.dst.CreateUser, SecretFields)); err != nil {
-		return err
-	}
-	if err := d.status(ctx); err != nil {
-		return err
-	}
-	d.cmd("juju run mirrormaker-k8s/leader start-migration")
-	res, err := d.sim.Run(ctx, "leader", "start-migration", nil)
-	if err != nil {
-		return err
-	}
-	if res.Failed {
-		return fmt.Errorf("start-migration failed: %s", res.Message)
-	}
-	d.results(res.Results)
 	mirrorStart := time.Now()
-
-	d.step("Catching up while production continues: the leader's status after each update-status (every 5s), and the records counted on both clusters")
-	d.sim.StartUpdateStatus(5 * time.Second)
-	if err := d.watch(ctx, 30*time.Second, func(src, dst int64) bool { return dst*10 >= src*9 }); err != nil {
+	if err := d.catchUp(ctx); err != nil {
 		return err
 	}
-	if err := d.status(ctx); err != nil {
-		return err
-	}
-
 	if err := d.cutoverConsumers(ctx); err != nil {
 		return err
 	}
-
-	d.step("Cutover, phase 2: producers. The producer stops; the charm waits for a quiet source and lag 0, then proves the copy")
-	stopProducer()
-	pr := <-produced
-	if pr.err != nil {
-		return pr.err
+	total, err := d.stopProduction(prod)
+	if err != nil {
+		return err
 	}
-	total := int64(len(demoTopics)*demoRecords + len(demoTopics)*pr.n)
-	d.say("producer stopped: the source holds %d records in total", total)
 	if err := d.cutoverProducers(ctx); err != nil {
 		return err
 	}
@@ -155,184 +101,106 @@ func Demo(ctx context.Context, out io.Writer, dir string) (err error) {
 	return nil
 }
 
-// cutoverConsumers stops the running consumer, runs the consumers phase, then starts every
-// group's consumer on the target and shows where each resumes.
-func (d *demo) cutoverConsumers(ctx context.Context) error {
-	d.step("Cutover, phase 1: consumers. The applications stop on the source; the producer keeps writing")
-	for _, g := range demoGroups {
-		c := d.consumers[g.group]
-		if c == nil {
-			d.say("%-9s stopped earlier: its committed offsets on %s are final", g.group, g.topic)
-			continue
-		}
-		if err := c.Stop(); err != nil {
-			return err
-		}
-		d.say("%-9s was reading %s live; stopped after %d records", g.group, g.topic, countRead(c.Read()[g.topic]))
+// startClusters starts the source and the target, and a kit on each.
+func (d *demo) startClusters(ctx context.Context, dist localkafka.KafkaDist, dir string) error {
+	d.step("Starting two Kafka %s clusters (KRaft, SASL_PLAINTEXT SCRAM-SHA-512): kafka-old, the source, and kafka-k8s, the target", dist.Version)
+	var err error
+	if d.src, err = localkafka.StartCluster(ctx, dist, localkafka.ClusterOptions{Name: "old", Dir: filepath.Join(dir, "kafka-old")}); err != nil {
+		return err
 	}
-	d.cmd("juju run mirrormaker-k8s/leader cutover phase=consumers timeout=2m")
-	begin := time.Now()
-	res, err := d.sim.Run(ctx, "leader", "cutover", map[string]any{"phase": "consumers", "timeout": "2m"})
+	if d.dst, err = localkafka.StartCluster(ctx, dist, localkafka.ClusterOptions{Name: "new", Dir: filepath.Join(dir, "kafka-k8s")}); err != nil {
+		return err
+	}
+	d.say("kafka-old at %s, kafka-k8s at %s", d.src.Bootstrap, d.dst.Bootstrap)
+	if d.srcT, err = localkafka.NewKit(d.src); err != nil {
+		return err
+	}
+	d.dstT, err = localkafka.NewKit(d.dst)
+	return err
+}
+
+// production is the producer that keeps writing to the source until the
+// producers' cutover: cancel stops it, done then says how much it wrote.
+type production struct {
+	cancel context.CancelFunc
+	done   chan produceResult
+}
+
+// startProduction starts the source's producer, as the applications keep
+// writing while MirrorMaker 2 copies.
+func (d *demo) startProduction(ctx context.Context) production {
+	d.step("Production keeps running: a producer writes %d records per topic every %s", demoBatch, demoProduceEvery)
+	prodCtx, cancel := context.WithCancel(ctx)
+	p := production{cancel: cancel, done: make(chan produceResult, 1)}
+	go func() {
+		n, err := d.srcT.ProduceUntil(prodCtx, demoTopics, demoBatch, demoProduceEvery)
+		p.done <- produceResult{n, err}
+	}()
+	return p
+}
+
+// stopProduction stops the producer and returns how many records the source
+// holds in all.
+func (d *demo) stopProduction(p production) (int64, error) {
+	d.step("Cutover, phase 2: producers. The producer stops; the charm waits for a quiet source and lag 0, then proves the copy")
+	p.cancel()
+	pr := <-p.done
+	if pr.err != nil {
+		return 0, pr.err
+	}
+	total := int64(len(demoTopics)*demoRecords + len(demoTopics)*pr.n)
+	d.say("producer stopped: the source holds %d records in total", total)
+	return total, nil
+}
+
+// deployAndRelate deploys two units of the charm and relates them to both
+// clusters, as the user does with juju.
+func (d *demo) deployAndRelate(ctx context.Context, dist localkafka.KafkaDist, dir string) error {
+	var err error
+	if d.sim, err = jujusim.Open(jujusim.Options{Dir: filepath.Join(dir, "juju"), KafkaHome: dist.Home}); err != nil {
+		return err
+	}
+	d.cmd("juju deploy mirrormaker-k8s -n 2" + configFlags(demoConfig))
+	if err := d.sim.Deploy(ctx, 2, demoConfig); err != nil {
+		return err
+	}
+	if err := d.status(ctx); err != nil {
+		return err
+	}
+	d.cmd("juju relate mirrormaker-k8s:source kafka-old")
+	if _, err := d.sim.Relate(ctx, "source", jujusim.NewKafkaProvider("kafka-old", d.src.Bootstrap, d.src.CreateUser, jujusim.SecretFields)); err != nil {
+		return err
+	}
+	d.cmd("juju relate mirrormaker-k8s:target kafka-k8s")
+	if _, err := d.sim.Relate(ctx, "target", jujusim.NewKafkaProvider("kafka-k8s", d.dst.Bootstrap, d.dst.CreateUser, jujusim.SecretFields)); err != nil {
+		return err
+	}
+	return d.status(ctx)
+}
+
+// startMigration runs the action on the leader and shows its results.
+func (d *demo) startMigration(ctx context.Context) error {
+	d.cmd("juju run mirrormaker-k8s/leader start-migration")
+	res, err := d.sim.Run(ctx, "leader", "start-migration", nil)
 	if err != nil {
 		return err
 	}
-	d.logs(res.Logs)
 	if res.Failed {
-		return fmt.Errorf("cutover phase=consumers failed: %s", res.Message)
+		return fmt.Errorf("cannot start the migration: %s", res.Message)
 	}
-	d.say("%s (%s)", res.Results["status"], time.Since(begin).Round(100*time.Millisecond))
-	groups := parseGroupOffsets(res.Results)
-
-	d.step("Per group, summed over its partitions: MirrorMaker 2's translation and the exact offset the action wrote")
-	w := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "\tgroup\ttopic\tsource committed\tMM2's translation\texact written\treplays avoided\t")
-	for _, g := range groups {
-		var committed, translation, exact, avoided int64
-		translated := 0
-		for _, p := range g.partitions {
-			committed += p.committed
-			exact += p.exact
-			if p.translation >= 0 {
-				translation += p.translation
-				avoided += max(p.replaysAvoided, 0)
-				translated++
-			}
-		}
-		mm2, replays := fmt.Sprint(translation), fmt.Sprint(avoided)
-		if translated < len(g.partitions) {
-			mm2 = fmt.Sprintf("%d of %d partitions", translated, len(g.partitions))
-		}
-		fmt.Fprintf(w, "\t%s\t%s\t%d\t%s\t%d\t%s\t\n", g.name, g.topic, committed, mm2, exact, replays)
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	d.say("records a consumer started at MirrorMaker 2's translation would have read twice: %s", res.Results["summary.replays-avoided"])
-
-	d.step("Consumers start on the target and resume where they stopped on the source")
-	for _, g := range groups {
-		if err := d.resume(ctx, g); err != nil {
-			return err
-		}
-	}
+	d.results(res.Results)
 	return nil
 }
 
-// resume runs g's consumer on the target until it has read a record on every partition, and
-// checks each first record against the source record at the committed offset.
-func (d *demo) resume(ctx context.Context, g demoGroupOffsets) error {
-	c, err := StartConsumer(ctx, d.dst, g.name, g.topic)
-	if err != nil {
+// catchUp runs update-status on a timer, as Juju does, and watches the
+// target close in on the source while production continues.
+func (d *demo) catchUp(ctx context.Context) error {
+	d.step("Catching up while production continues: the leader's status after each update-status (every 5s), and the records counted on both clusters")
+	d.sim.StartUpdateStatus(5 * time.Second)
+	if err := d.watch(ctx, 30*time.Second, func(src, dst int64) bool { return dst*10 >= src*9 }); err != nil {
 		return err
 	}
-	err = pollUntil(ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
-		read := c.Read()[g.topic]
-		for _, p := range g.partitions {
-			if len(read[p.partition]) == 0 {
-				return false, nil
-			}
-		}
-		return true, nil
-	}, g.name+" to read on the target")
-	if err := errors.Join(err, c.Stop()); err != nil {
-		return err
-	}
-	read := c.Read()[g.topic]
-	exactly := 0
-	var example string
-	for _, p := range g.partitions {
-		first := read[p.partition][0]
-		want, err := ReadCommitted(ctx, d.src, g.topic, p.partition, p.committed, func(Record) bool { return true })
-		if err != nil {
-			return err
-		}
-		if first.Key != want[0].Key || first.Value != want[0].Value {
-			return fmt.Errorf("%s %s/%d resumed at %q, the record after its source committed offset %d is %q",
-				g.name, g.topic, p.partition, first.Key, p.committed, want[0].Key)
-		}
-		exactly++
-		if example == "" {
-			example = fmt.Sprintf("%s/%d: %s, offset %d on the source, %d on the target", g.topic, p.partition, first.Key, want[0].Offset, first.Offset)
-		}
-	}
-	d.say("%-9s %d/%d partitions: first record read = the record after the source committed offset (e.g. %s)",
-		g.name, exactly, len(g.partitions), example)
-	return nil
-}
-
-// cutoverProducers runs the producers phase and shows its proof.
-func (d *demo) cutoverProducers(ctx context.Context) error {
-	d.cmd("juju run mirrormaker-k8s/leader cutover phase=producers quiet-period=5s timeout=3m")
-	begin := time.Now()
-	res, err := d.sim.Run(ctx, "leader", "cutover", map[string]any{"phase": "producers", "quiet-period": "5s", "timeout": "3m"})
-	if err != nil {
-		return err
-	}
-	d.logs(res.Logs)
-	if res.Failed {
-		return fmt.Errorf("cutover phase=producers failed: %s", res.Message)
-	}
-	r := res.Results
-	w := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "\ttopic\tpartitions\tsource records\ttarget records\tsampled by content\t")
-	for i := 0; r["topics."+strconv.Itoa(i)+".name"] != ""; i++ {
-		k := "topics." + strconv.Itoa(i) + "."
-		fmt.Fprintf(w, "\t%s\t%s\t%s\t%s\t%s\t\n", r[k+"name"], r[k+"partitions"], r[k+"source-records"], r[k+"target-records"], r[k+"sampled"])
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	d.say("%s (%s)", r["status"], time.Since(begin).Round(100*time.Millisecond))
-	return nil
-}
-
-// logs prints an action's progress lines, as `juju run` shows them.
-func (d *demo) logs(lines []string) {
-	for _, l := range lines {
-		fmt.Fprintf(d.out, "    | %s\n", l)
-	}
-}
-
-// demoGroupOffsets is one group of the consumers phase's results.
-type demoGroupOffsets struct {
-	name, topic string
-	partitions  []demoPartitionOffset
-}
-
-type demoPartitionOffset struct {
-	partition                                     int32
-	committed, translation, exact, replaysAvoided int64
-}
-
-// parseGroupOffsets reads groups.N.* of the cutover's consumers phase (one topic per group in
-// the demo).
-func parseGroupOffsets(r map[string]string) []demoGroupOffsets {
-	num := func(k string) int64 {
-		n, _ := strconv.ParseInt(r[k], 10, 64)
-		return n
-	}
-	var out []demoGroupOffsets
-	for i := 0; r["groups."+strconv.Itoa(i)+".name"] != ""; i++ {
-		k := "groups." + strconv.Itoa(i) + "."
-		g := demoGroupOffsets{name: r[k+"name"]}
-		for j := 0; r[k+"partitions."+strconv.Itoa(j)+".topic"] != ""; j++ {
-			pk := k + "partitions." + strconv.Itoa(j) + "."
-			g.topic = r[pk+"topic"]
-			g.partitions = append(g.partitions, demoPartitionOffset{partition: int32(num(pk + "partition")),
-				committed: num(pk + "source-committed"), translation: num(pk + "mm2-translation"),
-				exact: num(pk + "exact"), replaysAvoided: num(pk + "replays-avoided")})
-		}
-		out = append(out, g)
-	}
-	return out
-}
-
-func countRead(read map[int32][]Record) int {
-	n := 0
-	for _, rs := range read {
-		n += len(rs)
-	}
-	return n
+	return d.status(ctx)
 }
 
 type produceResult struct {
@@ -343,10 +211,10 @@ type produceResult struct {
 type demo struct {
 	out        io.Writer
 	start      time.Time
-	src, dst   *Cluster
-	srcT, dstT *Traffic
-	sim        *Sim
-	consumers  map[string]*GroupConsumer // running on the source, by group
+	src, dst   *localkafka.Cluster
+	srcT, dstT *localkafka.Kit
+	sim        *jujusim.Sim
+	consumers  map[string]*localkafka.GroupConsumer // running on the source, by group
 }
 
 func (d *demo) step(format string, args ...any) {
@@ -384,18 +252,18 @@ func (d *demo) fillSource() error {
 		if err := d.srcT.CreateTopic(t, demoPartitions, nil); err != nil {
 			return err
 		}
-		if err := d.srcT.Produce(t, demoPartitions, 0, demoRecords); err != nil {
+		if err := d.srcT.Produce(t, demoRecords); err != nil {
 			return err
 		}
 	}
 	for _, g := range demoGroups {
 		if g.running {
-			c, err := StartConsumer(context.Background(), d.src, g.group, g.topic)
+			c, err := d.srcT.StartConsumer(context.Background(), g.group, g.topic)
 			if err != nil {
 				return err
 			}
 			if d.consumers == nil {
-				d.consumers = map[string]*GroupConsumer{}
+				d.consumers = map[string]*localkafka.GroupConsumer{}
 			}
 			d.consumers[g.group] = c
 			d.say("group %-9s a consumer running on %s, reading every record as it arrives", g.group, g.topic)
@@ -469,12 +337,12 @@ func (d *demo) teardown() error {
 		d.sim.StopUpdateStatus()
 		errs = append(errs, d.sim.Close())
 	}
-	for _, t := range []*Traffic{d.srcT, d.dstT} {
-		if t != nil {
-			t.Close()
+	for _, k := range []*localkafka.Kit{d.srcT, d.dstT} {
+		if k != nil {
+			_ = k.Close() // the connections go; nothing to report
 		}
 	}
-	for _, c := range []*Cluster{d.src, d.dst} {
+	for _, c := range []*localkafka.Cluster{d.src, d.dst} {
 		if c != nil {
 			errs = append(errs, c.Stop())
 		}

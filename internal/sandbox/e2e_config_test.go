@@ -22,7 +22,7 @@ func TestConfigChangeRestartsOnceOnEveryUnit(t *testing.T) {
 	m := newMigration(t, 2, nil)
 	const kept = "cfg-kept"
 	m.createTopic(kept, 2)
-	require.NoError(t, m.produce(kept, 2000))
+	require.NoError(t, m.src.Produce(kept, 2000))
 	m.relate("source")
 	m.relate("target")
 	m.startMigration()

@@ -11,6 +11,9 @@ import (
 	"github.com/canonical/pebble/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // cutTopic is one of TestCutover's source topics (mirrored under the same
@@ -46,7 +49,7 @@ const (
 
 // seqWriter writes numbered records to one source topic with a sarama
 // SyncProducer: record i goes to partition i % partitions with the header
-// seq=i, as Traffic.Produce spreads them, and a kind header; transactionally
+// seq=i, as Kit.Produce spreads them, and a kind header; transactionally
 // when made with a transactional id. It remembers the last record of each
 // partition that a read_committed reader sees.
 type seqWriter struct {
@@ -58,7 +61,7 @@ type seqWriter struct {
 	last       map[int32]int // partition -> seq of its last committed record
 }
 
-func newSeqWriter(t *testing.T, c *Cluster, topic string, partitions int32, txnID string) *seqWriter {
+func newSeqWriter(t *testing.T, c *localkafka.Cluster, topic string, partitions int32, txnID string) *seqWriter {
 	t.Helper()
 	cfg := c.Config(c.Admin)
 	cfg.ClientID = "cutover-" + topic
@@ -131,7 +134,7 @@ func txnKey(i int) string         { return fmt.Sprintf("cut-txn-key-%07d", i) }
 func compactLiveKey(i int) string { return fmt.Sprintf("cut-compact-live-%07d", i) }
 
 // seqOf is a record's seq header.
-func seqOf(t *testing.T, r Record) int {
+func seqOf(t *testing.T, r localkafka.Record) int {
 	t.Helper()
 	n, err := strconv.Atoi(r.Headers["seq"])
 	require.NoError(t, err, "record without a seq header: %s", describeRecord(r))
@@ -184,7 +187,7 @@ func byPartition(ps []cutPartition) map[int32]cutPartition {
 }
 
 // lastOffsets is, per partition, the offset of the last record read.
-func lastOffsets(read map[int32][]Record) map[int32]int64 {
+func lastOffsets(read map[int32][]localkafka.Record) map[int32]int64 {
 	out := map[int32]int64{}
 	for p, rs := range read {
 		if len(rs) > 0 {
@@ -240,7 +243,7 @@ func TestCutover(t *testing.T) {
 	comp := newSeqWriter(t, m.source, cutCompact.name, cutCompact.partitions, "")
 
 	// Prefill, before MM2 runs.
-	require.NoError(t, m.produce(cutPlain.name, cutPlainPrefill))
+	require.NoError(t, m.src.Produce(cutPlain.name, cutPlainPrefill))
 	for r := range cutTxnRounds {
 		require.NoError(t, txn.write(cutTxnRoundSize, txnKey, nil, r%4 == 3))
 	}
@@ -260,7 +263,7 @@ func TestCutover(t *testing.T) {
 	// the copy holds no duplicate for the target's own cleaner to remove, and
 	// both sides keep the same records while the source keeps offset gaps.
 	var compactedOffsets, compactedRecords int64
-	err := pollUntil(ctx, 90*time.Second, time.Second, func() (bool, error) {
+	err := poll.Until(ctx, 90*time.Second, time.Second, func() (bool, error) {
 		recs, err := m.src.ReadAll(ctx, cutCompact.name)
 		if err != nil {
 			return false, err
@@ -297,7 +300,7 @@ func TestCutover(t *testing.T) {
 	// then the consumers phase waits for the consumers, not for MM2's start.
 	copiedPrefill := map[string]int64{cutPlain.name: cutPlainPrefill,
 		cutTxn.name: (cutTxnRounds - cutTxnRounds/4) * cutTxnRoundSize, cutCompact.name: compactedRecords}
-	err = pollUntil(ctx, 2*time.Minute, time.Second, func() (bool, error) {
+	err = poll.Until(ctx, 2*time.Minute, time.Second, func() (bool, error) {
 		for topic, want := range copiedPrefill {
 			if n, err := m.tgt.Count(topic); err != nil || n < want {
 				return false, nil
@@ -313,7 +316,7 @@ func TestCutover(t *testing.T) {
 	round := 0
 	stopProducer := produceInBackground(t, ctx, func() error {
 		round++
-		err := m.produce(cutPlain.name, 60)
+		err := m.src.Produce(cutPlain.name, 60)
 		if err == nil {
 			err = txn.write(10, txnKey, nil, round%4 == 0)
 		}
@@ -325,10 +328,10 @@ func TestCutover(t *testing.T) {
 
 	// The applications: one consumer group per topic on the source, reading
 	// from the start, read_committed.
-	consumers := map[string]*GroupConsumer{}
+	consumers := map[string]*localkafka.GroupConsumer{}
 	var groupNames []string
 	for _, tc := range cutTopics {
-		gc, err := StartConsumer(ctx, m.source, tc.group, tc.name)
+		gc, err := m.src.StartConsumer(ctx, tc.group, tc.name)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = gc.Stop() })
 		consumers[tc.name] = gc
@@ -337,7 +340,7 @@ func TestCutover(t *testing.T) {
 	prefilled := map[string]int{cutPlain.name: cutPlainPrefill, cutTxn.name: cutTxnRounds * cutTxnRoundSize,
 		cutCompact.name: cutCompactKeys*cutCompactVersion + cutCompactDeleted + cutCompactFiller}
 	// Wait until each has read past the prefill, into what is being written now.
-	err = pollUntil(ctx, 90*time.Second, 500*time.Millisecond, func() (bool, error) {
+	err = poll.Until(ctx, 90*time.Second, 500*time.Millisecond, func() (bool, error) {
 		for _, tc := range cutTopics {
 			read := consumers[tc.name].Read()[tc.name]
 			for p := range tc.partitions {
@@ -353,8 +356,8 @@ func TestCutover(t *testing.T) {
 	t.Logf("[%5.1fs] source consumers reading live records", time.Since(begin).Seconds())
 
 	groupsParam := strings.Join(groupNames, ",")
-	consumed := map[string]map[int32][]Record{} // what each source consumer read, by topic
-	committed := map[string]map[int32]int64{}   // source committed offsets, by topic
+	consumed := map[string]map[int32][]localkafka.Record{} // what each source consumer read, by topic
+	committed := map[string]map[int32]int64{}              // source committed offsets, by topic
 	var stoppedAt time.Time
 	var dry, written map[string][]cutPartition
 
@@ -479,7 +482,7 @@ func TestCutover(t *testing.T) {
 				if p.mm2 < 0 {
 					continue // asserted above
 				}
-				recs, err := ReadCommitted(ctx, m.target, tc.name, p.partition, p.mm2, func(r Record) bool { return r.Offset >= p.exact })
+				recs, err := m.tgt.ReadCommitted(ctx, tc.name, p.partition, p.mm2, func(r localkafka.Record) bool { return r.Offset >= p.exact })
 				require.NoError(t, err, where)
 				var replays, unread int64
 				for _, r := range recs {
@@ -508,9 +511,9 @@ func TestCutover(t *testing.T) {
 		for _, tc := range cutTopics {
 			exact := byPartition(written[tc.group])
 			ends := mustEnds(t, m.tgt, tc.name)
-			gc, err := StartConsumer(ctx, m.target, tc.group, tc.name)
+			gc, err := m.tgt.StartConsumer(ctx, tc.group, tc.name)
 			require.NoError(t, err)
-			err = pollUntil(ctx, 60*time.Second, 200*time.Millisecond, func() (bool, error) {
+			err = poll.Until(ctx, 60*time.Second, 200*time.Millisecond, func() (bool, error) {
 				last := lastOffsets(gc.Read()[tc.name])
 				for p := range tc.partitions {
 					if l, ok := last[p]; ends[p] > exact[p].exact && (!ok || l+1 < ends[p]) {
@@ -535,9 +538,9 @@ func TestCutover(t *testing.T) {
 				got := read[p]
 				require.NotEmpty(t, got, "%s: nothing read on the target", where)
 				assert.Equal(t, exact[p].exact, got[0].Offset, "%s: first read at the exact offset", where)
-				want, err := ReadCommitted(ctx, m.source, tc.name, p, committed[tc.name][p], func() func(Record) bool {
+				want, err := m.src.ReadCommitted(ctx, tc.name, p, committed[tc.name][p], func() func(localkafka.Record) bool {
 					k := 0
-					return func(Record) bool { k++; return k >= len(got) }
+					return func(localkafka.Record) bool { k++; return k >= len(got) }
 				}())
 				require.NoError(t, err, where)
 				for i, r := range got {
@@ -594,9 +597,7 @@ func TestCutover(t *testing.T) {
 
 		// The test's own count: both sides read whole, read_committed, per
 		// partition, up to the last record the producers wrote there.
-		m.mu.Lock()
-		plainN := m.produced[cutPlain.name]
-		m.mu.Unlock()
+		plainN := m.src.Produced(cutPlain.name)
 		lastSeq := func(tc cutTopic, p int32) int {
 			switch tc {
 			case cutTxn:
@@ -620,10 +621,10 @@ func TestCutover(t *testing.T) {
 				where := fmt.Sprintf("%s/%d", tc.name, p)
 				last := lastSeq(tc, p)
 				require.Equal(t, p, int32(last)%tc.partitions, where)
-				upTo := func(r Record) bool { return r.Headers["seq"] == strconv.Itoa(last) }
-				src, err := ReadCommitted(ctx, m.source, tc.name, p, sarama.OffsetOldest, upTo)
+				upTo := func(r localkafka.Record) bool { return r.Headers["seq"] == strconv.Itoa(last) }
+				src, err := m.src.ReadCommitted(ctx, tc.name, p, sarama.OffsetOldest, upTo)
 				require.NoError(t, err, where)
-				tgt, err := ReadCommitted(ctx, m.target, tc.name, p, sarama.OffsetOldest, upTo)
+				tgt, err := m.tgt.ReadCommitted(ctx, tc.name, p, sarama.OffsetOldest, upTo)
 				require.NoError(t, err, where)
 				assert.Equal(t, len(src), len(tgt), "%s: records on both sides", where)
 				for j := range min(len(src), len(tgt)) {
@@ -641,7 +642,7 @@ func TestCutover(t *testing.T) {
 				tc.name, r[k+"source-records"], r[k+"target-records"], srcN, tgtN, r[k+"sampled"])
 		}
 
-		err = pollUntil(ctx, 60*time.Second, time.Second, func() (bool, error) {
+		err = poll.Until(ctx, 60*time.Second, time.Second, func() (bool, error) {
 			for _, u := range m.units() {
 				if m.service(u).Current != client.StatusInactive || m.mm2PID(u) != 0 {
 					return false, nil
@@ -675,7 +676,7 @@ func TestCutover(t *testing.T) {
 }
 
 // countRecords is the number of records in a per-partition read.
-func countRecords(read map[int32][]Record) int {
+func countRecords(read map[int32][]localkafka.Record) int {
 	n := 0
 	for _, rs := range read {
 		n += len(rs)

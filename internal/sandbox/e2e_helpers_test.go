@@ -16,6 +16,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/internal/testenv"
+	"mirrormaker-k8s/internal/sandbox/jujusim"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
+	"mirrormaker-k8s/internal/sandbox/pods"
 	"mirrormaker-k8s/internal/workload"
 )
 
@@ -53,23 +58,22 @@ func e2eConfig(extra map[string]any) map[string]any {
 }
 
 // migration is one world: a source and a target cluster, the charm deployed
-// as units in pods, and what the test wrote to the source.
+// as units in pods, and a kit on each cluster (which counts what the test
+// wrote).
 type migration struct {
 	t              *testing.T
 	ctx            context.Context
-	source, target *Cluster
-	src, tgt       *Traffic
-	sim            *Sim
+	source, target *localkafka.Cluster
+	src, tgt       *localkafka.Kit // what the test writes to and reads from each side
+	sim            *jujusim.Sim
 
 	mu        sync.Mutex
-	passwords []string         // every relation user's password, to prove none leaks
-	produced  map[string]int   // records written per topic, keys numbered from 0
-	parts     map[string]int32 // partitions per topic
+	passwords []string // every relation user's password, to prove none leaks
 }
 
 // sandboxLivenessProbe is JujuLivenessProbe with a timeout for busy cores.
-var sandboxLivenessProbe = Probe{InitialDelay: JujuLivenessProbe.InitialDelay, Period: JujuLivenessProbe.Period,
-	Timeout: 10 * time.Second, FailureThreshold: JujuLivenessProbe.FailureThreshold}
+var sandboxLivenessProbe = jujusim.Probe{InitialDelay: jujusim.JujuLivenessProbe.InitialDelay, Period: jujusim.JujuLivenessProbe.Period,
+	Timeout: 10 * time.Second, FailureThreshold: jujusim.JujuLivenessProbe.FailureThreshold}
 
 // newMigration starts both clusters (concurrently), opens the simulator over
 // the shipped charm and deploys units with e2eConfig(config). Everything is
@@ -81,26 +85,26 @@ func newMigration(t *testing.T, units int, config map[string]any) *migration {
 
 // newMigrationOf is newMigration with each cluster's options adjusted by
 // tune (nil: none), such as a TLS listener.
-func newMigrationOf(t *testing.T, units int, config map[string]any, tune func(*ClusterOptions)) *migration {
+func newMigrationOf(t *testing.T, units int, config map[string]any, tune func(*localkafka.ClusterOptions)) *migration {
 	t.Helper()
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	dist := requireKafkaDist(t)
 	charmFile := requireCharm(t)
-	pebble := testPebble(t)
+	pebble := testenv.Pebble(t)
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	t.Cleanup(cancel)
 
-	m := &migration{t: t, ctx: ctx, produced: map[string]int{}, parts: map[string]int32{}}
+	m := &migration{t: t, ctx: ctx}
 	m.source, m.target = startClusterPair(t, dist, tune)
 	var err error
-	m.src, err = NewTraffic(m.source)
+	m.src, err = localkafka.NewKit(m.source)
 	require.NoError(t, err)
-	t.Cleanup(m.src.Close)
-	m.tgt, err = NewTraffic(m.target)
+	t.Cleanup(func() { m.src.Close() })
+	m.tgt, err = localkafka.NewKit(m.target)
 	require.NoError(t, err)
-	t.Cleanup(m.tgt.Close)
+	t.Cleanup(func() { m.tgt.Close() })
 
-	m.sim, err = OpenSim(SimOptions{
+	m.sim, err = jujusim.Open(jujusim.Options{
 		Dir: filepath.Join(t.TempDir(), "juju"), CharmFile: charmFile, PebbleBin: pebble,
 		KafkaHome: dist.Home, HookTimeout: 2 * time.Minute,
 	})
@@ -129,7 +133,7 @@ func newMigrationOf(t *testing.T, units int, config map[string]any, tune func(*C
 // $MM_REQUIRE_SANDBOX) when `make charm` has not run.
 func requireCharm(t *testing.T) string {
 	t.Helper()
-	path := DefaultCharmFile()
+	path := jujusim.DefaultCharmFile()
 	if _, err := os.Stat(path); err != nil {
 		if os.Getenv("MM_REQUIRE_SANDBOX") != "" {
 			t.Fatalf("sandbox required: cannot find the charm (run make charm): %v", err)
@@ -141,24 +145,24 @@ func requireCharm(t *testing.T) string {
 
 // startClusterPair starts "old" and "new" at once: two JVMs boot faster side
 // by side than one after the other, even on two cores.
-func startClusterPair(t *testing.T, dist KafkaDist, tune func(*ClusterOptions)) (*Cluster, *Cluster) {
+func startClusterPair(t *testing.T, dist localkafka.KafkaDist, tune func(*localkafka.ClusterOptions)) (*localkafka.Cluster, *localkafka.Cluster) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	names := []string{"old", "new"}
-	clusters := make([]*Cluster, 2)
+	clusters := make([]*localkafka.Cluster, 2)
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	begin := time.Now()
 	for i, name := range names {
-		opts := ClusterOptions{Name: name, Dir: t.TempDir()}
+		opts := localkafka.ClusterOptions{Name: name, Dir: t.TempDir()}
 		if tune != nil {
 			tune(&opts)
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			clusters[i], errs[i] = StartCluster(ctx, dist, opts)
+			clusters[i], errs[i] = localkafka.StartCluster(ctx, dist, opts)
 		}()
 	}
 	wg.Wait()
@@ -222,7 +226,7 @@ func (m *migration) mm2Logs(unit string, n int) (string, error) {
 
 // createUser is Cluster.CreateUser that remembers each password, so tests
 // can prove that none reaches a log, a status or mm2.properties.
-func (m *migration) createUser(c *Cluster) func(context.Context, string, string) error {
+func (m *migration) createUser(c *localkafka.Cluster) func(context.Context, string, string) error {
 	return func(ctx context.Context, name, password string) error {
 		m.mu.Lock()
 		m.passwords = append(m.passwords, password)
@@ -239,7 +243,7 @@ func (m *migration) relate(endpoint string) int {
 	if endpoint == "target" {
 		c, app = m.target, "kafka-k8s"
 	}
-	id, err := m.sim.Relate(m.ctx, endpoint, NewKafkaProvider(app, c.Bootstrap, m.createUser(c), SecretFields))
+	id, err := m.sim.Relate(m.ctx, endpoint, jujusim.NewKafkaProvider(app, c.Bootstrap, m.createUser(c), jujusim.SecretFields))
 	require.NoError(m.t, err)
 	return id
 }
@@ -273,7 +277,7 @@ func (m *migration) leaderAndOther() (leader, other string) {
 	return leader, other
 }
 
-func (m *migration) pod(unit string) *Pod {
+func (m *migration) pod(unit string) *pods.Pod {
 	m.t.Helper()
 	pod, err := m.sim.Pod(unit)
 	require.NoError(m.t, err)
@@ -334,7 +338,7 @@ func (m *migration) waitMirroring() {
 	m.t.Helper()
 	begin := time.Now()
 	var last map[string]string
-	err := pollUntil(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
+	err := poll.Until(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
 		last = m.statuses()
 		for _, u := range m.units() {
 			if m.service(u).Current != client.StatusActive || m.mm2PID(u) == 0 || !mirroring(last[u]) {
@@ -345,4 +349,29 @@ func (m *migration) waitMirroring() {
 	}, "MirrorMaker 2 to run on every unit")
 	require.NoError(m.t, err, "statuses: %v", last)
 	m.t.Logf("MM2 active and every unit mirroring after %s", time.Since(begin).Round(time.Millisecond))
+}
+
+// requireKafkaDist returns the installed Kafka, skipping the test when there
+// is none, unless $MM_REQUIRE_SANDBOX is set (CI), where missing is a failure.
+func requireKafkaDist(t *testing.T) localkafka.KafkaDist {
+	t.Helper()
+	testenv.SkipShort(t)
+	d, err := localkafka.FindKafkaDist()
+	if err != nil {
+		testenv.Unavailable(t, "no Kafka for the sandbox: %v", err)
+	}
+	return d
+}
+
+// tailFile is the last n lines of the file at path, for a failed test's log.
+func tailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(cannot read %s: %v)", path, err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "--- " + path + " (tail) ---\n" + strings.Join(lines, "\n")
 }

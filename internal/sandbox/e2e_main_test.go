@@ -7,6 +7,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // TestMainScenario is the migration a user runs: two units, both relations,
@@ -67,7 +70,7 @@ func TestMainScenario(t *testing.T) {
 
 	// Production goes on while MM2 copies: wait until MM2 has copied something,
 	// then write the rest.
-	require.NoError(t, pollUntil(m.ctx, 90*time.Second, 500*time.Millisecond, func() (bool, error) {
+	require.NoError(t, poll.Until(m.ctx, 90*time.Second, 500*time.Millisecond, func() (bool, error) {
 		n, err := m.tgt.Count("orders")
 		return err == nil && n > 0, nil
 	}, "MM2 to copy the first records"))
@@ -80,7 +83,7 @@ func TestMainScenario(t *testing.T) {
 		total := 0
 		for _, topic := range names {
 			total += m.assertIdentical(t, topic)
-			assert.Equal(t, m.expectedEnds(topic), mustEnds(t, m.tgt, topic), "%s: target end offsets", topic)
+			assert.Equal(t, m.src.ExpectedEnds(topic), mustEnds(t, m.tgt, topic), "%s: target end offsets", topic)
 		}
 		assert.Equal(t, 100000, total)
 	})
@@ -88,10 +91,10 @@ func TestMainScenario(t *testing.T) {
 	t.Run("consumer groups committed on the source have offsets on the target", func(t *testing.T) {
 		begin := time.Now()
 		missing := map[string]map[int32]int64{}
-		err := pollUntil(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
+		err := poll.Until(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
 			clear(missing)
 			for g, c := range groups {
-				got, err := m.tgt.GroupOffsets(g, c.topic, m.parts[c.topic])
+				got, err := m.tgt.GroupOffsets(g, c.topic, m.partitions(c.topic))
 				if err != nil {
 					return false, nil
 				}
@@ -108,7 +111,7 @@ func TestMainScenario(t *testing.T) {
 		}, "MM2 to sync the groups' offsets to the target")
 		require.NoError(t, err, "groups without a translated offset (partition: target offset): %v", missing)
 		for g, c := range groups {
-			got, err := m.tgt.GroupOffsets(g, c.topic, m.parts[c.topic])
+			got, err := m.tgt.GroupOffsets(g, c.topic, m.partitions(c.topic))
 			require.NoError(t, err)
 			t.Logf("group %s on %s: source %v, target %v", g, c.topic, c.offsets, got)
 		}
@@ -124,7 +127,7 @@ func TestMainScenario(t *testing.T) {
 		assert.Equal(t, untouched.Groups, after.Groups, "groups on the source")
 		for topic, ends := range after.Ends {
 			if _, ours := during[topic]; ours {
-				assert.Equal(t, m.expectedEnds(topic), ends, "%s: only the test's records on the source", topic)
+				assert.Equal(t, m.src.ExpectedEnds(topic), ends, "%s: only the test's records on the source", topic)
 			} else {
 				assert.Equal(t, untouched.Ends[topic], ends, "%s: nothing written by the migration", topic)
 			}
@@ -138,8 +141,8 @@ func TestMainScenario(t *testing.T) {
 	t.Logf("main scenario on Kafka %s took %s", m.source.Dist.Version, time.Since(begin).Round(time.Millisecond))
 }
 
-// mustEnds is Traffic.EndOffsets or a failed test.
-func mustEnds(t *testing.T, tr *Traffic, topic string) map[int32]int64 {
+// mustEnds is Kit.EndOffsets or a failed test.
+func mustEnds(t *testing.T, tr *localkafka.Kit, topic string) map[int32]int64 {
 	t.Helper()
 	ends, err := tr.EndOffsets(topic)
 	require.NoError(t, err)

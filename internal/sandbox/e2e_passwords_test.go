@@ -8,6 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/jujusim"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // Passwords a provider could hand over that break naive quoting: in Java
@@ -25,18 +28,18 @@ const (
 // password: the user is created with it and it is what the relation hands
 // over, in a secret or as a plain field depending on the style.
 type fixedPasswordProvider struct {
-	*KafkaProvider
+	*jujusim.KafkaProvider
 	password string
 }
 
-func newFixedPasswordProvider(m *migration, app string, c *Cluster, style CredentialStyle, password string) *fixedPasswordProvider {
+func newFixedPasswordProvider(m *migration, app string, c *localkafka.Cluster, style jujusim.CredentialStyle, password string) *fixedPasswordProvider {
 	create := m.createUser(c)
 	withPassword := func(ctx context.Context, name, _ string) error { return create(ctx, name, password) }
-	return &fixedPasswordProvider{KafkaProvider: NewKafkaProvider(app, c.Bootstrap, withPassword, style), password: password}
+	return &fixedPasswordProvider{KafkaProvider: jujusim.NewKafkaProvider(app, c.Bootstrap, withPassword, style), password: password}
 }
 
 // Answer publishes the chosen password instead of the generated one.
-func (p *fixedPasswordProvider) Answer(ctx context.Context, relationID int, request map[string]string) (ProviderAnswer, bool, error) {
+func (p *fixedPasswordProvider) Answer(ctx context.Context, relationID int, request map[string]string) (jujusim.ProviderAnswer, bool, error) {
 	ans, ok, err := p.KafkaProvider.Answer(ctx, relationID, request)
 	if err != nil || !ok {
 		return ans, ok, err
@@ -60,22 +63,22 @@ func TestHostilePasswords(t *testing.T) {
 	m := newMigration(t, 1, nil)
 	const topic = "hostile-auth"
 	m.createTopic(topic, 2)
-	require.NoError(t, m.produce(topic, 1000))
+	require.NoError(t, m.src.Produce(topic, 1000))
 
 	for _, c := range []struct {
 		endpoint string
-		cluster  *Cluster
+		cluster  *localkafka.Cluster
 		app      string
-		style    CredentialStyle
+		style    jujusim.CredentialStyle
 		password string
 	}{
-		{"source", m.source, "kafka-old", SecretFields, hostileSourcePassword},
-		{"target", m.target, "kafka-k8s", PlainFields, hostileTargetPassword},
+		{"source", m.source, "kafka-old", jujusim.SecretFields, hostileSourcePassword},
+		{"target", m.target, "kafka-k8s", jujusim.PlainFields, hostileTargetPassword},
 	} {
 		id, err := m.sim.Relate(m.ctx, c.endpoint, newFixedPasswordProvider(m, c.app, c.cluster, c.style, c.password))
 		require.NoError(t, err)
 		// The broker itself accepts the password: a failure below is the charm's.
-		cl, err := c.cluster.NewClient(Credentials{Username: "relation-" + strconv.Itoa(id), Password: c.password})
+		cl, err := c.cluster.NewClient(localkafka.Credentials{Username: "relation-" + strconv.Itoa(id), Password: c.password})
 		require.NoError(t, err, "%s user cannot log in with its own password", c.endpoint)
 		cl.Close()
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mirrormaker-k8s/internal/mm2"
+	"mirrormaker-k8s/internal/sandbox/pods"
 	"mirrormaker-k8s/internal/workload"
 )
 
@@ -68,7 +69,7 @@ func (m *migration) assertContainersUndisturbed() {
 }
 
 // kafkaUID is the uid the pod's /etc/passwd gives the workload user.
-func kafkaUID(t *testing.T, pod *Pod) int {
+func kafkaUID(t *testing.T, pod *pods.Pod) int {
 	t.Helper()
 	f, err := os.Open(filepath.Join(pod.Dir, "passwd"))
 	require.NoError(t, err)
@@ -76,13 +77,13 @@ func kafkaUID(t *testing.T, pod *Pod) int {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Split(sc.Text(), ":")
-		if len(fields) > 2 && fields[0] == kafkaUser {
+		if len(fields) > 2 && fields[0] == pods.WorkloadUser {
 			uid, err := strconv.Atoi(fields[2])
 			require.NoError(t, err)
 			return uid
 		}
 	}
-	t.Fatalf("no %s user in %s", kafkaUser, f.Name())
+	t.Fatalf("no %s user in %s", pods.WorkloadUser, f.Name())
 	return -1
 }
 
@@ -103,7 +104,7 @@ func processUID(t *testing.T, pid int) int {
 }
 
 // podFile is the host path of a file under the pod's /etc/kafka.
-func podFile(pod *Pod, containerPath string) string {
+func podFile(pod *pods.Pod, containerPath string) string {
 	rel, _ := strings.CutPrefix(containerPath, "/etc/kafka/")
 	return filepath.Join(pod.Dir, "etc-kafka", rel)
 }
@@ -124,7 +125,7 @@ func (m *migration) assertPrivate(t *testing.T) {
 		uid := kafkaUID(t, pod)
 		pid := m.mm2PID(u)
 		if assert.NotZero(t, pid, "%s: no MM2 process", u) {
-			assert.Equal(t, uid, processUID(t, pid), "%s: MM2 must run as %s", u, kafkaUser)
+			assert.Equal(t, uid, processUID(t, pid), "%s: MM2 must run as %s", u, pods.WorkloadUser)
 		}
 		info, err := os.Stat(podFile(pod, mm2.SecretsPath))
 		if assert.NoError(t, err) {

@@ -11,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // What the end-to-end tests write to the source and how they compare it with
@@ -22,22 +25,10 @@ import (
 func (m *migration) createTopic(topic string, partitions int32) {
 	m.t.Helper()
 	require.NoError(m.t, m.src.CreateTopic(topic, partitions, nil))
-	m.mu.Lock()
-	m.parts[topic] = partitions
-	m.mu.Unlock()
 }
 
-// produce writes n more keyed records with headers to topic on the source.
-// Safe to call for different topics at once.
-func (m *migration) produce(topic string, n int) error {
-	m.mu.Lock()
-	start, parts := m.produced[topic], m.parts[topic]
-	m.produced[topic] += n
-	m.mu.Unlock()
-	return m.src.Produce(topic, parts, start, n)
-}
-
-// produceAll writes counts[topic] records to each topic, topics in parallel.
+// produceAll writes counts[topic] more records to each topic on the source,
+// topics in parallel.
 func (m *migration) produceAll(counts map[string]int) {
 	m.t.Helper()
 	var wg sync.WaitGroup
@@ -46,7 +37,7 @@ func (m *migration) produceAll(counts map[string]int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- m.produce(topic, n)
+			errs <- m.src.Produce(topic, n)
 		}()
 	}
 	wg.Wait()
@@ -56,20 +47,12 @@ func (m *migration) produceAll(counts map[string]int) {
 	}
 }
 
-// expectedEnds is the end offset of each partition after the test's own
-// writes: Produce spreads record i over partition i % partitions.
-func (m *migration) expectedEnds(topic string) map[int32]int64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	ends := map[int32]int64{}
-	n, parts := int64(m.produced[topic]), m.parts[topic]
-	for p := range parts {
-		ends[p] = n / int64(parts)
-		if int64(p) < n%int64(parts) {
-			ends[p]++
-		}
-	}
-	return ends
+// partitions is topic's partition count on the source.
+func (m *migration) partitions(topic string) int32 {
+	m.t.Helper()
+	n, err := m.src.Partitions(topic)
+	require.NoError(m.t, err)
+	return n
 }
 
 // waitCopied waits until the target holds at least as many records as the
@@ -78,7 +61,7 @@ func (m *migration) waitCopied(timeout time.Duration, topics ...string) {
 	m.t.Helper()
 	begin := time.Now()
 	var progress []string
-	err := pollUntil(m.ctx, timeout, time.Second, func() (bool, error) {
+	err := poll.Until(m.ctx, timeout, time.Second, func() (bool, error) {
 		progress = progress[:0]
 		done := true
 		for _, topic := range topics {
@@ -100,16 +83,16 @@ func (m *migration) waitCopied(timeout time.Duration, topics ...string) {
 }
 
 // sameRecord compares what a consumer sees of a record, offsets aside.
-func sameRecord(a, b Record) bool {
+func sameRecord(a, b localkafka.Record) bool {
 	return a.Key == b.Key && a.Value == b.Value && maps.Equal(a.Headers, b.Headers)
 }
 
-func describeRecord(r Record) string {
+func describeRecord(r localkafka.Record) string {
 	return fmt.Sprintf("offset %d key %q value %q headers %v", r.Offset, r.Key, r.Value, r.Headers)
 }
 
 // readBoth reads topic from both clusters.
-func (m *migration) readBoth(topic string) (src, tgt map[int32][]Record) {
+func (m *migration) readBoth(topic string) (src, tgt map[int32][]localkafka.Record) {
 	m.t.Helper()
 	src, err := m.src.ReadAll(m.ctx, topic)
 	require.NoError(m.t, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mirrormaker-k8s/internal/mm2"
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
 )
 
 // TestMM2KilledOrItsContainerRestartedRecovers kills the MM2 JVM of one unit
@@ -26,7 +27,7 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 	m := newMigration(t, 2, nil)
 	const topic = "killed-events"
 	m.createTopic(topic, 4)
-	require.NoError(t, m.produce(topic, 4000))
+	require.NoError(t, m.src.Produce(topic, 4000))
 	m.relate("source")
 	m.relate("target")
 	m.startMigration()
@@ -38,7 +39,7 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 	written := make(chan error, 1)
 	go func() {
 		for producing.Err() == nil {
-			if err := m.produce(topic, 200); err != nil {
+			if err := m.src.Produce(topic, 200); err != nil {
 				written <- err
 				return
 			}
@@ -59,7 +60,7 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 
 	var newPID int
 	var svc client.ServiceInfo
-	err := pollUntil(m.ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
+	err := poll.Until(m.ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
 		svc, newPID = m.service(victim), m.mm2PID(victim)
 		return svc.Current == client.StatusActive && newPID != 0 && newPID != oldPID, nil
 	}, "Pebble to restart MM2 on "+victim)
@@ -71,7 +72,7 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 	// the target grows past what the source held after the restart.
 	mark, err := m.src.Count(topic)
 	require.NoError(t, err)
-	require.NoError(t, pollUntil(m.ctx, 2*time.Minute, 500*time.Millisecond, func() (bool, error) {
+	require.NoError(t, poll.Until(m.ctx, 2*time.Minute, 500*time.Millisecond, func() (bool, error) {
 		n, err := m.tgt.Count(topic)
 		return err == nil && n >= mark, nil
 	}, "the target to pass the records written before the restart"))
@@ -84,7 +85,7 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 	// pebble-ready, from which the charm must bring MM2 back by itself.
 	before := m.mm2PID(victim)
 	require.NoError(t, m.sim.RestartContainer(m.ctx, victim))
-	require.NoError(t, pollUntil(m.ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
+	require.NoError(t, poll.Until(m.ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
 		pid := m.mm2PID(victim)
 		return pid != 0 && pid != before && m.service(victim).Current == client.StatusActive, nil
 	}, "MM2 back on "+victim+" after its container restarted"))
@@ -95,7 +96,7 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 			assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "%s mode", f)
 		}
 	}
-	require.NoError(t, m.produce(topic, 1000))
+	require.NoError(t, m.src.Produce(topic, 1000))
 	m.waitCopied(2*time.Minute, topic)
 
 	records, dups := m.assertNoneMissing(t, topic)
@@ -113,7 +114,7 @@ func TestTargetRelationRemovedStopsAndResumes(t *testing.T) {
 	m := newMigration(t, 2, nil)
 	const topic = "paused-orders"
 	m.createTopic(topic, 3)
-	require.NoError(t, m.produce(topic, 3000))
+	require.NoError(t, m.src.Produce(topic, 3000))
 	m.relate("source")
 	firstTarget := m.relate("target")
 	m.startMigration()
@@ -132,7 +133,7 @@ func TestTargetRelationRemovedStopsAndResumes(t *testing.T) {
 
 	copied, err := m.tgt.Count(topic)
 	require.NoError(t, err)
-	require.NoError(t, m.produce(topic, 3000))
+	require.NoError(t, m.src.Produce(topic, 3000))
 	after, err := m.tgt.Count(topic)
 	require.NoError(t, err)
 	assert.Equal(t, copied, after, "nothing is copied while the target relation is gone")

@@ -10,6 +10,8 @@ import (
 	"github.com/canonical/pebble/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/jujusim"
 )
 
 // checkWindow is how long a stopped MM2 must stay stopped for a check that
@@ -25,7 +27,7 @@ func TestStopMigration(t *testing.T) {
 	m := newMigration(t, 2, nil)
 	const topic = "stopped-orders"
 	m.createTopic(topic, 3)
-	require.NoError(t, m.produce(topic, 1000))
+	require.NoError(t, m.src.Produce(topic, 1000))
 	m.relate("source")
 	m.relate("target")
 	m.startMigration()
@@ -47,10 +49,10 @@ func TestStopMigration(t *testing.T) {
 	st, err := m.sim.Status(m.ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "active: "+stopped, st.Status.Name+": "+st.Status.Message, "application status at once")
-	require.NoError(t, m.produce(topic, 1000))
+	require.NoError(t, m.src.Produce(topic, 1000))
 
 	peerEvents = countHookRuns(t, m.sim, other, "cluster-relation-changed")
-	rounds := int64(checkWindow/JujuLivenessProbe.Period) + 2
+	rounds := int64(checkWindow/jujusim.JujuLivenessProbe.Period) + 2
 	begin := time.Now()
 	waitProbeRounds(t, m, rounds, func() {
 		for u, got := range m.statuses() {
@@ -81,7 +83,7 @@ func TestStopMigration(t *testing.T) {
 func waitProbeRounds(t *testing.T, m *migration, n int64, each func()) {
 	t.Helper()
 	want := m.sim.KubeletRounds() + n
-	period := JujuLivenessProbe.Period
+	period := jujusim.JujuLivenessProbe.Period
 	deadline := time.Now().Add(time.Duration(n+10) * period)
 	for m.sim.KubeletRounds() < want {
 		if time.Now().After(deadline) {
@@ -94,7 +96,7 @@ func waitProbeRounds(t *testing.T, m *migration, n int64, each func()) {
 
 // countHookRuns counts the runs of hook on unit, from the lines the simulator
 // writes to its hooks.log before each.
-func countHookRuns(t *testing.T, sim *Sim, unit, hook string) int {
+func countHookRuns(t *testing.T, sim *jujusim.Sim, unit, hook string) int {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(sim.UnitDir(unit), "hooks.log"))
 	require.NoError(t, err)

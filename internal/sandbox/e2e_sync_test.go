@@ -16,6 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/jujusim"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 	"mirrormaker-k8s/internal/workload"
 )
 
@@ -91,8 +94,8 @@ func (w *syncWorld) ends(t *testing.T) endsSample {
 }
 
 // endsClient is a client for reading end offsets that does not retry
-// metadata for a topic that does not exist (yet), as Traffic's does.
-func endsClient(t *testing.T, c *Cluster) sarama.Client {
+// metadata for a topic that does not exist (yet), as the Kit's does.
+func endsClient(t *testing.T, c *localkafka.Cluster) sarama.Client {
 	t.Helper()
 	cfg := c.Config(c.Admin)
 	cfg.Metadata.Retry.Max = 0
@@ -220,7 +223,7 @@ func (w *syncWorld) bound(before, after endsSample, t0 time.Time, flush, margin 
 
 // leaderLine fires update-status on every unit and returns the leader's
 // status, checking that the application status carries the same line.
-func (w *syncWorld) leaderLine(t *testing.T, leader string) (UnitStatus, SimStatus) {
+func (w *syncWorld) leaderLine(t *testing.T, leader string) (jujusim.UnitStatus, jujusim.Status) {
 	t.Helper()
 	require.NoError(t, w.sim.UpdateStatus(w.ctx))
 	st, err := w.sim.Status(w.ctx)
@@ -232,7 +235,7 @@ func (w *syncWorld) leaderLine(t *testing.T, leader string) (UnitStatus, SimStat
 		}
 	}
 	t.Fatalf("no leader %s in status:\n%s", leader, st)
-	return UnitStatus{}, st
+	return jujusim.UnitStatus{}, st
 }
 
 // TestSync is issue 4 end to end: two real clusters, MM2 on two units run by
@@ -372,7 +375,7 @@ func TestSync(t *testing.T) {
 	producing := true
 	stopProduction := produceInBackground(t, m.ctx, func() error {
 		for _, topic := range w.topics {
-			if err := m.produce(topic, 100); err != nil {
+			if err := m.src.Produce(topic, 100); err != nil {
 				return err
 			}
 		}
@@ -388,7 +391,7 @@ func TestSync(t *testing.T) {
 		checked, skipped := 0, 0
 		stoppedAt := time.Time{}
 		var final syncLine
-		err := pollUntil(m.ctx, 3*time.Minute, 500*time.Millisecond, func() (bool, error) {
+		err := poll.Until(m.ctx, 3*time.Minute, 500*time.Millisecond, func() (bool, error) {
 			before := w.ends(t)
 			t0 := time.Now()
 			u, _ := w.leaderLine(t, leader)
@@ -423,9 +426,7 @@ func TestSync(t *testing.T) {
 				if line.behind*2 < peak && checked >= 3 {
 					stopProducer()
 					stoppedAt = time.Now()
-					m.mu.Lock()
-					n := m.produced[w.topics[0]]
-					m.mu.Unlock()
+					n := m.src.Produced(w.topics[0])
 					t.Logf("producer stopped: %d records written to each topic", n)
 				}
 				return false, nil
@@ -451,7 +452,7 @@ func TestSync(t *testing.T) {
 	t.Run("groups committed on the source show as synced, in the status and in sync-status", func(t *testing.T) {
 		begin := time.Now()
 		var msg string
-		err := pollUntil(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
+		err := poll.Until(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
 			u, _ := w.leaderLine(t, leader)
 			msg = u.Workload.Message
 			line, ok := parseSyncLine(msg)
@@ -533,8 +534,8 @@ func TestSync(t *testing.T) {
 		require.True(t, chg.Ready && chg.Err == "", "stop %s on %s: %s", workload.ServiceName, other, chg.Err)
 
 		begin := time.Now()
-		var st SimStatus
-		err = pollUntil(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
+		var st jujusim.Status
+		err = poll.Until(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
 			_, st = w.leaderLine(t, leader)
 			named := st.Status.Name == "waiting" && strings.HasSuffix(st.Status.Message, "; MM2 down on "+other)
 			// Both together: Pebble shows a crash-looping service as active
@@ -564,9 +565,9 @@ func TestSync(t *testing.T) {
 	t.Run("a source cluster that is gone shows as unreachable", func(t *testing.T) {
 		m.source.Kill()
 		begin := time.Now()
-		var st SimStatus
-		err := pollUntil(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
-			var u UnitStatus
+		var st jujusim.Status
+		err := poll.Until(m.ctx, 90*time.Second, time.Second, func() (bool, error) {
+			var u jujusim.UnitStatus
 			u, st = w.leaderLine(t, leader)
 			return u.Workload.Name == "waiting" && strings.HasPrefix(u.Workload.Message, "source cluster unreachable: "), nil
 		}, "the leader to report the source unreachable")

@@ -13,6 +13,9 @@ import (
 
 	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/mm2"
+	"mirrormaker-k8s/internal/sandbox/internal/poll"
+	"mirrormaker-k8s/internal/sandbox/jujusim"
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // TestTLS is a migration between two clusters that take clients only over SASL_SSL with
@@ -101,7 +104,7 @@ func TestTLS(t *testing.T) {
 			pod := m.pod(u)
 			props, err := os.ReadFile(podFile(pod, mm2.PropertiesPath))
 			require.NoError(t, err)
-			for alias, c := range map[string]*Cluster{"old": m.source, "new": m.target} {
+			for alias, c := range map[string]*localkafka.Cluster{"old": m.source, "new": m.target} {
 				assert.Contains(t, string(props), alias+".bootstrap.servers="+c.TLSBootstrap+"\n", u)
 				assert.Contains(t, string(props), alias+".security.protocol=SASL_SSL", u)
 				ca, err := os.ReadFile(podFile(pod, "/etc/kafka/mm2-"+alias+"-ca.pem"))
@@ -125,7 +128,7 @@ func TestTLS(t *testing.T) {
 		// MM2 restarts against the misnamed address with the right CA: only the JVM's
 		// hostname check (https, Kafka's default) can refuse it.
 		var logs string
-		err = pollUntil(ctx, 90*time.Second, time.Second, func() (bool, error) {
+		err = poll.Until(ctx, 90*time.Second, time.Second, func() (bool, error) {
 			logs, _ = m.mm2Logs(leader, -1)
 			return strings.Contains(logs, "SSL handshake failed"), nil
 		}, "MM2 to refuse the misnamed source")
@@ -160,19 +163,12 @@ func TestTLS(t *testing.T) {
 		require.False(t, res.Failed, "cutover phase=producers failed: %s\nlogs: %v", res.Message, res.Logs)
 		assert.Equal(t, "cutover complete: MirrorMaker 2 stopped on every unit; clients may use "+m.target.TLSBootstrap, res.Results["status"])
 		assert.Equal(t, res.Results["summary.source-records"], res.Results["summary.target-records"])
-		assert.Equal(t, m.producedCount(topic), m.assertIdentical(t, topic))
+		assert.Equal(t, m.src.Produced(topic), m.assertIdentical(t, topic))
 		for _, u := range m.units() {
 			assert.Equal(t, client.StatusInactive, m.service(u).Current, "%s: MM2 stopped", u)
 		}
 	})
 	t.Logf("TestTLS on Kafka %s took %s", m.source.Dist.Version, time.Since(begin).Round(time.Millisecond))
-}
-
-// producedCount is how many records the test wrote to topic.
-func (m *migration) producedCount(topic string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.produced[topic]
 }
 
 // relateTLS relates endpoint to a provider that sends clients to the cluster's SASL_SSL
@@ -183,7 +179,7 @@ func (m *migration) relateTLS(endpoint, ca string) int {
 	if endpoint == "target" {
 		c, app = m.target, "kafka-k8s"
 	}
-	p := NewKafkaProvider(app, c.Bootstrap, m.createUser(c), SecretFields).WithTLS(c.TLSBootstrap, ca)
+	p := jujusim.NewKafkaProvider(app, c.Bootstrap, m.createUser(c), jujusim.SecretFields).WithTLS(c.TLSBootstrap, ca)
 	id, err := m.sim.Relate(m.ctx, endpoint, p)
 	require.NoError(m.t, err)
 	return id
@@ -195,10 +191,10 @@ func (m *migration) relateTLS(endpoint, ca string) int {
 func newTLSMigration(t *testing.T, units int, config map[string]any) *migration {
 	t.Helper()
 	hosts := map[string]string{"old": "127.0.0.1", "new": "localhost"}
-	m := newMigrationOf(t, units, config, func(o *ClusterOptions) {
-		ca, err := NewTLSAuthority(o.Name)
+	m := newMigrationOf(t, units, config, func(o *localkafka.ClusterOptions) {
+		ca, err := localkafka.NewTLSAuthority(o.Name)
 		require.NoError(t, err)
-		o.TLS = &ClusterTLS{Authority: ca, Host: hosts[o.Name]}
+		o.TLS = &localkafka.ClusterTLS{Authority: ca, Host: hosts[o.Name]}
 	})
 	t.Logf("TLS listeners: old %s, new %s", m.source.TLSBootstrap, m.target.TLSBootstrap)
 	return m

@@ -1,0 +1,64 @@
+package localkafka
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Stop shuts the broker down: SIGTERM to its process group, then SIGKILL if
+// it is still there after a grace period. Safe to call twice, and after Kill.
+func (c *Cluster) Stop() error {
+	c.stopOnce.Do(func() { c.stopErr = c.signalAndWait(syscall.SIGTERM, stopGrace) })
+	return c.stopErr
+}
+
+// Kill SIGKILLs the broker's process group at once, as a crash would, and
+// waits for it to be gone. A later Stop is a no-op.
+func (c *Cluster) Kill() {
+	c.stopOnce.Do(func() { c.stopErr = c.signalAndWait(syscall.SIGKILL, stopGrace) })
+}
+
+func (c *Cluster) signalAndWait(sig syscall.Signal, grace time.Duration) error {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return nil
+	}
+	select {
+	case <-c.exited:
+		return nil
+	default:
+	}
+	_ = syscall.Kill(-c.Pid, sig)
+	select {
+	case <-c.exited:
+		return nil
+	case <-time.After(grace):
+	}
+	_ = syscall.Kill(-c.Pid, syscall.SIGKILL)
+	select {
+	case <-c.exited:
+		return nil
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("cannot stop broker %s (pid %d)", c.Name, c.Pid)
+	}
+}
+
+// logTail is the last n lines of Dir/broker.out, for error messages.
+func (c *Cluster) logTail(n int) string {
+	return tailFile(filepath.Join(c.Dir, "broker.out"), n)
+}
+
+func tailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(cannot read %s: %v)", path, err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "--- " + path + " (tail) ---\n" + strings.Join(lines, "\n")
+}

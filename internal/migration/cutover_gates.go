@@ -51,12 +51,29 @@ func (p *Pair) Gates(ctx context.Context, flow mm2.Flow, groups []string) (Gates
 	return cutoverGates(ctx, p.Source, flow, view, groups), nil
 }
 
+// gatesRun is one cutoverGates' inputs and what it has found, so that
+// each judgement is a step of its own.
+type gatesRun struct {
+	src  wire
+	flow mm2.Flow
+	// byName and lags index the view's groups and partitions.
+	byName map[string]GroupView
+	lags   map[kafka.TopicPartition]PartitionLag
+	// need is the highest committed offset of a judged group per partition.
+	need map[kafka.TopicPartition]int64
+	// blockers is the set of Gates.Blockers.
+	blockers map[string]bool
+}
+
 // cutoverGates judges view; src is read only for short uncopied ranges.
 func cutoverGates(ctx context.Context, src wire, flow mm2.Flow, view SyncView, groups []string) Gates {
 	g := Gates{View: view}
-	byName := make(map[string]GroupView, len(view.Groups))
+	r := &gatesRun{src: src, flow: flow,
+		byName: make(map[string]GroupView, len(view.Groups)),
+		lags:   make(map[kafka.TopicPartition]PartitionLag, len(view.Partitions)),
+		need:   make(map[kafka.TopicPartition]int64)}
 	for _, gv := range view.Groups {
-		byName[gv.Group] = gv
+		r.byName[gv.Group] = gv
 	}
 	if groups == nil {
 		for _, gv := range view.Groups {
@@ -66,45 +83,58 @@ func cutoverGates(ctx context.Context, src wire, flow mm2.Flow, view SyncView, g
 		}
 	}
 	g.Groups = sortedUnique(groups)
-	blockers := measurementBlockers(view.Errors, g.Groups)
-
-	lags := make(map[kafka.TopicPartition]PartitionLag, len(view.Partitions))
+	r.blockers = measurementBlockers(view.Errors, g.Groups)
 	for _, p := range view.Partitions {
-		lags[kafka.TopicPartition{Topic: p.Topic, Partition: p.Partition}] = p
+		r.lags[kafka.TopicPartition{Topic: p.Topic, Partition: p.Partition}] = p
 	}
-	// need is the highest committed offset of a judged group per partition.
-	need := make(map[kafka.TopicPartition]int64)
 	for _, name := range g.Groups {
-		gv, ok := byName[name]
-		switch {
-		case !ok:
-			blockers[fmt.Sprintf("group %s not found on the source (or not selected by the flow's group filter)", name)] = true
-			continue
-		case !gv.Counted && gv.Err == nil:
-			blockers[fmt.Sprintf("group %s has no committed offsets on mirrored partitions", name)] = true
-		}
-		switch {
-		case gv.SourceMembers > 0:
-			blockers[fmt.Sprintf("group %s still has %d active members on the source", name, gv.SourceMembers)] = true
-		case gv.SourceState != "" && !idleState(gv.SourceState):
-			blockers[fmt.Sprintf("group %s is %s on the source", name, gv.SourceState)] = true
-		}
-		if gv.TargetMembers > 0 || (gv.TargetState != "" && !idleState(gv.TargetState)) {
-			blockers[fmt.Sprintf("group %s is active on the target (%s, %d members)", name, gv.TargetState, gv.TargetMembers)] = true
-		}
-		for _, gp := range gv.Partitions {
-			tp := kafka.TopicPartition{Topic: gp.Topic, Partition: gp.Partition}
-			if c, ok := need[tp]; !ok || gp.SourceCommitted > c {
-				need[tp] = gp.SourceCommitted
-			}
+		r.judgeGroup(name)
+	}
+	if ranges := r.uncopiedRanges(); len(ranges) > 0 {
+		r.readUncopied(ctx, ranges)
+	}
+	for b := range r.blockers {
+		g.Blockers = append(g.Blockers, b)
+	}
+	sort.Strings(g.Blockers)
+	return g
+}
+
+// judgeGroup blocks on group name's members and state on either side, and
+// raises need to its committed offsets.
+func (r *gatesRun) judgeGroup(name string) {
+	gv, ok := r.byName[name]
+	switch {
+	case !ok:
+		r.blockers[fmt.Sprintf("group %s not found on the source (or not selected by the flow's group filter)", name)] = true
+		return
+	case !gv.Counted && gv.Err == nil:
+		r.blockers[fmt.Sprintf("group %s has no committed offsets on mirrored partitions", name)] = true
+	}
+	switch {
+	case gv.SourceMembers > 0:
+		r.blockers[fmt.Sprintf("group %s still has %d active members on the source", name, gv.SourceMembers)] = true
+	case gv.SourceState != "" && !idleState(gv.SourceState):
+		r.blockers[fmt.Sprintf("group %s is %s on the source", name, gv.SourceState)] = true
+	}
+	if gv.TargetMembers > 0 || (gv.TargetState != "" && !idleState(gv.TargetState)) {
+		r.blockers[fmt.Sprintf("group %s is active on the target (%s, %d members)", name, gv.TargetState, gv.TargetMembers)] = true
+	}
+	for _, gp := range gv.Partitions {
+		tp := kafka.TopicPartition{Topic: gp.Topic, Partition: gp.Partition}
+		if c, ok := r.need[tp]; !ok || gp.SourceCommitted > c {
+			r.need[tp] = gp.SourceCommitted
 		}
 	}
+}
 
-	// Ranges between MM2's last copied offset and the committed offset: a
-	// short one is read, a long one blocks as it is.
+// uncopiedRanges are the ranges between MM2's last copied offset and the
+// committed offset: a short one is returned to be read, a long one blocks
+// as it is.
+func (r *gatesRun) uncopiedRanges() map[kafka.TopicPartition]offsetRange {
 	ranges := make(map[kafka.TopicPartition]offsetRange)
-	for tp, c := range need {
-		p, ok := lags[tp]
+	for tp, c := range r.need {
+		p, ok := r.lags[tp]
 		if !ok || p.Err != nil {
 			continue // already a measurement error
 		}
@@ -113,38 +143,37 @@ func cutoverGates(ctx context.Context, src wire, flow mm2.Flow, view SyncView, g
 			continue
 		}
 		if c-from > tailCheckMax {
-			blockers[notCopied(tp, c, p.Committed)] = true
+			r.blockers[notCopied(tp, c, p.Committed)] = true
 			continue
 		}
 		ranges[tp] = offsetRange{from, c}
 	}
-	if len(ranges) > 0 {
-		copyable := make(map[kafka.TopicPartition]int64)
-		failed := map[kafka.TopicPartition]error{}
-		meta, err := src.Metadata(ctx)
-		if err != nil {
-			for tp := range ranges {
-				failed[tp] = err
-			}
-		} else {
-			failed = readRanges(ctx, src, "source", leadersOf(meta), ranges, flow.ReadCommitted,
-				func(tp kafka.TopicPartition, _ kafka.Record) { copyable[tp]++ }, &itemErrors{})
-		}
+	return ranges
+}
+
+// readUncopied reads ranges on the source and blocks on those holding a
+// record MM2 would copy, or that cannot be read.
+func (r *gatesRun) readUncopied(ctx context.Context, ranges map[kafka.TopicPartition]offsetRange) {
+	copyable := make(map[kafka.TopicPartition]int64)
+	failed := map[kafka.TopicPartition]error{}
+	meta, err := r.src.Metadata(ctx)
+	if err != nil {
 		for tp := range ranges {
-			switch err := failed[tp]; {
-			case err != nil:
-				blockers[fmt.Sprintf("partition %s/%d: cannot tell whether MM2 has copied up to committed offset %d: %v",
-					tp.Topic, tp.Partition, need[tp], err)] = true
-			case copyable[tp] > 0:
-				blockers[notCopied(tp, need[tp], lags[tp].Committed)] = true
-			}
+			failed[tp] = err
+		}
+	} else {
+		failed = readRanges(ctx, r.src, "source", leadersOf(meta), ranges, r.flow.ReadCommitted,
+			func(tp kafka.TopicPartition, _ kafka.Record) { copyable[tp]++ }, &itemErrors{})
+	}
+	for tp := range ranges {
+		switch err := failed[tp]; {
+		case err != nil:
+			r.blockers[fmt.Sprintf("partition %s/%d: cannot tell whether MM2 has copied up to committed offset %d: %v",
+				tp.Topic, tp.Partition, r.need[tp], err)] = true
+		case copyable[tp] > 0:
+			r.blockers[notCopied(tp, r.need[tp], r.lags[tp].Committed)] = true
 		}
 	}
-	for b := range blockers {
-		g.Blockers = append(g.Blockers, b)
-	}
-	sort.Strings(g.Blockers)
-	return g
 }
 
 // measurementBlockers are the view's errors that bear on the judged

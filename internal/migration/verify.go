@@ -2,13 +2,9 @@ package migration
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"sync"
-	"time"
 
 	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/mm2"
@@ -117,6 +113,32 @@ func (p *Pair) VerifyWith(ctx context.Context, flow mm2.Flow, opts VerifyOptions
 // last stable offset.
 type partitionEnds struct{ start, end, stable int64 }
 
+// verifyRun is one verifyPartitions' inputs and what it has gathered, so
+// that each pass is a step of its own.
+type verifyRun struct {
+	src, tgt   wire
+	flow       mm2.Flow
+	opts       VerifyOptions
+	errs       *itemErrors
+	srcL, tgtL leaders
+
+	// mirrored are the source partitions compared, targets their copies,
+	// index for index; checks are their results, filled in pass by pass.
+	mirrored, targets []kafka.TopicPartition
+	checks            []PartitionCheck
+
+	sEnds, tEnds map[kafka.TopicPartition]partitionEnds
+	sErr, tErr   map[kafka.TopicPartition]error
+
+	// samples are the windows read of each partition in the first pass.
+	samples [][]windowPair
+}
+
+// windowPair is one window read on both sides at the same distance from
+// the end.
+type windowPair struct{ s, t *window }
+
+// verifyPartitions is VerifyWith over wire, so tests can use fakes.
 func verifyPartitions(ctx context.Context, src, tgt wire, flow mm2.Flow, opts VerifyOptions) (Verification, error) {
 	if flow.SourceAlias == "" {
 		return Verification{}, errors.New("cannot verify partitions: flow has no source alias")
@@ -132,91 +154,113 @@ func verifyPartitions(ctx context.Context, src, tgt wire, flow mm2.Flow, opts Ve
 	if err != nil {
 		return Verification{}, err
 	}
-	var wg sync.WaitGroup
-	errs := &itemErrors{}
-	mirrored := mirroredPartitions(srcMeta, m, flow, errs)
-	targets := make([]kafka.TopicPartition, len(mirrored))
-	for i, tp := range mirrored {
-		targets[i] = kafka.TopicPartition{Topic: flow.TargetTopic(tp.Topic), Partition: tp.Partition}
+	r := &verifyRun{src: src, tgt: tgt, flow: flow, opts: opts, errs: &itemErrors{},
+		srcL: leadersOf(srcMeta), tgtL: leadersOf(tgtMeta)}
+	r.mirrored = mirroredPartitions(srcMeta, m, flow, r.errs)
+	r.targets = make([]kafka.TopicPartition, len(r.mirrored))
+	for i, tp := range r.mirrored {
+		r.targets[i] = kafka.TopicPartition{Topic: flow.TargetTopic(tp.Topic), Partition: tp.Partition}
 	}
-	srcL, tgtL := leadersOf(srcMeta), leadersOf(tgtMeta)
-	var sEnds, tEnds map[kafka.TopicPartition]partitionEnds
-	var sErr, tErr map[kafka.TopicPartition]error
-	wg.Go(func() { sEnds, sErr = endsOf(ctx, src, "source", srcL, mirrored, errs) })
-	wg.Go(func() { tEnds, tErr = endsOf(ctx, tgt, "target", tgtL, targets, errs) })
-	wg.Wait()
+	r.listEnds(ctx)
+	r.openChecks()
 
-	v := Verification{}
-	checks := make([]PartitionCheck, len(mirrored))
-	for i, tp := range mirrored {
-		ttp := targets[i]
+	// First pass: the windows, unless everything is to be read.
+	if !opts.ReadAll {
+		runSearches(ctx, r.planWindows())
+	}
+	whole := r.judgeWindows()
+	// Second pass: read whole, both sides at once.
+	if len(whole) > 0 {
+		r.readWhole(ctx, whole)
+	}
+	return r.verdict(), nil
+}
+
+// listEnds lists the offsets of both sides' partitions, in parallel.
+func (r *verifyRun) listEnds(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { r.sEnds, r.sErr = endsOf(ctx, r.src, "source", r.srcL, r.mirrored, r.errs) })
+	wg.Go(func() { r.tEnds, r.tErr = endsOf(ctx, r.tgt, "target", r.tgtL, r.targets, r.errs) })
+	wg.Wait()
+}
+
+// openChecks starts a check per partition, failing those whose offsets
+// are unknown or move under an open transaction (their counts would not
+// be final).
+func (r *verifyRun) openChecks() {
+	r.checks = make([]PartitionCheck, len(r.mirrored))
+	for i, tp := range r.mirrored {
+		ttp := r.targets[i]
 		c := PartitionCheck{Topic: tp.Topic, TargetTopic: ttp.Topic, Partition: tp.Partition, SourceRecords: -1, TargetRecords: -1}
-		s, t := sEnds[tp], tEnds[ttp]
+		s, t := r.sEnds[tp], r.tEnds[ttp]
 		switch {
-		case sErr[tp] != nil:
-			c.Err = fmt.Errorf("cannot list source offsets: %w", sErr[tp])
-		case tErr[ttp] != nil:
-			c.Err = fmt.Errorf("cannot list offsets of %s/%d on the target: %w", ttp.Topic, ttp.Partition, tErr[ttp])
-		case flow.ReadCommitted && s.stable < s.end:
+		case r.sErr[tp] != nil:
+			c.Err = fmt.Errorf("cannot list source offsets: %w", r.sErr[tp])
+		case r.tErr[ttp] != nil:
+			c.Err = fmt.Errorf("cannot list offsets of %s/%d on the target: %w", ttp.Topic, ttp.Partition, r.tErr[ttp])
+		case r.flow.ReadCommitted && s.stable < s.end:
 			c.Err = fmt.Errorf("cannot count: a transaction is open on the source (last stable offset %d, end %d)", s.stable, s.end)
 		case t.stable < t.end:
 			c.Err = fmt.Errorf("cannot count: a transaction is open on %s/%d (last stable offset %d, end %d)", ttp.Topic, ttp.Partition, t.stable, t.end)
 		}
-		checks[i] = c
+		r.checks[i] = c
 	}
+}
 
-	srcSide := &scanSide{name: "source", w: src, l: srcL, committedOnly: flow.ReadCommitted}
-	tgtSide := &scanSide{name: "target", w: tgt, l: tgtL, committedOnly: true}
-
-	// First pass: the windows, unless everything is to be read.
-	type pair struct{ s, t *window }
-	samples := make([][]pair, len(mirrored))
+// planWindows sets the first pass's windows of each partition whose sides
+// span as many offsets: its tail and spreadSamples single records, and
+// returns them as the searches to run.
+func (r *verifyRun) planWindows() []search {
+	srcSide := &scanSide{name: "source", w: r.src, l: r.srcL, committedOnly: r.flow.ReadCommitted}
+	tgtSide := &scanSide{name: "target", w: r.tgt, l: r.tgtL, committedOnly: true}
+	r.samples = make([][]windowPair, len(r.mirrored))
 	var searches []search
-	if !opts.ReadAll {
-		for i, tp := range mirrored {
-			if checks[i].Err != nil {
-				continue
+	for i, tp := range r.mirrored {
+		if r.checks[i].Err != nil {
+			continue
+		}
+		s, t := r.sEnds[tp], r.tEnds[r.targets[i]]
+		sn, tn := s.end-s.start, t.end-t.start
+		if sn != tn {
+			continue // the counts differ in offsets already: read whole
+		}
+		add := func(fromEnd, n int64) {
+			if n <= 0 {
+				return
 			}
-			s, t := sEnds[tp], tEnds[targets[i]]
-			sn, tn := s.end-s.start, t.end-t.start
-			if sn != tn {
-				continue // the counts differ in offsets already: read whole
-			}
-			add := func(fromEnd, n int64) {
-				if n <= 0 {
-					return
-				}
-				sw := newWindow(srcSide, tp, s.end-fromEnd, s.end-fromEnd+n)
-				tw := newWindow(tgtSide, targets[i], t.end-fromEnd, t.end-fromEnd+n)
-				samples[i] = append(samples[i], pair{sw, tw})
-				searches = append(searches, sw, tw)
-			}
-			tail := min(int64(opts.SampleSize), sn)
-			add(tail, tail)
-			for k := int64(1); k <= spreadSamples; k++ {
-				// Evenly spaced over what the tail does not cover, as
-				// distances from the end so both sides line up.
-				if rest := sn - tail; rest >= spreadSamples {
-					add(sn-(k-1)*rest/spreadSamples, 1)
-				}
+			sw := newWindow(srcSide, tp, s.end-fromEnd, s.end-fromEnd+n)
+			tw := newWindow(tgtSide, r.targets[i], t.end-fromEnd, t.end-fromEnd+n)
+			r.samples[i] = append(r.samples[i], windowPair{sw, tw})
+			searches = append(searches, sw, tw)
+		}
+		tail := min(int64(r.opts.SampleSize), sn)
+		add(tail, tail)
+		for k := int64(1); k <= spreadSamples; k++ {
+			// Evenly spaced over what the tail does not cover, as
+			// distances from the end so both sides line up.
+			if rest := sn - tail; rest >= spreadSamples {
+				add(sn-(k-1)*rest/spreadSamples, 1)
 			}
 		}
-		runSearches(ctx, searches)
 	}
+	return searches
+}
 
-	var whole []int
-	for i := range mirrored {
-		c := &checks[i]
+// judgeWindows counts by offsets the partitions whose windows were read
+// dense on both sides, and returns the indexes of those to read whole.
+func (r *verifyRun) judgeWindows() (whole []int) {
+	for i := range r.mirrored {
+		c := &r.checks[i]
 		if c.Err != nil {
 			continue
 		}
-		s, t := sEnds[mirrored[i]], tEnds[targets[i]]
-		if opts.ReadAll || s.end-s.start != t.end-t.start {
+		s, t := r.sEnds[r.mirrored[i]], r.tEnds[r.targets[i]]
+		if r.opts.ReadAll || s.end-s.start != t.end-t.start {
 			whole = append(whole, i)
 			continue
 		}
 		dense, equal, n := true, true, 0
-		for _, p := range samples[i] {
+		for _, p := range r.samples[i] { // set by planWindows, as !ReadAll
 			if err := errors.Join(p.s.cur.err, p.t.cur.err); err != nil {
 				c.Err = fmt.Errorf("cannot read samples: %w", err)
 				break
@@ -236,44 +280,53 @@ func verifyPartitions(ctx context.Context, src, tgt wire, flow mm2.Flow, opts Ve
 		c.SourceRecords, c.TargetRecords = s.end-s.start, t.end-t.start
 		c.Sampled, c.SampleEqual = n, equal
 	}
+	return whole
+}
 
-	// Second pass: read whole, both sides at once.
-	if len(whole) > 0 {
-		sRanges, tRanges := map[kafka.TopicPartition]offsetRange{}, map[kafka.TopicPartition]offsetRange{}
-		for _, i := range whole {
-			s, t := sEnds[mirrored[i]], tEnds[targets[i]]
-			sRanges[mirrored[i]] = offsetRange{s.start, readEnd(s, flow.ReadCommitted)}
-			tRanges[targets[i]] = offsetRange{t.start, t.stable}
-		}
-		var sSums, tSums map[kafka.TopicPartition]*runningSum
-		var sFailed, tFailed map[kafka.TopicPartition]error
-		wg.Go(func() { sSums, sFailed = sumRanges(ctx, src, "source", srcL, sRanges, flow.ReadCommitted, errs) })
-		wg.Go(func() { tSums, tFailed = sumRanges(ctx, tgt, "target", tgtL, tRanges, true, errs) })
-		wg.Wait()
-		for _, i := range whole {
-			c := &checks[i]
-			if err := errors.Join(sFailed[mirrored[i]], tFailed[targets[i]]); err != nil {
-				c.Err = err
-				continue
-			}
-			ss, ts := sSums[mirrored[i]], tSums[targets[i]]
-			c.CountedBy = CountedByRecords
-			c.SourceRecords, c.TargetRecords = ss.n, ts.n
-			c.Sampled = int(min(ss.n, ts.n))
-			c.SampleEqual = ss.n == ts.n && ss.sum() == ts.sum()
-		}
+// readWhole counts and hashes the whole partitions at whole on both sides
+// at once.
+func (r *verifyRun) readWhole(ctx context.Context, whole []int) {
+	sRanges, tRanges := map[kafka.TopicPartition]offsetRange{}, map[kafka.TopicPartition]offsetRange{}
+	for _, i := range whole {
+		s, t := r.sEnds[r.mirrored[i]], r.tEnds[r.targets[i]]
+		sRanges[r.mirrored[i]] = offsetRange{s.start, readEnd(s, r.flow.ReadCommitted)}
+		tRanges[r.targets[i]] = offsetRange{t.start, t.stable}
 	}
+	var sSums, tSums map[kafka.TopicPartition]*runningSum
+	var sFailed, tFailed map[kafka.TopicPartition]error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		sSums, sFailed = sumRanges(ctx, r.src, "source", r.srcL, sRanges, r.flow.ReadCommitted, r.errs)
+	})
+	wg.Go(func() { tSums, tFailed = sumRanges(ctx, r.tgt, "target", r.tgtL, tRanges, true, r.errs) })
+	wg.Wait()
+	for _, i := range whole {
+		c := &r.checks[i]
+		if err := errors.Join(sFailed[r.mirrored[i]], tFailed[r.targets[i]]); err != nil {
+			c.Err = err
+			continue
+		}
+		ss, ts := sSums[r.mirrored[i]], tSums[r.targets[i]]
+		c.CountedBy = CountedByRecords
+		c.SourceRecords, c.TargetRecords = ss.n, ts.n
+		c.Sampled = int(min(ss.n, ts.n))
+		c.SampleEqual = ss.n == ts.n && ss.sum() == ts.sum()
+	}
+}
 
-	v.Equal = true
-	for i := range checks {
-		c := &checks[i]
+// verdict gives each check and the whole its verdict, and sums the known
+// counts.
+func (r *verifyRun) verdict() Verification {
+	v := Verification{Equal: true}
+	for i := range r.checks {
+		c := &r.checks[i]
 		c.Equal = c.Err == nil && c.SourceRecords == c.TargetRecords && c.SampleEqual
 		v.Equal = v.Equal && c.Equal
 		v.SourceRecords += max(c.SourceRecords, 0)
 		v.TargetRecords += max(c.TargetRecords, 0)
 	}
-	v.Partitions = checks
-	return v, nil
+	v.Partitions = r.checks
+	return v
 }
 
 func readEnd(e partitionEnds, readCommitted bool) int64 {
@@ -303,190 +356,4 @@ func endsOf(ctx context.Context, w wire, side string, l leaders, tps []kafka.Top
 		out[tp] = partitionEnds{s.Offset, e.Offset, st.Offset}
 	}
 	return out, failed
-}
-
-// window is one read of a short range, keeping its records.
-type window struct {
-	cur     *cursor
-	from    int64
-	records []kafka.Record
-	started bool
-}
-
-func newWindow(side *scanSide, tp kafka.TopicPartition, from, to int64) *window {
-	b := &budget{limit: ScanLimit{Offsets: to - from + 1, Bytes: 1 << 62}, from: from}
-	return &window{cur: newCursor(side, tp, from, to, b, nil), from: from}
-}
-
-func (w *window) step(done *cursor) *cursor {
-	if w.started {
-		return nil
-	}
-	w.started = true
-	w.cur.visit = func(r kafka.Record) bool {
-		w.records = append(w.records, r)
-		return false
-	}
-	return w.cur
-}
-
-// dense reports a record at every offset of the window: no marker, no
-// compaction gap, no aborted record skipped.
-func (w *window) dense() bool {
-	if int64(len(w.records)) != w.cur.end-w.from {
-		return false
-	}
-	for i, r := range w.records {
-		if r.Offset != w.from+int64(i) {
-			return false
-		}
-	}
-	return true
-}
-
-func (w *window) sum() [sha256.Size]byte {
-	h := sha256.New()
-	for _, r := range w.records {
-		hashRecord(h, r)
-	}
-	var out [sha256.Size]byte
-	h.Sum(out[:0])
-	return out
-}
-
-// runningSum counts and hashes a partition's records in order.
-type runningSum struct {
-	n int64
-	h hash.Hash
-}
-
-func (s *runningSum) sum() [sha256.Size]byte {
-	var out [sha256.Size]byte
-	s.h.Sum(out[:0])
-	return out
-}
-
-func sumRanges(ctx context.Context, w wire, side string, l leaders, ranges map[kafka.TopicPartition]offsetRange, committedOnly bool, errs *itemErrors) (map[kafka.TopicPartition]*runningSum, map[kafka.TopicPartition]error) {
-	sums := make(map[kafka.TopicPartition]*runningSum, len(ranges))
-	for tp := range ranges {
-		sums[tp] = &runningSum{h: sha256.New()}
-	}
-	failed := readRanges(ctx, w, side, l, ranges, committedOnly, func(tp kafka.TopicPartition, r kafka.Record) {
-		s := sums[tp]
-		s.n++
-		hashRecord(s.h, r)
-	}, errs)
-	for tp, err := range failed {
-		failed[tp] = fmt.Errorf("%s partition %s/%d: %w", side, tp.Topic, tp.Partition, err)
-	}
-	return sums, failed
-}
-
-// hashRecord writes what MM2 copies of r, unambiguously: timestamp, then
-// key, value and each header as length-prefixed bytes (-1 for null).
-func hashRecord(h hash.Hash, r kafka.Record) {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(r.Timestamp))
-	h.Write(b[:])
-	putBytes := func(p []byte) {
-		n := int64(len(p))
-		if p == nil {
-			n = -1
-		}
-		binary.BigEndian.PutUint64(b[:], uint64(n))
-		h.Write(b[:])
-		h.Write(p)
-	}
-	putBytes(r.Key)
-	putBytes(r.Value)
-	binary.BigEndian.PutUint64(b[:], uint64(len(r.Headers)))
-	h.Write(b[:])
-	for _, hd := range r.Headers {
-		putBytes(hd.Key)
-		putBytes(hd.Value)
-	}
-}
-
-// EndMove is a partition whose end offset moved during Quiet.
-type EndMove struct {
-	Topic         string
-	Partition     int32
-	Before, After int64
-}
-
-// quietPolls is how many times Quiet looks during its period, so a
-// producer still writing is noticed early.
-const quietPolls = 10
-
-// Quiet watches the end offsets of the flow's mirrored source partitions
-// for period and returns those that moved: none means no producer wrote to
-// them for the whole period, which the producer phase waits for before
-// proving anything. Waiting the period is the point, so it returns early
-// only when something moved (or ctx ended). One ListOffsets per leader per
-// look.
-func (p *Pair) Quiet(ctx context.Context, flow mm2.Flow, period time.Duration) ([]EndMove, error) {
-	source := p.Source
-	if source == nil {
-		return nil, errors.New("cannot watch the source: no source cluster")
-	}
-	return quiet(ctx, source, flow, period)
-}
-
-func quiet(ctx context.Context, src wire, flow mm2.Flow, period time.Duration) ([]EndMove, error) {
-	m, err := flow.Filter.Compile()
-	if err != nil {
-		return nil, fmt.Errorf("cannot watch the source: %w", err)
-	}
-	meta, err := src.Metadata(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("cannot describe source cluster: %w", err)
-	}
-	errs := &itemErrors{}
-	tps := mirroredPartitions(meta, m, flow, errs)
-	l := leadersOf(meta)
-	look := func() (map[kafka.TopicPartition]int64, error) {
-		ends := listOffsets(ctx, src, "source", l, tps, kafka.OffsetLatest, false, errs)
-		out := make(map[kafka.TopicPartition]int64, len(ends))
-		for _, tp := range tps {
-			if err := ends[tp].Err; err != nil {
-				return nil, fmt.Errorf("cannot list end offset of %s/%d: %w", tp.Topic, tp.Partition, err)
-			}
-			out[tp] = ends[tp].Offset
-		}
-		return out, nil
-	}
-	if e := errs.sorted(); len(e) > 0 {
-		return nil, fmt.Errorf("cannot watch the source: %w", e[0])
-	}
-	before, err := look()
-	if err != nil {
-		return nil, err
-	}
-	deadline := time.NewTimer(period)
-	defer deadline.Stop()
-	tick := time.NewTicker(max(period/quietPolls, time.Millisecond))
-	defer tick.Stop()
-	for {
-		last := false
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("cannot watch the source: %w", ctx.Err())
-		case <-deadline.C:
-			last = true
-		case <-tick.C:
-		}
-		now, err := look()
-		if err != nil {
-			return nil, err
-		}
-		var moved []EndMove
-		for _, tp := range tps {
-			if now[tp] != before[tp] {
-				moved = append(moved, EndMove{Topic: tp.Topic, Partition: tp.Partition, Before: before[tp], After: now[tp]})
-			}
-		}
-		if len(moved) > 0 || last {
-			return moved, nil
-		}
-	}
 }

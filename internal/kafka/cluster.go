@@ -161,10 +161,10 @@ func config(a Access) (*sarama.Config, error) {
 		switch a.Mechanism {
 		case ScramSHA512, "":
 			conf.Net.SASL.Mechanism = sarama.SASLTypeSCRAMSHA512
-			conf.Net.SASL.SCRAMClientGeneratorFunc = scramSHA512
+			conf.Net.SASL.SCRAMClientGeneratorFunc = SCRAMSHA512
 		case ScramSHA256:
 			conf.Net.SASL.Mechanism = sarama.SASLTypeSCRAMSHA256
-			conf.Net.SASL.SCRAMClientGeneratorFunc = scramSHA256
+			conf.Net.SASL.SCRAMClientGeneratorFunc = SCRAMSHA256
 		case Plain:
 			conf.Net.SASL.Mechanism = sarama.SASLTypePlaintext
 		default:

@@ -22,8 +22,13 @@ type scramClient struct {
 
 var _ sarama.SCRAMClient = (*scramClient)(nil)
 
-func scramSHA512() sarama.SCRAMClient { return &scramClient{hash: sha512.New} }
-func scramSHA256() sarama.SCRAMClient { return &scramClient{hash: sha256.New} }
+// SCRAMSHA512 and SCRAMSHA256 are sarama SCRAMClientGeneratorFuncs. Dial
+// uses them; so does the sandbox, whose test clients must authenticate
+// exactly as the charm does.
+func SCRAMSHA512() sarama.SCRAMClient { return &scramClient{hash: sha512.New} }
+
+// SCRAMSHA256 is SCRAMSHA512's SHA-256 twin.
+func SCRAMSHA256() sarama.SCRAMClient { return &scramClient{hash: sha256.New} }
 
 // Begin starts a conversation for one connection. The error never carries
 // the password.

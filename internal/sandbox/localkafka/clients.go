@@ -8,6 +8,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/sandbox/internal/poll"
 )
 
@@ -35,7 +36,7 @@ func (c *Cluster) Config(creds Credentials) *sarama.Config {
 	cfg.Net.SASL.Mechanism = sarama.SASLTypeSCRAMSHA512
 	cfg.Net.SASL.User = creds.Username
 	cfg.Net.SASL.Password = creds.Password
-	cfg.Net.SASL.SCRAMClientGeneratorFunc = newSCRAMSHA512Client
+	cfg.Net.SASL.SCRAMClientGeneratorFunc = kafka.SCRAMSHA512
 	cfg.Metadata.Retry.Max = 5
 	cfg.Metadata.Retry.Backoff = 200 * time.Millisecond
 	cfg.Admin.Timeout = 15 * time.Second

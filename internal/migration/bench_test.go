@@ -10,7 +10,6 @@ import (
 	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/mm2/mm2test"
 
-	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/require"
 )
 
@@ -50,31 +49,30 @@ func BenchmarkMeasure(b *testing.B) {
 	b.Logf("created %d partitions in %s", benchTopics*benchPartitions, time.Since(begin).Round(time.Millisecond))
 
 	step := time.Now()
-	var msgs []*sarama.ProducerMessage
+	written := 0
+	send := func(topic string, partition int32, kvs ...[2][]byte) {
+		k.send(topic, partition, kvs...)
+		written += len(kvs)
+	}
+	records := make([][2][]byte, benchRecords)
+	for i := range records {
+		records[i] = kv(nil, []byte("record"))
+	}
 	for i := range benchTopics {
 		for p := range int32(benchPartitions) {
-			for range benchRecords {
-				msgs = append(msgs, &sarama.ProducerMessage{Topic: benchTopic(i), Partition: p, Value: sarama.StringEncoder("record")})
-			}
-			key := mm2test.ConnectKey(flow.SourceAlias, benchTopic(i), p)
-			msgs = append(msgs, &sarama.ProducerMessage{Topic: flow.ConnectOffsetsTopic(), Partition: int32(i*benchPartitions+int(p)) % 25,
-				Key: sarama.ByteEncoder(key), Value: sarama.ByteEncoder(mm2test.ConnectValue(benchRecords - 1))})
+			send(benchTopic(i), p, records...)
+			send(flow.ConnectOffsetsTopic(), int32(i*benchPartitions+int(p))%25,
+				kv(mm2test.ConnectKey(flow.SourceAlias, benchTopic(i), p), mm2test.ConnectValue(benchRecords-1)))
 		}
 	}
+	var checkpoints [][2][]byte
 	for g := range benchGroups {
 		for p := range int32(benchPartitions) {
-			msgs = append(msgs, &sarama.ProducerMessage{Topic: flow.CheckpointsTopic(), Partition: 0,
-				Key:   sarama.ByteEncoder(mm2test.CheckpointKey(benchGroup(g), benchTopic(g%benchTopics), p)),
-				Value: sarama.ByteEncoder(mm2test.CheckpointValue(3, 3, ""))})
+			checkpoints = append(checkpoints, kv(mm2test.CheckpointKey(benchGroup(g), benchTopic(g%benchTopics), p), mm2test.CheckpointValue(3, 3, "")))
 		}
 	}
-	if err := k.producer.SendMessages(msgs); err != nil {
-		if perrs, ok := err.(sarama.ProducerErrors); ok {
-			b.Fatalf("cannot write the fixture: %v (first: %v to %s)", err, perrs[0].Err, perrs[0].Msg.Topic)
-		}
-		b.Fatalf("cannot write the fixture: %v", err)
-	}
-	b.Logf("wrote %d records in %s", len(msgs), time.Since(step).Round(time.Millisecond))
+	send(flow.CheckpointsTopic(), 0, checkpoints...)
+	b.Logf("wrote %d records in %s", written, time.Since(step).Round(time.Millisecond))
 
 	step = time.Now()
 	for g := range benchGroups {

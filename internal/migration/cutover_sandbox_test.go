@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -33,77 +32,30 @@ func msgs(prefix string, from, n int) []msg {
 	return out
 }
 
-func (m msg) producerMessage(topic string, partition int32) *sarama.ProducerMessage {
-	return &sarama.ProducerMessage{Topic: topic, Partition: partition, Timestamp: m.ts,
-		Key: sarama.StringEncoder(m.name), Value: sarama.StringEncoder("value of " + m.name),
-		Headers: []sarama.RecordHeader{{Key: []byte("origin"), Value: []byte(m.name)}}}
+func (m msg) message() localkafka.Message {
+	return localkafka.Message{Key: []byte(m.name), Value: []byte("value of " + m.name),
+		Headers: map[string]string{"origin": m.name}, Timestamp: m.ts}
+}
+
+func messagesOf(ms []msg) []localkafka.Message {
+	out := make([]localkafka.Message, len(ms))
+	for i, m := range ms {
+		out[i] = m.message()
+	}
+	return out
 }
 
 // write sends ms to one partition outside any transaction.
 func (k *kit) write(topic string, partition int32, ms ...msg) {
 	k.tb.Helper()
-	pm := make([]*sarama.ProducerMessage, len(ms))
-	for i, m := range ms {
-		pm[i] = m.producerMessage(topic, partition)
-	}
-	require.NoError(k.tb, k.producer.SendMessages(pm))
+	require.NoError(k.tb, k.Send(topic, partition, messagesOf(ms)...))
 }
 
 // writeTxn sends ms in one transaction, committed or aborted: either way a
-// control record follows and takes an offset. The broker writes it after
-// EndTxn returns, so writeTxn polls cl until it is there, or the next
-// write could take its place.
-func (k *kit) writeTxn(cl *kafka.Cluster, topic string, partition int32, commit bool, ms ...msg) {
+// control record follows and takes an offset.
+func (k *kit) writeTxn(topic string, partition int32, commit bool, ms ...msg) {
 	k.tb.Helper()
-	cfg := k.cluster.Config(k.cluster.Admin)
-	cfg.Producer.Partitioner = sarama.NewManualPartitioner
-	cfg.Producer.Idempotent = true
-	cfg.Producer.Transaction.ID = "cutover-test-txn"
-	cfg.Net.MaxOpenRequests = 1
-	p, err := sarama.NewSyncProducer([]string{k.cluster.Bootstrap}, cfg)
-	require.NoError(k.tb, err)
-	defer p.Close()
-	require.NoError(k.tb, p.BeginTxn())
-	for _, m := range ms {
-		_, _, err := p.SendMessage(m.producerMessage(topic, partition))
-		require.NoError(k.tb, err)
-	}
-	if commit {
-		require.NoError(k.tb, p.CommitTxn())
-	} else {
-		require.NoError(k.tb, p.AbortTxn())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	waitStable(k.tb, ctx, cl, kafka.TopicPartition{Topic: topic, Partition: partition})
-}
-
-// waitStable polls until no transaction is open on tps (the last stable
-// offset equals the end): markers are written after EndTxn returns.
-func waitStable(tb testing.TB, ctx context.Context, cl *kafka.Cluster, tps ...kafka.TopicPartition) {
-	tb.Helper()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		meta, err := cl.Metadata(ctx)
-		require.NoError(tb, err)
-		l := leadersOf(meta)
-		errs := &itemErrors{}
-		ends := listOffsets(ctx, cl, "test", l, tps, kafka.OffsetLatest, false, errs)
-		stable := listOffsets(ctx, cl, "test", l, tps, kafka.OffsetLatest, true, errs)
-		settled := len(errs.sorted()) == 0
-		for _, tp := range tps {
-			settled = settled && ends[tp].Err == nil && stable[tp].Err == nil && ends[tp].Offset == stable[tp].Offset
-		}
-		if settled {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			tb.Fatalf("transactions on %v still open: %v", tps, ctx.Err())
-		case <-tick.C:
-		}
-	}
+	require.NoError(k.tb, k.SendTxn(topic, partition, commit, messagesOf(ms)...))
 }
 
 // TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved plays
@@ -137,8 +89,8 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 	r := msgs("r", 0, 30)
 	k.write("orders", 0, r...)
 	k.write("old.orders", 0, r[:10]...)
-	k.writeTxn(cl, "old.orders", 0, true, r[10:20]...)
-	k.writeTxn(cl, "old.orders", 0, true, r[20:25]...)
+	k.writeTxn("old.orders", 0, true, r[10:20]...)
+	k.writeTxn("old.orders", 0, true, r[20:25]...)
 	k.write("old.orders", 0, r[25:]...)
 	// orders/1: s0..s4, copied plainly.
 	s := msgs("s", 0, 5)
@@ -147,8 +99,8 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 	// payments/0: a b committed (0-1, marker 2), x aborted (3, marker 4),
 	// c plain (5). A read_committed MM2 copied a b c.
 	p := msgs("p", 0, 4)
-	k.writeTxn(cl, "payments", 0, true, p[0], p[1])
-	k.writeTxn(cl, "payments", 0, false, p[2])
+	k.writeTxn("payments", 0, true, p[0], p[1])
+	k.writeTxn("payments", 0, false, p[2])
 	k.write("payments", 0, p[3])
 	k.write("old.payments", 0, p[0], p[1], p[3])
 
@@ -204,17 +156,21 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 
 	// Write billing's exact offsets and read them back.
 	require.NoError(t, (&Pair{Target: cl}).WriteGroupOffsets(ctx, "billing", got[0].Targets()))
-	written, err := k.admin.ListConsumerGroupOffsets("billing", map[string][]int32{"old.orders": {0}, "old.payments": {0}})
+	orders, err := k.GroupOffsets("billing", "old.orders", 1)
 	require.NoError(t, err)
-	assert.Equal(t, int64(26), written.GetBlock("old.orders", 0).Offset)
-	assert.Equal(t, int64(2), written.GetBlock("old.payments", 0).Offset)
+	payments, err := k.GroupOffsets("billing", "old.payments", 1)
+	require.NoError(t, err)
+	assert.Equal(t, int64(26), orders[0])
+	assert.Equal(t, int64(2), payments[0])
 
 	// A group with a live consumer on the target is refused.
-	live := startConsumer(t, ctx, c, "live", "old.orders")
+	live, err := k.StartConsumer(ctx, "live", "old.orders")
+	require.NoError(t, err)
+	require.NoError(t, k.WaitGroupStable(ctx, "live", 1))
 	err = (&Pair{Target: cl}).WriteGroupOffsets(ctx, "live", []TargetOffset{{Topic: "old.orders", Partition: 0, Offset: 1}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cannot write offsets of group live: it is active on the target (Stable, 1 members)")
-	live()
+	require.NoError(t, live.Stop())
 
 	// Producer phase: the source is quiet and every partition is equal.
 	moved, err := (&Pair{Source: cl}).Quiet(ctx, flow, 300*time.Millisecond)
@@ -261,53 +217,4 @@ func mustDial(tb testing.TB, ctx context.Context, c *localkafka.Cluster) *kafka.
 	require.NoError(tb, err)
 	tb.Cleanup(func() { cl.Close() })
 	return cl
-}
-
-// drain is a consumer group handler that reads and commits nothing.
-type drain struct{}
-
-func (drain) Setup(sarama.ConsumerGroupSession) error   { return nil }
-func (drain) Cleanup(sarama.ConsumerGroupSession) error { return nil }
-func (drain) ConsumeClaim(_ sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
-	for range claim.Messages() {
-	}
-	return nil
-}
-
-// startConsumer runs one consumer in group on topic until the returned
-// stop is called, returning once the group is Stable with it as member.
-func startConsumer(tb testing.TB, ctx context.Context, c *localkafka.Cluster, group, topic string) (stop func()) {
-	tb.Helper()
-	cg, err := sarama.NewConsumerGroup([]string{c.Bootstrap}, group, c.Config(c.Admin))
-	require.NoError(tb, err)
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for runCtx.Err() == nil {
-			_ = cg.Consume(runCtx, []string{topic}, drain{})
-		}
-	}()
-	stop = func() {
-		cancel()
-		<-done
-		_ = cg.Close()
-	}
-	admin, err := c.NewAdmin(c.Admin)
-	require.NoError(tb, err)
-	defer admin.Close()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		ds, err := admin.DescribeConsumerGroups([]string{group})
-		if err == nil && len(ds) == 1 && ds[0].State == "Stable" && len(ds[0].Members) == 1 {
-			return stop
-		}
-		select {
-		case <-ctx.Done():
-			stop()
-			tb.Fatalf("group %s not stable in time: %v", group, err)
-		case <-tick.C:
-		}
-	}
 }

@@ -8,7 +8,6 @@ import (
 	"mirrormaker-k8s/internal/kafka"
 	"mirrormaker-k8s/internal/mm2"
 
-	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -31,11 +30,9 @@ func TestGivenRealClustersWhenPreflightThenEveryProblemIsFound(t *testing.T) {
 	defer cancel()
 	src, tgt := newKit(t, srcCluster), newKit(t, tgtCluster)
 
-	big := "3000000"
-	require.NoError(t, src.admin.CreateTopic("orders", &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false))
-	require.NoError(t, src.admin.CreateTopic("plain", &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1}, false))
-	require.NoError(t, src.admin.CreateTopic("big", &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1,
-		ConfigEntries: map[string]*string{"max.message.bytes": &big}}, false))
+	src.createTopic("orders", 3, false)
+	src.createTopic("plain", 1, false)
+	require.NoError(t, src.CreateTopic("big", 1, map[string]string{"max.message.bytes": "3000000"}))
 	tgt.createTopic("old.orders", 2, false)
 	src.waitTopics("orders", "plain", "big")
 	tgt.waitTopics("old.orders")
@@ -90,8 +87,8 @@ func TestGivenRealClustersWhenPreflightThenEveryProblemIsFound(t *testing.T) {
 
 // TestGivenCleanSetupWhenPreflightThenNoProblemAndExactFigures: a topic
 // MM2 would create with its own (copied) limit, replication factors the
-// one-broker target can place, and figures checked against sarama's own
-// DescribeLogDirs.
+// one-broker target can place, and figures checked against the sandbox Kit
+// (sarama's admin client: another implementation of DescribeLogDirs).
 func TestGivenCleanSetupWhenPreflightThenNoProblemAndExactFigures(t *testing.T) {
 	c := requireKafka(t, "preflight-clean", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -118,18 +115,8 @@ func TestGivenCleanSetupWhenPreflightThenNoProblemAndExactFigures(t *testing.T) 
 	require.NoError(t, err)
 	assert.Empty(t, plan.Problems)
 
-	dirs, err := k.admin.DescribeLogDirs([]int32{1})
+	want, err := k.TopicBytes("clean")
 	require.NoError(t, err)
-	var want int64
-	for _, d := range dirs[1] {
-		for _, topic := range d.Topics {
-			if topic.Topic == "clean" {
-				for _, p := range topic.Partitions {
-					want += p.Size
-				}
-			}
-		}
-	}
 	require.Positive(t, want)
 	assert.Equal(t, []PlannedTopic{{Source: "clean", Target: "old.clean", Partitions: 2, Bytes: want}}, plan.Topics)
 	assert.Equal(t, 2, plan.Partitions)

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/require"
 
 	"mirrormaker-k8s/internal/kafka"
@@ -50,91 +49,56 @@ func adminAccess(c *localkafka.Cluster) kafka.Access {
 }
 
 // kit is what a test needs to shape a real cluster.
+// kit is the sandbox's Kit, the one way tests talk to Kafka, with a test's
+// manners: a call that fails fails the test.
 type kit struct {
-	tb       testing.TB
-	cluster  *localkafka.Cluster
-	client   sarama.Client
-	admin    sarama.ClusterAdmin
-	producer sarama.SyncProducer
+	tb testing.TB
+	*localkafka.Kit
 }
 
 func newKit(tb testing.TB, c *localkafka.Cluster) *kit {
 	tb.Helper()
-	client, err := c.NewClient(c.Admin)
+	k, err := localkafka.NewKit(c)
 	require.NoError(tb, err)
-	admin, err := sarama.NewClusterAdminFromClient(client)
-	require.NoError(tb, err)
-	cfg := c.Config(c.Admin)
-	cfg.Producer.Partitioner = sarama.NewManualPartitioner
-	pc, err := sarama.NewClient([]string{c.Bootstrap}, cfg)
-	require.NoError(tb, err)
-	producer, err := sarama.NewSyncProducerFromClient(pc)
-	require.NoError(tb, err)
-	tb.Cleanup(func() {
-		producer.Close()
-		pc.Close()
-		admin.Close()
-	})
-	return &kit{tb: tb, cluster: c, client: client, admin: admin, producer: producer}
+	tb.Cleanup(func() { k.Close() })
+	return &kit{tb: tb, Kit: k}
 }
 
 func (k *kit) createTopic(name string, partitions int32, compacted bool) {
 	k.tb.Helper()
-	detail := &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}
+	var configs map[string]string
 	if compacted {
-		policy := "compact"
-		detail.ConfigEntries = map[string]*string{"cleanup.policy": &policy}
+		configs = map[string]string{"cleanup.policy": "compact"}
 	}
-	require.NoError(k.tb, k.admin.CreateTopic(name, detail, false))
+	require.NoError(k.tb, k.CreateTopic(name, partitions, configs))
 }
 
-// waitTopics polls metadata until every partition of topics has a leader:
-// CreateTopics returns before the broker has loaded them.
 func (k *kit) waitTopics(topics ...string) {
 	k.tb.Helper()
-	deadline := time.Now().Add(time.Minute)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := k.client.RefreshMetadata(topics...)
-		ready := err == nil
-		for _, t := range topics {
-			if !ready {
-				break
-			}
-			ps, err := k.client.Partitions(t)
-			ready = err == nil && len(ps) > 0
-			for _, p := range ps {
-				if l, err := k.client.Leader(t, p); err != nil || l == nil {
-					ready = false
-				}
-			}
-		}
-		if ready {
-			return
-		}
-		if time.Now().After(deadline) {
-			k.tb.Fatalf("topics %v not ready in time (last error: %v)", topics, err)
-		}
-		<-tick.C
-	}
+	require.NoError(k.tb, k.WaitTopics(context.Background(), topics...))
 }
 
-// send writes records to one partition; a nil value is a tombstone.
+// send writes key/value pairs to one partition; a nil value is a tombstone.
 func (k *kit) send(topic string, partition int32, kvs ...[2][]byte) {
 	k.tb.Helper()
-	msgs := make([]*sarama.ProducerMessage, len(kvs))
-	for i, r := range kvs {
-		m := &sarama.ProducerMessage{Topic: topic, Partition: partition, Key: sarama.ByteEncoder(r[0])}
-		if r[1] != nil {
-			m.Value = sarama.ByteEncoder(r[1])
-		}
-		msgs[i] = m
-	}
-	require.NoError(k.tb, k.producer.SendMessages(msgs))
+	require.NoError(k.tb, k.Send(topic, partition, messages(kvs)...))
 }
 
-// fill writes n small records to a partition.
+// sendTxn writes records in one transaction and commits or aborts it (as a
+// crashed exactly-once MM2 task would leave them).
+func (k *kit) sendTxn(topic string, partition int32, commit bool, kvs ...[2][]byte) {
+	k.tb.Helper()
+	require.NoError(k.tb, k.SendTxn(topic, partition, commit, messages(kvs)...))
+}
+
+func messages(kvs [][2][]byte) []localkafka.Message {
+	ms := make([]localkafka.Message, len(kvs))
+	for i, r := range kvs {
+		ms[i] = localkafka.Message{Key: r[0], Value: r[1]}
+	}
+	return ms
+}
+
 func (k *kit) fill(topic string, partition int32, n int) {
 	k.tb.Helper()
 	kvs := make([][2][]byte, n)
@@ -144,23 +108,18 @@ func (k *kit) fill(topic string, partition int32, n int) {
 	k.send(topic, partition, kvs...)
 }
 
-// commit commits group offsets the way a stopped consumer's last commit
-// does (no member, generation -1), in one request to the coordinator.
+// commit sets group's committed offsets exactly.
 func (k *kit) commit(group string, offsets map[kafka.TopicPartition]int64) {
 	k.tb.Helper()
-	coordinator, err := k.client.Coordinator(group)
-	require.NoError(k.tb, err)
-	req := &sarama.OffsetCommitRequest{Version: 2, ConsumerGroup: group, ConsumerGroupGeneration: -1,
-		RetentionTime: -1}
+	byTopic := map[string]map[int32]int64{}
 	for tp, off := range offsets {
-		req.AddBlock(tp.Topic, tp.Partition, off, 0, "")
-	}
-	resp, err := coordinator.CommitOffset(req)
-	require.NoError(k.tb, err)
-	for t, ps := range resp.Errors {
-		for p, kerr := range ps {
-			require.ErrorIs(k.tb, kerr, sarama.ErrNoError, "commit %s %s/%d", group, t, p)
+		if byTopic[tp.Topic] == nil {
+			byTopic[tp.Topic] = map[int32]int64{}
 		}
+		byTopic[tp.Topic][tp.Partition] = off
+	}
+	for topic, offs := range byTopic {
+		require.NoError(k.tb, k.Commit(group, topic, offs))
 	}
 }
 
@@ -168,7 +127,7 @@ func (k *kit) commit(group string, offsets map[kafka.TopicPartition]int64) {
 // created none.
 func (k *kit) consumerGroups() map[string]string {
 	k.tb.Helper()
-	groups, err := k.admin.ListConsumerGroups()
+	groups, err := k.Groups()
 	require.NoError(k.tb, err)
 	return groups
 }

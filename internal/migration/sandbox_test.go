@@ -9,7 +9,6 @@ import (
 	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/mm2/mm2test"
 
-	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -35,7 +34,7 @@ func TestGivenRealBrokerWhenMeasuredThenFiguresAreExact(t *testing.T) {
 	k.fill("orders", 0, 10)
 	k.fill("orders", 1, 5)
 	k.fill("orders", 2, 4)
-	require.NoError(t, k.admin.DeleteRecords("orders", map[int32]int64{2: 2})) // log start 2
+	require.NoError(t, k.DeleteRecords("orders", map[int32]int64{2: 2})) // log start 2
 	k.fill("old.orders", 0, 8)
 	k.fill("old.orders", 1, 3)
 
@@ -180,30 +179,4 @@ func TestGivenNoBrokerWhenDialledThenFailsFast(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "secret")
 	assert.Less(t, time.Since(begin), 10*time.Second)
-}
-
-// sendTxn writes records in one transaction and commits or aborts it (as a
-// crashed exactly-once MM2 task would leave them). Either way the
-// transaction ends with a control record taking one offset.
-func (k *kit) sendTxn(topic string, partition int32, commit bool, kvs ...[2][]byte) {
-	k.tb.Helper()
-	cfg := k.cluster.Config(k.cluster.Admin)
-	cfg.Producer.Partitioner = sarama.NewManualPartitioner
-	cfg.Producer.Idempotent = true
-	cfg.Producer.Transaction.ID = "test-txn"
-	cfg.Net.MaxOpenRequests = 1
-	p, err := sarama.NewSyncProducer([]string{k.cluster.Bootstrap}, cfg)
-	require.NoError(k.tb, err)
-	defer p.Close()
-	require.NoError(k.tb, p.BeginTxn())
-	for _, r := range kvs {
-		_, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: topic, Partition: partition,
-			Key: sarama.ByteEncoder(r[0]), Value: sarama.ByteEncoder(r[1])})
-		require.NoError(k.tb, err)
-	}
-	if commit {
-		require.NoError(k.tb, p.CommitTxn())
-	} else {
-		require.NoError(k.tb, p.AbortTxn())
-	}
 }

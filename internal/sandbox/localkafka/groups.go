@@ -12,7 +12,8 @@ import (
 	"github.com/IBM/sarama"
 )
 
-// Commit commits offsets for group on topic, as a consumer that has stopped would have.
+// Commit commits offsets for group on topic, as a consumer that has stopped would have:
+// exactly these, whether above or below what the group had.
 func (k *Kit) Commit(group, topic string, offsets map[int32]int64) error {
 	om, err := sarama.NewOffsetManagerFromClient(group, k.client)
 	if err != nil {
@@ -33,7 +34,10 @@ func (k *Kit) Commit(group, topic string, offsets map[int32]int64) error {
 			closeAll()
 			return fmt.Errorf("cannot manage %s/%d for %s: %w", topic, p, group, err)
 		}
+		// Mark moves the offset only forward and Reset only back: between them
+		// the group ends exactly at off, wherever it was.
 		pom.MarkOffset(off, "")
+		pom.ResetOffset(off, "")
 		poms = append(poms, pom)
 	}
 	om.Commit()

@@ -25,6 +25,7 @@ type Kit struct {
 	admin  sarama.ClusterAdmin
 
 	mu       sync.Mutex
+	producer sarama.SyncProducer // Send's, made on first use
 	produced map[string]int   // records written per topic, numbered from 0
 	parts    map[string]int32 // partitions per topic written or created
 }
@@ -44,7 +45,15 @@ func NewKit(c *Cluster) (*Kit, error) {
 }
 
 // Close releases the connections.
-func (k *Kit) Close() error { return k.admin.Close() }
+func (k *Kit) Close() error {
+	k.mu.Lock()
+	p := k.producer
+	k.mu.Unlock()
+	if p != nil {
+		p.Close()
+	}
+	return k.admin.Close()
+}
 
 // Record is one record as a client sees it.
 type Record struct {

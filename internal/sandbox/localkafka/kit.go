@@ -26,8 +26,8 @@ type Kit struct {
 
 	mu       sync.Mutex
 	producer sarama.SyncProducer // Send's, made on first use
-	produced map[string]int   // records written per topic, numbered from 0
-	parts    map[string]int32 // partitions per topic written or created
+	produced map[string]int      // records written per topic, numbered from 0
+	parts    map[string]int32    // partitions per topic written or created
 }
 
 // NewKit connects to c as its admin user.

@@ -162,8 +162,8 @@ func (r *gatesRun) readUncopied(ctx context.Context, ranges map[kafka.TopicParti
 			failed[tp] = err
 		}
 	} else {
-		failed = readRanges(ctx, r.src, "source", leadersOf(meta), ranges, r.flow.ReadCommitted,
-			func(tp kafka.TopicPartition, _ kafka.Record) { copyable[tp]++ }, &itemErrors{})
+		failed = newSide("source", r.src, meta, &itemErrors{}).readRanges(ctx, ranges, isolationOf(r.flow),
+			func(tp kafka.TopicPartition, _ kafka.Record) { copyable[tp]++ })
 	}
 	for tp := range ranges {
 		switch err := failed[tp]; {

@@ -44,9 +44,8 @@ type exactRun struct {
 	m        *mm2.Matcher
 	errs     *itemErrors // reported through the items they affect
 
-	srcMeta, tgtMeta kafka.Meta
-	srcL, tgtL       leaders
-	st               mm2State
+	source, target *side
+	st             mm2State
 
 	out        []GroupOffsets
 	groupIndex map[string]int
@@ -72,12 +71,13 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow mm2.Flow, groups []st
 		return nil, fmt.Errorf("cannot translate offsets: %w", err)
 	}
 	r := &exactRun{src: src, tgt: tgt, flow: flow, limit: limit, m: m, errs: &itemErrors{}}
-	if r.srcMeta, r.tgtMeta, err = describeBoth(ctx, src, tgt); err != nil {
+	srcMeta, tgtMeta, err := describeBoth(ctx, src, tgt)
+	if err != nil {
 		return nil, err
 	}
-	r.srcL, r.tgtL = leadersOf(r.srcMeta), leadersOf(r.tgtMeta)
+	r.source, r.target = newSide("source", src, srcMeta, r.errs), newSide("target", tgt, tgtMeta, r.errs)
 	if groups == nil {
-		groups = listConsumerGroups(ctx, src, "source", r.srcMeta, m.Group, r.errs)
+		groups = r.source.listConsumerGroups(ctx, m.Group)
 	}
 	r.collectPositions(r.readGroupsAndProgress(ctx, sortedUnique(groups)))
 	r.listEnds(ctx)
@@ -92,10 +92,9 @@ func (r *exactRun) readGroupsAndProgress(ctx context.Context, groups []string) g
 	var srcGroups groupsInfo
 	var internal map[string]*topicRead
 	var wg sync.WaitGroup
-	wg.Go(func() { srcGroups = describeGroups(ctx, r.src, "source", r.srcMeta, groups, r.errs) })
+	wg.Go(func() { srcGroups = r.source.describeGroups(ctx, groups) })
 	wg.Go(func() {
-		internal = readTopics(ctx, r.tgt, "target", r.tgtMeta, r.tgtL,
-			[]string{r.flow.ConnectOffsetsTopic(), r.flow.CheckpointsTopic()}, r.errs)
+		internal = r.target.readTopics(ctx, []string{r.flow.ConnectOffsetsTopic(), r.flow.CheckpointsTopic()})
 	})
 	wg.Wait()
 	r.st = mm2Progress(r.flow, internal, nil, r.errs)
@@ -113,7 +112,7 @@ func (r *exactRun) readGroupsAndProgress(ctx context.Context, groups []string) g
 // read fails alone.
 func (r *exactRun) collectPositions(srcGroups groupsInfo) {
 	mirrored := make(map[kafka.TopicPartition]bool)
-	for _, tp := range mirroredPartitions(r.srcMeta, r.m, r.flow, r.errs) {
+	for _, tp := range mirroredPartitions(r.source.meta, r.m, r.flow, r.errs) {
 		mirrored[tp] = true
 	}
 	r.srcTPs, r.tgtTPs = map[kafka.TopicPartition]bool{}, map[kafka.TopicPartition]bool{}
@@ -152,16 +151,16 @@ func (r *exactRun) listEnds(ctx context.Context) {
 	srcTPs, tgtTPs := kafka.SortedPartitions(r.srcTPs), kafka.SortedPartitions(r.tgtTPs)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		r.sStart = listOffsets(ctx, r.src, "source", r.srcL, srcTPs, kafka.OffsetEarliest, false, r.errs)
+		r.sStart = r.source.listOffsets(ctx, srcTPs, kafka.OffsetEarliest, readUncommitted)
 	})
 	wg.Go(func() {
-		r.sEnd = listOffsets(ctx, r.src, "source", r.srcL, srcTPs, kafka.OffsetLatest, r.flow.ReadCommitted, r.errs)
+		r.sEnd = r.source.listOffsets(ctx, srcTPs, kafka.OffsetLatest, isolationOf(r.flow))
 	})
 	wg.Go(func() {
-		r.tStart = listOffsets(ctx, r.tgt, "target", r.tgtL, tgtTPs, kafka.OffsetEarliest, true, r.errs)
+		r.tStart = r.target.listOffsets(ctx, tgtTPs, kafka.OffsetEarliest, readCommitted)
 	})
 	wg.Go(func() {
-		r.tEnd = listOffsets(ctx, r.tgt, "target", r.tgtL, tgtTPs, kafka.OffsetLatest, true, r.errs)
+		r.tEnd = r.target.listOffsets(ctx, tgtTPs, kafka.OffsetLatest, readCommitted)
 	})
 	wg.Wait()
 }
@@ -169,7 +168,7 @@ func (r *exactRun) listEnds(ctx context.Context) {
 // searchAnchors starts a result for every position and runs one anchor
 // search per source partition and committed offset.
 func (r *exactRun) searchAnchors(ctx context.Context) {
-	srcSide := &scanSide{name: "source", w: r.src, l: r.srcL, committedOnly: r.flow.ReadCommitted}
+	srcSide := &scanSide{side: r.source, iso: isolationOf(r.flow)}
 	r.anchors = make(map[anchorKey]*anchorSearch)
 	r.results = make([]PartitionOffset, len(r.positions))
 	var searches []search
@@ -225,7 +224,7 @@ func copyKeyOf(res *PartitionOffset, c int64) copyKey {
 // searchCopies runs one copy search per target partition, anchor and
 // checkpoint, for every position whose anchor was found.
 func (r *exactRun) searchCopies(ctx context.Context) {
-	tgtSide := &scanSide{name: "target", w: r.tgt, l: r.tgtL, committedOnly: true}
+	tgtSide := &scanSide{side: r.target, iso: readCommitted}
 	r.copies = make(map[copyKey]*copySearch)
 	var searches []search
 	for i, p := range r.positions {

@@ -52,11 +52,8 @@ func (e *ScanLimitError) Error() string {
 
 // scanSide is one cluster as the searches read it.
 type scanSide struct {
-	name string
-	w    wire
-	l    leaders
-	// committedOnly reads as a read_committed consumer.
-	committedOnly bool
+	*side
+	iso isolation
 }
 
 // budget is what a search has spent, shared by all its reads.
@@ -194,7 +191,7 @@ func runSearches(ctx context.Context, searches []search) {
 				asks[j] = kafka.FetchAsk{TP: c.tp, Offset: c.offset, MaxBytes: c.maxBytes}
 			}
 			wg.Go(func() {
-				answers, err := k.side.w.Fetch(ctx, k.broker, k.side.committedOnly, asks)
+				answers, err := k.side.w.Fetch(ctx, k.broker, bool(k.side.iso), asks)
 				for _, i := range idx {
 					c := current[i] // in this ask only: no other goroutine touches it
 					f, ok := answers[c.tp]

@@ -28,12 +28,12 @@ var errNoProgress = errors.New("fetch made no progress before the end offset")
 type offsetRange struct{ from, to int64 }
 
 // readRanges reads every range, calling visit (never concurrently) for each
-// record in it, in offset order per partition. committedOnly reads as a
+// record in it, in offset order per partition. readCommitted reads as a
 // read_committed consumer (aborted transactions skipped; ranges must end at
-// or below the last stable offset); otherwise as read_uncommitted. Control
-// records are never visited. It returns the partitions that could not be
-// read; a broker that failed is also reported in errs.
-func readRanges(ctx context.Context, w wire, side string, l leaders, ranges map[kafka.TopicPartition]offsetRange, committedOnly bool, visit func(kafka.TopicPartition, kafka.Record), errs *itemErrors) map[kafka.TopicPartition]error {
+// or below the last stable offset). Control records are never visited. It
+// returns the partitions that could not be read; a broker that failed is
+// also reported in the side's errors.
+func (sd *side) readRanges(ctx context.Context, ranges map[kafka.TopicPartition]offsetRange, iso isolation, visit func(kafka.TopicPartition, kafka.Record)) map[kafka.TopicPartition]error {
 	failed := make(map[kafka.TopicPartition]error)
 	pending := make(map[kafka.TopicPartition]*kafka.FetchAsk)
 	for tp, r := range ranges {
@@ -49,7 +49,7 @@ func readRanges(ctx context.Context, w wire, side string, l leaders, ranges map[
 			break
 		}
 		roundFailed := make(map[kafka.TopicPartition]error)
-		batches := l.byLeader(kafka.SortedPartitions(pending), roundFailed)
+		batches := sd.l.byLeader(kafka.SortedPartitions(pending), roundFailed)
 		// Copy every ask before any answer changes pending.
 		round := make(map[int32][]kafka.FetchAsk, len(batches))
 		for broker, batch := range batches {
@@ -58,10 +58,10 @@ func readRanges(ctx context.Context, w wire, side string, l leaders, ranges map[
 			}
 		}
 		answers := kafka.AskBrokers(ctx, round, func(ctx context.Context, broker int32, asks []kafka.FetchAsk) (map[kafka.FetchAsk]kafka.Fetched, error) {
-			return fetchAsked(ctx, w, broker, committedOnly, asks)
+			return fetchAsked(ctx, sd.w, broker, bool(iso), asks)
 		})
 		answers.EachFailed(func(broker int32, err error) {
-			errs.add(brokerItem(side, broker), fmt.Errorf("cannot fetch: %w", err))
+			sd.errs.add(brokerItem(sd.name, broker), fmt.Errorf("cannot fetch: %w", err))
 		})
 		answers.Each(func(a kafka.FetchAsk, ans kafka.Answer[kafka.Fetched]) {
 			switch {

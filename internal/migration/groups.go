@@ -31,15 +31,15 @@ type groupsInfo struct {
 // listConsumerGroups asks every broker (in parallel) for the groups it
 // coordinates and keeps the consumer groups (protocol type "consumer", or
 // "" for groups that only commit offsets) that match.
-func listConsumerGroups(ctx context.Context, w wire, side string, meta kafka.Meta, keep func(string) bool, errs *itemErrors) []string {
+func (sd *side) listConsumerGroups(ctx context.Context, keep func(string) bool) []string {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	seen := make(map[string]bool)
-	for _, b := range meta.Brokers {
+	for _, b := range sd.meta.Brokers {
 		wg.Go(func() {
-			groups, err := w.ListGroups(ctx, b)
+			groups, err := sd.w.ListGroups(ctx, b)
 			if err != nil {
-				errs.add(fmt.Sprintf("%s broker %d", side, b), fmt.Errorf("cannot list groups: %w", err))
+				sd.errs.add(fmt.Sprintf("%s broker %d", sd.name, b), fmt.Errorf("cannot list groups: %w", err))
 				return
 			}
 			mu.Lock()
@@ -64,25 +64,25 @@ func listConsumerGroups(ctx context.Context, w wire, side string, meta kafka.Met
 // from their coordinators: one OffsetFetch and one DescribeGroups per
 // coordinator, all in parallel. Groups whose coordinator had moved are
 // asked again once, after a FindCoordinator.
-func describeGroups(ctx context.Context, w wire, side string, meta kafka.Meta, groups []string, errs *itemErrors) groupsInfo {
+func (sd *side) describeGroups(ctx context.Context, groups []string) groupsInfo {
 	info := groupsInfo{offsets: make(map[string]kafka.Committed), states: make(map[string]kafka.GroupState)}
 	if len(groups) == 0 {
 		return info
 	}
-	coordinators := coordinatorsFromMeta(meta, groups)
+	coordinators := coordinatorsFromMeta(sd.meta, groups)
 	var unknown []string
 	for _, g := range groups {
 		if _, ok := coordinators[g]; !ok {
 			unknown = append(unknown, g)
 		}
 	}
-	findCoordinators(ctx, w, unknown, coordinators, info)
+	findCoordinators(ctx, sd.w, unknown, coordinators, info)
 
-	retry := askCoordinators(ctx, w, side, coordinators, info, errs)
+	retry := sd.askCoordinators(ctx, coordinators, info)
 	if len(retry) > 0 {
 		again := make(map[string]int32)
-		findCoordinators(ctx, w, retry, again, info)
-		askCoordinators(ctx, w, side, again, info, errs)
+		findCoordinators(ctx, sd.w, retry, again, info)
+		sd.askCoordinators(ctx, again, info)
 	}
 	return info
 }
@@ -90,7 +90,7 @@ func describeGroups(ctx context.Context, w wire, side string, meta kafka.Meta, g
 // askCoordinators sends each coordinator one OffsetFetch and one
 // DescribeGroups for its groups. It returns the groups that answered that
 // the broker is not (or not yet) their coordinator.
-func askCoordinators(ctx context.Context, w wire, side string, coordinators map[string]int32, info groupsInfo, errs *itemErrors) []string {
+func (sd *side) askCoordinators(ctx context.Context, coordinators map[string]int32, info groupsInfo) []string {
 	byBroker := make(map[int32][]string)
 	for g, b := range coordinators {
 		byBroker[b] = append(byBroker[b], g)
@@ -101,14 +101,14 @@ func askCoordinators(ctx context.Context, w wire, side string, coordinators map[
 	var offsets kafka.Answers[string, kafka.Committed]
 	var states kafka.Answers[string, kafka.GroupState]
 	var wg sync.WaitGroup
-	wg.Go(func() { offsets = kafka.AskBrokers(ctx, byBroker, w.FetchOffsets) })
-	wg.Go(func() { states = kafka.AskBrokers(ctx, byBroker, w.DescribeGroups) })
+	wg.Go(func() { offsets = kafka.AskBrokers(ctx, byBroker, sd.w.FetchOffsets) })
+	wg.Go(func() { states = kafka.AskBrokers(ctx, byBroker, sd.w.DescribeGroups) })
 	wg.Wait()
 	offsets.EachFailed(func(b int32, err error) {
-		errs.add(brokerItem(side, b), fmt.Errorf("cannot fetch group offsets: %w", err))
+		sd.errs.add(brokerItem(sd.name, b), fmt.Errorf("cannot fetch group offsets: %w", err))
 	})
 	states.EachFailed(func(b int32, err error) {
-		errs.add(brokerItem(side, b), fmt.Errorf("cannot describe groups: %w", err))
+		sd.errs.add(brokerItem(sd.name, b), fmt.Errorf("cannot describe groups: %w", err))
 	})
 	var retry []string
 	offsets.Each(func(g string, a kafka.Answer[kafka.Committed]) {

@@ -26,18 +26,18 @@ type topicRead struct {
 // so a transaction still open when the read starts is left for the next
 // read, and aborted ones are never seen. A missing topic reads as not found,
 // which is not an error: MM2 creates its topics when it first runs.
-func readTopics(ctx context.Context, w wire, side string, meta kafka.Meta, l leaders, topics []string, errs *itemErrors) map[string]*topicRead {
+func (sd *side) readTopics(ctx context.Context, topics []string) map[string]*topicRead {
 	out := make(map[string]*topicRead, len(topics))
 	var tps []kafka.TopicPartition
 	for _, t := range topics {
 		r := &topicRead{records: map[int32][]kafka.Record{}, failed: map[int32]error{}}
 		out[t] = r
-		if err, ok := meta.TopicErrs[t]; ok {
+		if err, ok := sd.meta.TopicErrs[t]; ok {
 			r.found, r.err = true, err
-			errs.add(fmt.Sprintf("%s topic %s", side, t), err)
+			sd.errs.add(fmt.Sprintf("%s topic %s", sd.name, t), err)
 			continue
 		}
-		ps, ok := meta.Topics[t]
+		ps, ok := sd.meta.Topics[t]
 		if !ok {
 			continue
 		}
@@ -52,8 +52,8 @@ func readTopics(ctx context.Context, w wire, side string, meta kafka.Meta, l lea
 
 	var starts, ends map[kafka.TopicPartition]kafka.OffsetAnswer
 	var wg sync.WaitGroup
-	wg.Go(func() { starts = listOffsets(ctx, w, side, l, tps, kafka.OffsetEarliest, true, errs) })
-	wg.Go(func() { ends = listOffsets(ctx, w, side, l, tps, kafka.OffsetLatest, true, errs) })
+	wg.Go(func() { starts = sd.listOffsets(ctx, tps, kafka.OffsetEarliest, readCommitted) })
+	wg.Go(func() { ends = sd.listOffsets(ctx, tps, kafka.OffsetLatest, readCommitted) })
 	wg.Wait()
 
 	ranges := make(map[kafka.TopicPartition]offsetRange, len(tps))
@@ -68,12 +68,12 @@ func readTopics(ctx context.Context, w wire, side string, meta kafka.Meta, l lea
 	visit := func(tp kafka.TopicPartition, r kafka.Record) {
 		out[tp.Topic].records[tp.Partition] = append(out[tp.Topic].records[tp.Partition], r)
 	}
-	for tp, err := range readRanges(ctx, w, side, l, ranges, true, visit, errs) {
+	for tp, err := range sd.readRanges(ctx, ranges, readCommitted, visit) {
 		out[tp.Topic].failed[tp.Partition] = err
 	}
 	for t, r := range out {
 		for p, err := range r.failed {
-			errs.add(fmt.Sprintf("%s partition %s/%d", side, t, p), err)
+			sd.errs.add(fmt.Sprintf("%s partition %s/%d", sd.name, t, p), err)
 		}
 	}
 	return out

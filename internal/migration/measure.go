@@ -70,29 +70,27 @@ func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time) (
 	}
 
 	mirrored := mirroredPartitions(srcMeta, m, flow, errs)
-	srcLeaders := leadersOf(srcMeta)
-	tgtLeaders := leadersOf(tgtMeta)
+	source, target := newSide("source", src, srcMeta, errs), newSide("target", tgt, tgtMeta, errs)
 
 	var starts, ends map[kafka.TopicPartition]kafka.OffsetAnswer
 	var internal map[string]*topicRead
 	var groups []string
 	var srcGroups, tgtGroups groupsInfo
 	wg.Go(func() {
-		starts = listOffsets(ctx, src, "source", srcLeaders, mirrored, kafka.OffsetEarliest, false, errs)
+		starts = source.listOffsets(ctx, mirrored, kafka.OffsetEarliest, readUncommitted)
 	})
-	wg.Go(func() { ends = listOffsets(ctx, src, "source", srcLeaders, mirrored, kafka.OffsetLatest, false, errs) })
+	wg.Go(func() { ends = source.listOffsets(ctx, mirrored, kafka.OffsetLatest, readUncommitted) })
 	if tgtErr == nil {
 		wg.Go(func() {
-			internal = readTopics(ctx, tgt, "target", tgtMeta, tgtLeaders,
-				[]string{flow.ConnectOffsetsTopic(), flow.CheckpointsTopic()}, errs)
+			internal = target.readTopics(ctx, []string{flow.ConnectOffsetsTopic(), flow.CheckpointsTopic()})
 		})
 	}
 	wg.Go(func() {
-		groups = listConsumerGroups(ctx, src, "source", srcMeta, m.Group, errs)
+		groups = source.listConsumerGroups(ctx, m.Group)
 		var gwg sync.WaitGroup
-		gwg.Go(func() { srcGroups = describeGroups(ctx, src, "source", srcMeta, groups, errs) })
+		gwg.Go(func() { srcGroups = source.describeGroups(ctx, groups) })
 		if tgtErr == nil {
-			gwg.Go(func() { tgtGroups = describeGroups(ctx, tgt, "target", tgtMeta, groups, errs) })
+			gwg.Go(func() { tgtGroups = target.describeGroups(ctx, groups) })
 		}
 		gwg.Wait()
 	})
@@ -101,7 +99,7 @@ func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time) (
 	st := mm2Progress(flow, internal, tgtErr, errs)
 	view.MirrorStarted = internal != nil && internal[flow.ConnectOffsetsTopic()].found
 	view.Partitions = partitionLags(mirrored, starts, ends, st)
-	settleTails(ctx, src, srcLeaders, view.Partitions, flow.ReadCommitted)
+	settleTails(ctx, source, view.Partitions, isolationOf(flow))
 	if tgtErr != nil {
 		tgtGroups = unknownGroups(groups, tgtErr)
 	}

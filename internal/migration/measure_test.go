@@ -328,7 +328,7 @@ func TestReadingInternalTopicsTakesRoundsByDataNotPartitions(t *testing.T) {
 	errs := &itemErrors{}
 	meta, err := tgt.Metadata(context.Background())
 	require.NoError(t, err)
-	read := readTopics(context.Background(), tgt, "target", meta, leadersOf(meta), []string{"mm2-offsets.old.internal"}, errs)
+	read := newSide("target", tgt, meta, errs).readTopics(context.Background(), []string{"mm2-offsets.old.internal"})
 	assert.Empty(t, errs.list)
 	r := read["mm2-offsets.old.internal"]
 	require.True(t, r.found)

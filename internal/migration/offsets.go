@@ -7,7 +7,37 @@ import (
 	"sync"
 
 	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/mm2"
 )
+
+// side is one cluster as this package reads it: its name in item errors
+// ("source" or "target"), its wire and metadata, the partition leaders found
+// there, and where per-item errors go. Every batched read is a method on it,
+// so none takes the same five arguments again.
+type side struct {
+	name string
+	w    wire
+	meta kafka.Meta
+	l    leaders
+	errs *itemErrors
+}
+
+func newSide(name string, w wire, meta kafka.Meta, errs *itemErrors) *side {
+	return &side{name: name, w: w, meta: meta, l: leadersOf(meta), errs: errs}
+}
+
+// isolation is what a read sees of transactions: read_uncommitted sees every
+// record up to the high watermark; read_committed, as MM2's source consumer
+// does, only what lies below the last stable offset, and no aborted record.
+type isolation bool
+
+const (
+	readUncommitted isolation = false
+	readCommitted   isolation = true
+)
+
+// isolationOf is how MM2's source consumer reads under flow.
+func isolationOf(flow mm2.Flow) isolation { return isolation(flow.ReadCommitted) }
 
 // errNoLeader marks a partition that has no leader to ask.
 var errNoLeader = errors.New("partition has no leader")
@@ -61,14 +91,14 @@ func (l leaders) byLeader(tps []kafka.TopicPartition, out map[kafka.TopicPartiti
 // offsets of its partitions in tps. A broker that cannot be asked is
 // reported once, as "<side> broker N", and its partitions answered with
 // that error.
-func listOffsets(ctx context.Context, w wire, side string, l leaders, tps []kafka.TopicPartition, at int64, committedOnly bool, errs *itemErrors) map[kafka.TopicPartition]kafka.OffsetAnswer {
+func (sd *side) listOffsets(ctx context.Context, tps []kafka.TopicPartition, at int64, iso isolation) map[kafka.TopicPartition]kafka.OffsetAnswer {
 	out := make(map[kafka.TopicPartition]kafka.OffsetAnswer, len(tps))
 	failed := make(map[kafka.TopicPartition]error)
-	answers := kafka.AskBrokers(ctx, l.byLeader(tps, failed), func(ctx context.Context, broker int32, batch []kafka.TopicPartition) (map[kafka.TopicPartition]kafka.OffsetAnswer, error) {
-		return w.ListOffsets(ctx, broker, at, committedOnly, batch)
+	answers := kafka.AskBrokers(ctx, sd.l.byLeader(tps, failed), func(ctx context.Context, broker int32, batch []kafka.TopicPartition) (map[kafka.TopicPartition]kafka.OffsetAnswer, error) {
+		return sd.w.ListOffsets(ctx, broker, at, bool(iso), batch)
 	})
 	answers.EachFailed(func(broker int32, err error) {
-		errs.add(brokerItem(side, broker), fmt.Errorf("cannot list offsets: %w", err))
+		sd.errs.add(brokerItem(sd.name, broker), fmt.Errorf("cannot list offsets: %w", err))
 	})
 	answers.Each(func(tp kafka.TopicPartition, a kafka.Answer[kafka.OffsetAnswer]) {
 		switch {

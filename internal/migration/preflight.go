@@ -222,7 +222,7 @@ func (r *preflightRun) gather(ctx context.Context) {
 	if r.srcOK {
 		wg.Go(func() {
 			errs := &itemErrors{}
-			r.groups = listConsumerGroups(ctx, r.src, "source", r.srcInfo.Meta, r.m.Group, errs)
+			r.groups = newSide("source", r.src, r.srcInfo.Meta, errs).listConsumerGroups(ctx, r.m.Group)
 			r.problems.addItemErrors(errs)
 		})
 	}

@@ -46,9 +46,9 @@ func quiet(ctx context.Context, src wire, flow mm2.Flow, period time.Duration) (
 	}
 	errs := &itemErrors{}
 	tps := mirroredPartitions(meta, m, flow, errs)
-	l := leadersOf(meta)
+	source := newSide("source", src, meta, errs)
 	look := func() (map[kafka.TopicPartition]int64, error) {
-		ends := listOffsets(ctx, src, "source", l, tps, kafka.OffsetLatest, false, errs)
+		ends := source.listOffsets(ctx, tps, kafka.OffsetLatest, readUncommitted)
 		out := make(map[kafka.TopicPartition]int64, len(ends))
 		for _, tp := range tps {
 			if err := ends[tp].Err; err != nil {

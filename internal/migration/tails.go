@@ -30,7 +30,7 @@ const tailCheckMax = 1000
 // ranges in batched Fetch requests (one per leader per round). A range
 // that cannot be read keeps its offset count: it is still an upper bound,
 // so the view stays correct, only less tight.
-func settleTails(ctx context.Context, w wire, l leaders, parts []PartitionLag, readCommitted bool) {
+func settleTails(ctx context.Context, src *side, parts []PartitionLag, iso isolation) {
 	ranges := make(map[kafka.TopicPartition]offsetRange)
 	index := make(map[kafka.TopicPartition]int)
 	for i, p := range parts {
@@ -46,13 +46,14 @@ func settleTails(ctx context.Context, w wire, l leaders, parts []PartitionLag, r
 	}
 	// Failures only leave the bounds in place: they are not errors of the
 	// view.
-	quiet := &itemErrors{}
+	quiet := *src
+	quiet.errs = &itemErrors{}
 	undecided := make(map[kafka.TopicPartition]int64)
-	if readCommitted {
+	if iso == readCommitted {
 		// A read_committed MM2 can read only below the last stable offset;
 		// what lies beyond (an open transaction) is still to copy, or not.
 		tps := kafka.SortedPartitions(ranges)
-		stable := listOffsets(ctx, w, "source", l, tps, kafka.OffsetLatest, true, quiet)
+		stable := quiet.listOffsets(ctx, tps, kafka.OffsetLatest, readCommitted)
 		for _, tp := range tps {
 			r := ranges[tp]
 			lso := stable[tp]
@@ -67,7 +68,7 @@ func settleTails(ctx context.Context, w wire, l leaders, parts []PartitionLag, r
 	}
 	count := make(map[kafka.TopicPartition]int64, len(ranges))
 	visit := func(tp kafka.TopicPartition, _ kafka.Record) { count[tp]++ }
-	failed := readRanges(ctx, w, "source", l, ranges, readCommitted, visit, quiet)
+	failed := quiet.readRanges(ctx, ranges, iso, visit)
 	for tp := range ranges {
 		if _, ok := failed[tp]; ok {
 			continue

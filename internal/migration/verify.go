@@ -116,11 +116,11 @@ type partitionEnds struct{ start, end, stable int64 }
 // verifyRun is one verifyPartitions' inputs and what it has gathered, so
 // that each pass is a step of its own.
 type verifyRun struct {
-	src, tgt   wire
-	flow       mm2.Flow
-	opts       VerifyOptions
-	errs       *itemErrors
-	srcL, tgtL leaders
+	src, tgt       wire
+	flow           mm2.Flow
+	opts           VerifyOptions
+	errs           *itemErrors
+	source, target *side
 
 	// mirrored are the source partitions compared, targets their copies,
 	// index for index; checks are their results, filled in pass by pass.
@@ -154,8 +154,8 @@ func verifyPartitions(ctx context.Context, src, tgt wire, flow mm2.Flow, opts Ve
 	if err != nil {
 		return Verification{}, err
 	}
-	r := &verifyRun{src: src, tgt: tgt, flow: flow, opts: opts, errs: &itemErrors{},
-		srcL: leadersOf(srcMeta), tgtL: leadersOf(tgtMeta)}
+	r := &verifyRun{src: src, tgt: tgt, flow: flow, opts: opts, errs: &itemErrors{}}
+	r.source, r.target = newSide("source", src, srcMeta, r.errs), newSide("target", tgt, tgtMeta, r.errs)
 	r.mirrored = mirroredPartitions(srcMeta, m, flow, r.errs)
 	r.targets = make([]kafka.TopicPartition, len(r.mirrored))
 	for i, tp := range r.mirrored {
@@ -179,8 +179,8 @@ func verifyPartitions(ctx context.Context, src, tgt wire, flow mm2.Flow, opts Ve
 // listEnds lists the offsets of both sides' partitions, in parallel.
 func (r *verifyRun) listEnds(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Go(func() { r.sEnds, r.sErr = endsOf(ctx, r.src, "source", r.srcL, r.mirrored, r.errs) })
-	wg.Go(func() { r.tEnds, r.tErr = endsOf(ctx, r.tgt, "target", r.tgtL, r.targets, r.errs) })
+	wg.Go(func() { r.sEnds, r.sErr = r.source.endsOf(ctx, r.mirrored) })
+	wg.Go(func() { r.tEnds, r.tErr = r.target.endsOf(ctx, r.targets) })
 	wg.Wait()
 }
 
@@ -211,8 +211,8 @@ func (r *verifyRun) openChecks() {
 // span as many offsets: its tail and spreadSamples single records, and
 // returns them as the searches to run.
 func (r *verifyRun) planWindows() []search {
-	srcSide := &scanSide{name: "source", w: r.src, l: r.srcL, committedOnly: r.flow.ReadCommitted}
-	tgtSide := &scanSide{name: "target", w: r.tgt, l: r.tgtL, committedOnly: true}
+	srcSide := &scanSide{side: r.source, iso: isolationOf(r.flow)}
+	tgtSide := &scanSide{side: r.target, iso: readCommitted}
 	r.samples = make([][]windowPair, len(r.mirrored))
 	var searches []search
 	for i, tp := range r.mirrored {
@@ -296,9 +296,9 @@ func (r *verifyRun) readWhole(ctx context.Context, whole []int) {
 	var sFailed, tFailed map[kafka.TopicPartition]error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		sSums, sFailed = sumRanges(ctx, r.src, "source", r.srcL, sRanges, r.flow.ReadCommitted, r.errs)
+		sSums, sFailed = r.source.sumRanges(ctx, sRanges, isolationOf(r.flow))
 	})
-	wg.Go(func() { tSums, tFailed = sumRanges(ctx, r.tgt, "target", r.tgtL, tRanges, true, r.errs) })
+	wg.Go(func() { tSums, tFailed = r.target.sumRanges(ctx, tRanges, readCommitted) })
 	wg.Wait()
 	for _, i := range whole {
 		c := &r.checks[i]
@@ -338,12 +338,12 @@ func readEnd(e partitionEnds, readCommitted bool) int64 {
 
 // endsOf lists start, end and last stable offset of tps, batched per
 // leader.
-func endsOf(ctx context.Context, w wire, side string, l leaders, tps []kafka.TopicPartition, errs *itemErrors) (map[kafka.TopicPartition]partitionEnds, map[kafka.TopicPartition]error) {
+func (sd *side) endsOf(ctx context.Context, tps []kafka.TopicPartition) (map[kafka.TopicPartition]partitionEnds, map[kafka.TopicPartition]error) {
 	var starts, ends, stables map[kafka.TopicPartition]kafka.OffsetAnswer
 	var wg sync.WaitGroup
-	wg.Go(func() { starts = listOffsets(ctx, w, side, l, tps, kafka.OffsetEarliest, false, errs) })
-	wg.Go(func() { ends = listOffsets(ctx, w, side, l, tps, kafka.OffsetLatest, false, errs) })
-	wg.Go(func() { stables = listOffsets(ctx, w, side, l, tps, kafka.OffsetLatest, true, errs) })
+	wg.Go(func() { starts = sd.listOffsets(ctx, tps, kafka.OffsetEarliest, readUncommitted) })
+	wg.Go(func() { ends = sd.listOffsets(ctx, tps, kafka.OffsetLatest, readUncommitted) })
+	wg.Go(func() { stables = sd.listOffsets(ctx, tps, kafka.OffsetLatest, readCommitted) })
 	wg.Wait()
 	out := make(map[kafka.TopicPartition]partitionEnds, len(tps))
 	failed := make(map[kafka.TopicPartition]error)

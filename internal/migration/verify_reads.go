@@ -74,18 +74,18 @@ func (s *runningSum) sum() [sha256.Size]byte {
 	return out
 }
 
-func sumRanges(ctx context.Context, w wire, side string, l leaders, ranges map[kafka.TopicPartition]offsetRange, committedOnly bool, errs *itemErrors) (map[kafka.TopicPartition]*runningSum, map[kafka.TopicPartition]error) {
+func (sd *side) sumRanges(ctx context.Context, ranges map[kafka.TopicPartition]offsetRange, iso isolation) (map[kafka.TopicPartition]*runningSum, map[kafka.TopicPartition]error) {
 	sums := make(map[kafka.TopicPartition]*runningSum, len(ranges))
 	for tp := range ranges {
 		sums[tp] = &runningSum{h: sha256.New()}
 	}
-	failed := readRanges(ctx, w, side, l, ranges, committedOnly, func(tp kafka.TopicPartition, r kafka.Record) {
+	failed := sd.readRanges(ctx, ranges, iso, func(tp kafka.TopicPartition, r kafka.Record) {
 		s := sums[tp]
 		s.n++
 		hashRecord(s.h, r)
-	}, errs)
+	})
 	for tp, err := range failed {
-		failed[tp] = fmt.Errorf("%s partition %s/%d: %w", side, tp.Topic, tp.Partition, err)
+		failed[tp] = fmt.Errorf("%s partition %s/%d: %w", sd.name, tp.Topic, tp.Partition, err)
 	}
 	return sums, failed
 }

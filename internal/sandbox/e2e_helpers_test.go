@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"mirrormaker-k8s/internal/sandbox/internal/logtail"
 	"mirrormaker-k8s/internal/sandbox/internal/poll"
 	"mirrormaker-k8s/internal/sandbox/internal/testenv"
 	"mirrormaker-k8s/internal/sandbox/jujusim"
@@ -193,7 +194,7 @@ func (m *migration) logDiagnostics() {
 	units, _ := m.sim.Units(ctx)
 	for _, u := range units {
 		for _, f := range []string{"hooks.log", "pebble.log"} {
-			m.t.Logf("%s %s (tail):\n%s", u, f, tailFile(filepath.Join(m.sim.UnitDir(u), f), 20))
+			m.t.Logf("%s %s (tail):\n%s", u, f, logtail.Of(filepath.Join(m.sim.UnitDir(u), f), 20))
 		}
 		if logs, err := m.mm2Logs(u, 60); err == nil {
 			m.t.Logf("%s pebble logs %s (tail):\n%s", u, workload.ServiceName, logs)
@@ -361,17 +362,4 @@ func requireKafkaDist(t *testing.T) localkafka.KafkaDist {
 		testenv.Unavailable(t, "no Kafka for the sandbox: %v", err)
 	}
 	return d
-}
-
-// tailFile is the last n lines of the file at path, for a failed test's log.
-func tailFile(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", path, err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "--- " + path + " (tail) ---\n" + strings.Join(lines, "\n")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"mirrormaker-k8s/internal/sandbox/internal/logtail"
 	"mirrormaker-k8s/internal/sandbox/internal/poll"
 	"mirrormaker-k8s/internal/sandbox/jujusim"
 	"mirrormaker-k8s/internal/sandbox/localkafka"
@@ -169,7 +170,7 @@ func (w *syncWorld) explainDown(t *testing.T, msg string) {
 		}
 		w.explained[u] = true
 		var pebble []string
-		for _, line := range strings.Split(tailFile(filepath.Join(w.sim.UnitDir(u), "pebble.log"), 200), "\n") {
+		for _, line := range strings.Split(logtail.Of(filepath.Join(w.sim.UnitDir(u), "pebble.log"), 200), "\n") {
 			if strings.Contains(line, workload.ServiceName) {
 				pebble = append(pebble, line)
 			}

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"mirrormaker-k8s/internal/sandbox/internal/logtail"
+
 	"github.com/IBM/sarama"
 )
 
@@ -211,7 +213,7 @@ func (c *Cluster) formatOnce(ctx context.Context, java string, out *os.File, adm
 	format.Stdout, format.Stderr = out, out
 	format.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := format.Run(); err != nil {
-		return fmt.Errorf("cannot format storage of %s: %w\n%s", c.Name, err, tailFile(out.Name(), 30))
+		return fmt.Errorf("cannot format storage of %s: %w\n%s", c.Name, err, logtail.Of(out.Name(), 30))
 	}
 	return nil
 }

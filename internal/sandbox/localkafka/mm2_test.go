@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"mirrormaker-k8s/internal/sandbox/internal/logtail"
 	"mirrormaker-k8s/internal/sandbox/internal/poll"
 )
 
@@ -102,7 +103,7 @@ func TestGivenTwoClustersWhenTheLauncherRunsMM2ThenTopicsReplicate(t *testing.T)
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
 		if t.Failed() {
-			t.Log(tailFile(outPath, 60))
+			t.Log(logtail.Of(outPath, 60))
 		}
 	})
 
@@ -113,7 +114,7 @@ func TestGivenTwoClustersWhenTheLauncherRunsMM2ThenTopicsReplicate(t *testing.T)
 	err = poll.Until(ctx, 150*time.Second, time.Second, func() (bool, error) {
 		select {
 		case <-exited:
-			return false, fmt.Errorf("MirrorMaker exited early:\n%s", tailFile(outPath, 60))
+			return false, fmt.Errorf("MirrorMaker exited early:\n%s", logtail.Of(outPath, 60))
 		default:
 		}
 		if err := target.RefreshMetadata("old.orders"); err != nil {

@@ -2,11 +2,11 @@ package localkafka
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
+
+	"mirrormaker-k8s/internal/sandbox/internal/logtail"
 )
 
 // Stop shuts the broker down: SIGTERM to its process group, then SIGKILL if
@@ -48,17 +48,5 @@ func (c *Cluster) signalAndWait(sig syscall.Signal, grace time.Duration) error {
 
 // logTail is the last n lines of Dir/broker.out, for error messages.
 func (c *Cluster) logTail(n int) string {
-	return tailFile(filepath.Join(c.Dir, "broker.out"), n)
-}
-
-func tailFile(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", path, err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "--- " + path + " (tail) ---\n" + strings.Join(lines, "\n")
+	return logtail.Of(filepath.Join(c.Dir, "broker.out"), n)
 }

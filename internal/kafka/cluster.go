@@ -164,7 +164,7 @@ func config(a Access) (*sarama.Config, error) {
 			conf.Net.SASL.SCRAMClientGeneratorFunc = SCRAMSHA512
 		case ScramSHA256:
 			conf.Net.SASL.Mechanism = sarama.SASLTypeSCRAMSHA256
-			conf.Net.SASL.SCRAMClientGeneratorFunc = SCRAMSHA256
+			conf.Net.SASL.SCRAMClientGeneratorFunc = scramSHA256
 		case Plain:
 			conf.Net.SASL.Mechanism = sarama.SASLTypePlaintext
 		default:

@@ -9,9 +9,9 @@ import (
 	"github.com/IBM/sarama"
 )
 
-// ErrLegacyFormat is a partition stored in the pre-0.11 message format,
+// errLegacyFormat is a partition stored in the pre-0.11 message format,
 // which MM2's internal topics never are on a broker MM2 3.x can use.
-var ErrLegacyFormat = errors.New("records in the legacy message format")
+var errLegacyFormat = errors.New("records in the legacy message format")
 
 // controlAbort is the type of the control record that ends an aborted
 // transaction (key: version INT16, type INT16).
@@ -37,7 +37,7 @@ func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) Fetched {
 			if len(rs.MsgSet.Messages) == 0 {
 				continue
 			}
-			return Fetched{Next: from, Err: ErrLegacyFormat}
+			return Fetched{Next: from, Err: errLegacyFormat}
 		}
 		batch := rs.RecordBatch
 		if batch == nil {

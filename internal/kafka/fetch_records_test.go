@@ -69,7 +69,7 @@ func TestFetchedRecordsErrors(t *testing.T) {
 
 	legacy := &sarama.FetchResponse{}
 	legacy.AddMessage("t", 0, sarama.StringEncoder("k"), sarama.StringEncoder("v"), 0)
-	assert.ErrorIs(t, fetchedRecords(legacy.GetBlock("t", 0), 0).Err, ErrLegacyFormat)
+	assert.ErrorIs(t, fetchedRecords(legacy.GetBlock("t", 0), 0).Err, errLegacyFormat)
 }
 
 func TestFetchedRecordsStopAtAPartialBatch(t *testing.T) {

@@ -27,8 +27,8 @@ var _ sarama.SCRAMClient = (*scramClient)(nil)
 // exactly as the charm does.
 func SCRAMSHA512() sarama.SCRAMClient { return &scramClient{hash: sha512.New} }
 
-// SCRAMSHA256 is SCRAMSHA512's SHA-256 twin.
-func SCRAMSHA256() sarama.SCRAMClient { return &scramClient{hash: sha256.New} }
+// scramSHA256 is SCRAMSHA512's SHA-256 twin.
+func scramSHA256() sarama.SCRAMClient { return &scramClient{hash: sha256.New} }
 
 // Begin starts a conversation for one connection. The error never carries
 // the password.

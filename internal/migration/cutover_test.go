@@ -181,7 +181,7 @@ func TestGivenExactOffsetsWhenWrittenThenTheGroupResumesThere(t *testing.T) {
 	require.NoError(t, err)
 	g := cutoverGates(context.Background(), src, flow, view, []string{"g"})
 	require.True(t, g.Open(), g.Blockers)
-	got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"g"}, DefaultScanLimit)
+	got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"g"}, defaultScanLimit)
 	require.NoError(t, err)
 	require.True(t, got[0].Complete())
 	require.NoError(t, writeGroupOffsets(context.Background(), tgt, "g", got[0].Targets()))

@@ -33,9 +33,9 @@ type ScanLimit struct {
 	Bytes int64
 }
 
-// DefaultScanLimit is a million offsets or 256 MiB per search, a few
+// defaultScanLimit is a million offsets or 256 MiB per search, a few
 // seconds of reading.
-var DefaultScanLimit = ScanLimit{Offsets: 1_000_000, Bytes: 256 << 20}
+var defaultScanLimit = ScanLimit{Offsets: 1_000_000, Bytes: 256 << 20}
 
 // ScanLimitError is a search that reached its ScanLimit before finding what
 // it looked for.

@@ -217,7 +217,7 @@ func TestGivenAGroupPositionWhenTranslatedExactlyThenTheCopyOfTheRecordBelowDeci
 			src, tgt, flow := exactFixture(tc)
 			limit := tc.limit
 			if limit == (ScanLimit{}) {
-				limit = DefaultScanLimit
+				limit = defaultScanLimit
 			}
 			got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"g"}, limit)
 			require.NoError(t, err)
@@ -292,7 +292,7 @@ func TestGivenManyGroupsAndPartitionsWhenTranslatedThenFetchesAreBatched(t *test
 	fetches := map[int]int{}
 	for _, n := range []int{2, 16} {
 		src, tgt, flow := build(n)
-		got, err := exactOffsets(context.Background(), src, tgt, flow, nil, DefaultScanLimit)
+		got, err := exactOffsets(context.Background(), src, tgt, flow, nil, defaultScanLimit)
 		require.NoError(t, err)
 		require.Len(t, got, 2)
 		for _, g := range got {
@@ -316,7 +316,7 @@ func TestGivenGroupErrorsWhenTranslatedThenOnlyThatGroupFails(t *testing.T) {
 	src.down[2] = errors.New("broker 2 down")
 	src.movedTo = map[string]int32{"broken": 2}
 	src.addGroup("broken", "Empty", 0, map[kafka.TopicPartition]int64{tp("orders", 0): 1})
-	got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"other", "g", "broken", "g"}, DefaultScanLimit)
+	got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"other", "g", "broken", "g"}, defaultScanLimit)
 	require.NoError(t, err)
 	require.Len(t, got, 3)
 	assert.Equal(t, "broken", got[0].Group)
@@ -331,12 +331,12 @@ func TestGivenGroupErrorsWhenTranslatedThenOnlyThatGroupFails(t *testing.T) {
 
 func TestGivenInvalidInputWhenTranslatedThenError(t *testing.T) {
 	src, tgt, flow := exactFixture(exactCases()[0])
-	_, err := exactOffsets(context.Background(), src, tgt, mm2.Flow{}, nil, DefaultScanLimit)
+	_, err := exactOffsets(context.Background(), src, tgt, mm2.Flow{}, nil, defaultScanLimit)
 	assert.ErrorContains(t, err, "cannot translate offsets: flow has no source alias")
 	_, err = exactOffsets(context.Background(), src, tgt, flow, nil, ScanLimit{})
 	assert.ErrorContains(t, err, "scan limit must be positive")
 	tgt.metaErr = errors.New("unreachable")
-	_, err = exactOffsets(context.Background(), src, tgt, flow, nil, DefaultScanLimit)
+	_, err = exactOffsets(context.Background(), src, tgt, flow, nil, defaultScanLimit)
 	assert.ErrorContains(t, err, "cannot describe clusters: unreachable")
 	_, err = (&Pair{}).ExactOffsets(context.Background(), flow, nil)
 	assert.ErrorContains(t, err, "both clusters are needed")

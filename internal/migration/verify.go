@@ -57,8 +57,8 @@ type PartitionCheck struct {
 	Err   error
 }
 
-// VerifyOptions tune VerifyPartitionsWith.
-type VerifyOptions struct {
+// verifyOptions tune verifyPartitions; ReadAll is for tests that must read everything.
+type verifyOptions struct {
 	// SampleSize is how many records at the end of each partition are
 	// compared when the partitions are not read whole; spreadSamples more
 	// records, evenly spaced, are compared as well.
@@ -71,16 +71,9 @@ type VerifyOptions struct {
 // partition, are compared besides its tail.
 const spreadSamples = 4
 
-// Verify compares every mirrored partition with its copy, taking
-// end - start offsets for the count where that is safe and comparing the
-// last sampleSize records plus a few spread over the partition. See
-// VerifyPartitionsWith.
-func (p *Pair) Verify(ctx context.Context, flow mm2.Flow, sampleSize int) (Verification, error) {
-	return p.VerifyWith(ctx, flow, VerifyOptions{SampleSize: sampleSize})
-}
-
-// VerifyWith compares every mirrored partition, from its log
-// start to its end, with the copy on the target.
+// Verify compares every mirrored partition, from its log start to its end,
+// with the copy on the target, reading the last sampleSize records of each
+// plus a few spread over it.
 //
 // Counting records exactly needs reading them: transaction markers take
 // offsets without being records (and MM2 never copies them), a compacted
@@ -89,11 +82,11 @@ func (p *Pair) Verify(ctx context.Context, flow mm2.Flow, sampleSize int) (Verif
 // few spread records are read on both sides first; when every offset read
 // holds a record on both sides and both span the same number of offsets,
 // the offsets are taken as the counts (CountedByOffsets) and the records
-// read are compared. Otherwise, or with ReadAll, both sides are read whole
-// (batched: one Fetch per leader per round), counted and hashed in full.
-// Offsets can be fooled by a marker on one side and a duplicate on the
-// other at the same distance from the end; use ReadAll when that matters
-// more than the time to read everything.
+// read are compared. Otherwise both sides are read whole (batched: one
+// Fetch per leader per round), counted and hashed in full. Offsets can be
+// fooled by a marker on one side and a duplicate on the other at the same
+// distance from the end; reading everything (verifyOptions.ReadAll, which
+// the tests use) would not be, at the cost of reading every record.
 //
 // Both sides are compared from their log start, so records removed by
 // retention on one side only, or compacted differently, show as a
@@ -101,12 +94,12 @@ func (p *Pair) Verify(ctx context.Context, flow mm2.Flow, sampleSize int) (Verif
 // Content is compared as sha256 over key, value, headers and timestamp, in
 // order. The error is for when nothing can be compared; what fails for a
 // partition is in its Err.
-func (p *Pair) VerifyWith(ctx context.Context, flow mm2.Flow, opts VerifyOptions) (Verification, error) {
+func (p *Pair) Verify(ctx context.Context, flow mm2.Flow, sampleSize int) (Verification, error) {
 	source, target := p.Source, p.Target
 	if source == nil || target == nil {
 		return Verification{}, errors.New("cannot verify partitions: both clusters are needed")
 	}
-	return verifyPartitions(ctx, source, target, flow, opts)
+	return verifyPartitions(ctx, source, target, flow, verifyOptions{SampleSize: sampleSize})
 }
 
 // partitionEnds are the offsets one side needs: start, high-water mark and
@@ -118,7 +111,7 @@ type partitionEnds struct{ start, end, stable int64 }
 type verifyRun struct {
 	src, tgt       wire
 	flow           mm2.Flow
-	opts           VerifyOptions
+	opts           verifyOptions
 	errs           *itemErrors
 	source, target *side
 
@@ -138,8 +131,8 @@ type verifyRun struct {
 // the end.
 type windowPair struct{ s, t *window }
 
-// verifyPartitions is VerifyWith over wire, so tests can use fakes.
-func verifyPartitions(ctx context.Context, src, tgt wire, flow mm2.Flow, opts VerifyOptions) (Verification, error) {
+// verifyPartitions is Verify over wire, so tests can use fakes.
+func verifyPartitions(ctx context.Context, src, tgt wire, flow mm2.Flow, opts verifyOptions) (Verification, error) {
 	if flow.SourceAlias == "" {
 		return Verification{}, errors.New("cannot verify partitions: flow has no source alias")
 	}

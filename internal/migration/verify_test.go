@@ -85,7 +85,7 @@ func TestGivenACopyWhenVerifiedThenCountsAndContentDecide(t *testing.T) {
 			if tc.tgtStable >= 0 {
 				tgt.stable[tp("old.orders", 0)] = tc.tgtStable
 			}
-			v, err := verifyPartitions(context.Background(), src, tgt, flow, VerifyOptions{SampleSize: 10, ReadAll: tc.readAll})
+			v, err := verifyPartitions(context.Background(), src, tgt, flow, verifyOptions{SampleSize: 10, ReadAll: tc.readAll})
 			require.NoError(t, err)
 			require.Len(t, v.Partitions, 1)
 			p := v.Partitions[0]
@@ -115,7 +115,7 @@ func TestGivenManyPartitionsWhenVerifiedThenEachIsJudgedAndTotalsAdd(t *testing.
 		tgt.put("orders", p, 0, -1, dense(0, 50)...)
 	}
 	src.put("pay", 0, 0, -1, dense(0, 5)...)
-	v, err := verifyPartitions(context.Background(), src, tgt, flow, VerifyOptions{SampleSize: 5})
+	v, err := verifyPartitions(context.Background(), src, tgt, flow, verifyOptions{SampleSize: 5})
 	require.NoError(t, err)
 	require.Len(t, v.Partitions, 4)
 	for _, p := range v.Partitions[:3] {
@@ -132,12 +132,12 @@ func TestGivenManyPartitionsWhenVerifiedThenEachIsJudgedAndTotalsAdd(t *testing.
 
 func TestGivenInvalidInputWhenVerifiedThenError(t *testing.T) {
 	src, tgt := newCutoverFake(1), newCutoverFake(1)
-	_, err := verifyPartitions(context.Background(), src, tgt, mm2.Flow{}, VerifyOptions{})
+	_, err := verifyPartitions(context.Background(), src, tgt, mm2.Flow{}, verifyOptions{})
 	assert.ErrorContains(t, err, "flow has no source alias")
-	_, err = verifyPartitions(context.Background(), src, tgt, testFlow, VerifyOptions{SampleSize: -1})
+	_, err = verifyPartitions(context.Background(), src, tgt, testFlow, verifyOptions{SampleSize: -1})
 	assert.ErrorContains(t, err, "negative sample size")
 	src.metaErr = errors.New("unreachable")
-	_, err = verifyPartitions(context.Background(), src, tgt, testFlow, VerifyOptions{})
+	_, err = verifyPartitions(context.Background(), src, tgt, testFlow, verifyOptions{})
 	assert.ErrorContains(t, err, "cannot describe clusters: unreachable")
 	_, err = (&Pair{}).Verify(context.Background(), testFlow, 1)
 	assert.ErrorContains(t, err, "both clusters are needed")

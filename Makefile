@@ -68,12 +68,16 @@ kafka:
 kafka4:
 	scripts/install-kafka.sh $(KAFKA4_VERSION) $(CACHE)/kafka-$(KAFKA4_VERSION)
 
-## lint: gofmt, go vet, no sandbox in the shipped binary, and README.md's Layout naming every package
+## lint: gofmt, go vet, no sandbox in the shipped binary, sarama only behind internal/kafka, and
+## README.md's Layout naming every package
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@if $(GO) list -deps ./cmd/mirrormaker-k8s | grep -q '/internal/sandbox'; then \
 	  echo "the shipped binary imports the sandbox"; exit 1; fi
+	@if $(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' $$($(GO) list -deps ./cmd/mirrormaker-k8s | grep '^mirrormaker-k8s/') | \
+	  grep 'IBM/sarama' | grep -v '^mirrormaker-k8s/internal/kafka:'; then \
+	  echo "only internal/kafka may speak sarama in the shipped binary"; exit 1; fi
 	@for d in $$($(GO) list -f '{{.Dir}}' ./...); do rel=$${d#$(CURDIR)/}; \
 	  grep -q "^$$rel/ " README.md || { echo "README.md's Layout does not list $$rel/"; exit 1; }; done
 

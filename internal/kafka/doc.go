@@ -13,6 +13,11 @@
 // their batches with aborted transactions and control records removed, as a
 // read_committed consumer would see them.
 //
+// It is the only shipped package that imports sarama (make lint holds it
+// so): ACL operations, config sources and the errors callers must tell
+// apart (AuthenticationFailed, CoordinatorMoved, CertificateUntrusted) are
+// given here in the charm's own terms.
+//
 // Each request reports per-item errors (a partition without a leader, a
 // group whose coordinator moved) beside the answers, so one bad item never
 // hides the others. The package knows nothing of MirrorMaker 2 or Juju; no

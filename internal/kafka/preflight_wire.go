@@ -37,7 +37,7 @@ func BrokerConfig(broker int32, config string) ConfigResource {
 // decides whether MM2 copies it to a topic it creates).
 type ConfigValue struct {
 	Value  string
-	Source sarama.ConfigSource
+	Source ConfigSource
 	Err    error
 }
 
@@ -115,7 +115,7 @@ func (c *Cluster) DescribeConfigs(ctx context.Context, id int32, rs []ConfigReso
 			out[r] = ConfigValue{Err: fmt.Errorf("broker did not return %s", r.Config)}
 			for _, e := range rr.Configs {
 				if e.Name == r.Config {
-					out[r] = ConfigValue{Value: e.Value, Source: e.Source}
+					out[r] = ConfigValue{Value: e.Value, Source: ConfigSource(e.Source)}
 				}
 			}
 		}

@@ -10,8 +10,6 @@ import (
 	"unicode/utf16"
 
 	"mirrormaker-k8s/internal/kafka"
-
-	"github.com/IBM/sarama"
 )
 
 // consumerOffsetsTopic holds every group's offsets; its partition count
@@ -164,9 +162,7 @@ func findCoordinators(ctx context.Context, w wire, groups []string, into map[str
 }
 
 func isCoordinatorMoved(err error) bool {
-	return errors.Is(err, sarama.ErrNotCoordinatorForConsumer) ||
-		errors.Is(err, sarama.ErrConsumerCoordinatorNotAvailable) ||
-		errors.Is(err, sarama.ErrOffsetsLoadInProgress)
+	return kafka.CoordinatorMoved(err)
 }
 
 // coordinatorsFromMeta computes each group's coordinator the way the broker

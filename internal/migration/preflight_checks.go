@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"mirrormaker-k8s/internal/kafka"
-
-	"github.com/IBM/sarama"
 )
 
 // The checks Preflight runs on what the clusters answered.
@@ -28,42 +26,22 @@ const (
 // the ACLs it copies (Alter), lists groups and ACLs (Describe), and
 // Preflight reads the brokers' message.max.bytes (DescribeConfigs). Topic
 // and group permissions are checked per topic where the broker reports them.
-var requiredClusterOps = map[string][]sarama.AclOperation{
-	"source": {sarama.AclOperationDescribe},
-	"target": {sarama.AclOperationCreate, sarama.AclOperationAlter, sarama.AclOperationDescribe,
-		sarama.AclOperationDescribeConfigs},
+var requiredClusterOps = map[string][]kafka.Operation{
+	"source": {kafka.OpDescribe},
+	"target": {kafka.OpCreate, kafka.OpAlter, kafka.OpDescribe, kafka.OpDescribeConfigs},
 }
 
 // requiredTopicOps are the operations MM2 needs on a source topic (read it,
 // copy its configs) and on a target topic that already exists (write to it,
 // sync its configs).
-var requiredTopicOps = map[string][]sarama.AclOperation{
-	"source": {sarama.AclOperationRead, sarama.AclOperationDescribeConfigs},
-	"target": {sarama.AclOperationWrite, sarama.AclOperationDescribeConfigs, sarama.AclOperationAlterConfigs},
-}
-
-// missingOps are the operations of need that the bitfield ops lacks. A
-// bitfield the broker did not fill (opsUnknown: a broker before Kafka 2.3)
-// lacks nothing: Preflight cannot tell, and MM2's own errors will name the
-// permission. A broker without an authorizer (as in the sandbox) reports
-// every operation the resource supports, so any authenticated user passes,
-// which is right: it may do anything. ALL grants everything.
-func missingOps(ops int32, need []sarama.AclOperation) []string {
-	if ops == kafka.OpsUnknown || ops&(1<<sarama.AclOperationAll) != 0 {
-		return nil
-	}
-	var out []string
-	for _, op := range need {
-		if ops&(1<<op) == 0 {
-			out = append(out, op.String())
-		}
-	}
-	return out
+var requiredTopicOps = map[string][]kafka.Operation{
+	"source": {kafka.OpRead, kafka.OpDescribeConfigs},
+	"target": {kafka.OpWrite, kafka.OpDescribeConfigs, kafka.OpAlterConfigs},
 }
 
 // checkAdmin reports a user without the cluster operations MM2 needs.
 func (r *preflightRun) checkAdmin(side string, ops int32) {
-	if missing := missingOps(ops, requiredClusterOps[side]); len(missing) > 0 {
+	if missing := kafka.MissingOps(ops, requiredClusterOps[side]...); len(missing) > 0 {
 		r.problems.add(side, "user", fmt.Sprintf("is not an admin: lacks the cluster operations %s (relate with the admin role)",
 			strings.Join(missing, ", ")))
 	}
@@ -89,7 +67,7 @@ func (r *preflightRun) mirroredTopics() []string {
 				r.problems.add("source", fmt.Sprintf("partition %s/%d", t, p.ID), reason)
 			}
 		}
-		if missing := missingOps(r.srcInfo.TopicOps[t], requiredTopicOps["source"]); len(missing) > 0 {
+		if missing := kafka.MissingOps(r.srcInfo.TopicOps[t], requiredTopicOps["source"]...); len(missing) > 0 {
 			r.problems.add("source", "topic "+t, "the user lacks the operations "+strings.Join(missing, ", "))
 		}
 	}
@@ -161,7 +139,7 @@ func (r *preflightRun) checkTargetTopics() {
 				"has %s, the source topic %s has %d: after the cutover keys would go to other partitions than their mirrored records",
 				plural(have, "partition"), t, want))
 		}
-		if missing := missingOps(r.tgtInfo.TopicOps[name], requiredTopicOps["target"]); len(missing) > 0 {
+		if missing := kafka.MissingOps(r.tgtInfo.TopicOps[name], requiredTopicOps["target"]...); len(missing) > 0 {
 			r.problems.add("target", "topic "+name, "the user lacks the operations "+strings.Join(missing, ", "))
 		}
 	}
@@ -309,8 +287,8 @@ func (r *preflightRun) checkSizes() {
 
 // copiedByMM2 reports whether MM2 puts a source topic config of this origin
 // into the topics it creates.
-func copiedByMM2(s sarama.ConfigSource) bool {
-	return s == sarama.SourceTopic || s == sarama.SourceDynamicBroker || s == sarama.SourceDynamicDefaultBroker
+func copiedByMM2(s kafka.ConfigSource) bool {
+	return s == kafka.ConfigFromTopic || s == kafka.ConfigFromDynamicBroker || s == kafka.ConfigFromDynamicDefaultBroker
 }
 
 func configInt(v kafka.ConfigValue) (int64, error) {

@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"mirrormaker-k8s/internal/kafka"
-
-	"github.com/IBM/sarama"
 )
 
 // DialProblem turns Dial's error into the Problem start-migration reports
@@ -33,9 +31,9 @@ func DialProblem(side string, err error) Problem {
 	switch {
 	case err == nil:
 		p.Reason = "cannot connect"
-	case errors.Is(err, sarama.ErrSASLAuthenticationFailed):
+	case kafka.AuthenticationFailed(err):
 		p.Reason = "credentials rejected: the brokers refused the username and password"
-	case errors.Is(err, sarama.ErrUnsupportedSASLMechanism):
+	case kafka.MechanismUnsupported(err):
 		p.Reason = "credentials rejected: the brokers do not offer the SASL mechanism"
 	case kafka.CertificateUntrusted(err):
 		p.Reason = "TLS certificate not trusted: " + err.Error()

@@ -54,7 +54,7 @@ func newPreflightFake(brokers ...int32) *preflightFake {
 
 // setTopicMax gives topic its own max.message.bytes.
 func (f *preflightFake) setTopicMax(topic string, n int64) {
-	f.topicMax[topic] = kafka.ConfigValue{Value: strconv.FormatInt(n, 10), Source: sarama.SourceTopic}
+	f.topicMax[topic] = kafka.ConfigValue{Value: strconv.FormatInt(n, 10), Source: kafka.ConfigFromTopic}
 }
 
 func (f *preflightFake) DescribeCluster(ctx context.Context) (kafka.ClusterInfo, error) {
@@ -96,11 +96,11 @@ func (f *preflightFake) DescribeConfigs(ctx context.Context, broker int32, rs []
 	return out, nil
 }
 
-func (f *preflightFake) brokerMaxSource() sarama.ConfigSource {
+func (f *preflightFake) brokerMaxSource() kafka.ConfigSource {
 	if f.brokerMax == kafkaDefaultMaxMessageBytes {
-		return sarama.SourceDefault
+		return kafka.ConfigFromDefault
 	}
-	return sarama.SourceStaticBroker
+	return kafka.ConfigFromStaticBroker
 }
 
 func (f *preflightFake) DescribeLogDirs(ctx context.Context, broker int32, tps []kafka.TopicPartition) (map[kafka.TopicPartition]int64, error) {

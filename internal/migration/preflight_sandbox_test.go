@@ -107,7 +107,7 @@ func TestGivenCleanSetupWhenPreflightThenNoProblemAndExactFigures(t *testing.T) 
 	defer cl.Close()
 	info, err := cl.DescribeCluster(ctx)
 	require.NoError(t, err)
-	assert.Empty(t, missingOps(info.ClusterOps, requiredClusterOps["target"]), "no authorizer: every operation")
+	assert.Empty(t, kafka.MissingOps(info.ClusterOps, requiredClusterOps["target"]...), "no authorizer: every operation")
 	assert.NotEqual(t, kafka.OpsUnknown, info.ClusterOps, "the broker filled the bitfield")
 
 	flow := mm2.Flow{SourceAlias: "old", TargetAlias: "new", Prefix: true, Filter: mm2.Filter{Topics: []string{"clean"}, Groups: []string{".*"}}}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"errors"
+	"reflect"
 	"slices"
 
 	"github.com/IBM/sarama"
@@ -29,6 +30,7 @@ func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) Fetched {
 		return Fetched{Next: from, Err: blk.Err}
 	}
 	f := Fetched{Next: from}
+	partial := blk.Partial
 	aborted := append([]*sarama.AbortedTransaction(nil), blk.AbortedTransactions...)
 	slices.SortFunc(aborted, func(a, b *sarama.AbortedTransaction) int { return cmp.Compare(a.FirstOffset, b.FirstOffset) })
 	abortedProducers := make(map[int64]bool)
@@ -44,6 +46,7 @@ func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) Fetched {
 			continue
 		}
 		if batch.PartialTrailingRecord {
+			partial = true
 			break // incomplete: fetch it again, with more room
 		}
 		for len(aborted) > 0 && aborted[0].FirstOffset <= batch.LastOffset() {
@@ -67,7 +70,29 @@ func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) Fetched {
 		}
 		f.Next = max(f.Next, batch.LastOffset()+1)
 	}
+	if next, ok := afterLastBatch(blk); ok && !partial && next <= blk.HighWaterMarkOffset {
+		f.Next = max(f.Next, next)
+	}
 	return f
+}
+
+// afterLastBatch is the offset after the last whole batch of blk, empty
+// batches included. The log cleaner keeps each idempotent producer's last
+// batch even when it has removed every record of it, to keep the producer's
+// state; a cleaned compacted log can so hold a segment of nothing but empty
+// batches, and a read that only counts the batches sarama returns (it leaves
+// empty ones out of RecordsSet) never gets past it. sarama computes this
+// offset while decoding, for its own consumer, which steps over empty
+// batches with it exactly as here (only when the batch is not partial and
+// the offset is not past the high watermark); it does not export it, so it
+// is read by reflection. TestFetchStepsOverEmptyBatches decodes a real
+// response through sarama and fails if an upgrade moves the field.
+func afterLastBatch(blk *sarama.FetchResponseBlock) (int64, bool) {
+	v := reflect.ValueOf(blk).Elem().FieldByName("recordsNextOffset")
+	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Int64 {
+		return 0, false
+	}
+	return v.Elem().Int(), true
 }
 
 func isAbortMarker(batch *sarama.RecordBatch) bool {

@@ -60,7 +60,7 @@ func (k *Kit) Send(topic string, partition int32, ms ...Message) error {
 }
 
 // exactProducer is the kit's producer for Send, made on first use: it writes
-// to the partition each message names.
+// to the partition each message names, with the kit's own producer id.
 func (k *Kit) exactProducer() (sarama.SyncProducer, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -69,6 +69,11 @@ func (k *Kit) exactProducer() (sarama.SyncProducer, error) {
 	}
 	cfg := k.c.Config(k.c.Admin)
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
+	// Idempotent, as current clients are by default: the broker then keeps
+	// each producer's state, and a compacted log keeps an empty batch for it
+	// after the cleaner removes all its records, which readers must step over.
+	cfg.Producer.Idempotent = true
+	cfg.Net.MaxOpenRequests = 1
 	p, err := sarama.NewSyncProducer([]string{k.c.Bootstrap}, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot make a producer for %s: %w", k.c.Name, err)

@@ -37,6 +37,13 @@ func (c *Charm) runAction(ctx context.Context) error {
 	}
 	results, err := handler(ctx, v, params)
 	if err != nil {
+		// A handler may have done part of its work (the groups a cutover moved): its results
+		// say what, beside the failure.
+		if len(results) > 0 {
+			if err := c.tools.ActionSet(ctx, results); err != nil {
+				return fmt.Errorf("cannot set action results: %w", err)
+			}
+		}
 		return c.fail(ctx, err.Error())
 	}
 	if err := c.tools.ActionSet(ctx, results); err != nil {

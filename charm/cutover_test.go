@@ -262,7 +262,7 @@ func TestGivenTenThousandGroupPartitionsWhenCutoverConsumersThenEveryResultReach
 	require.Len(t, s.written, groups)
 
 	want := map[string]string{
-		"summary.groups": "100", "summary.partitions": "10000", "summary.replays-avoided": "10495000",
+		"summary.groups": "100", "summary.groups-left-behind": "0", "summary.partitions": "10000", "summary.replays-avoided": "10495000",
 		"status": "exact offsets written for 100 group(s): start their consumers on the target",
 	}
 	for g := range groups {

@@ -41,11 +41,14 @@ func TestGivenAGroupStateWhenGatesAreJudgedThenEveryBlockerIsNamed(t *testing.T)
 		groups   []string
 		change   func(src, tgt *cutoverFake, flow mm2.Flow)
 		blockers []string
+		ready    []string // the groups that may move although others may not
 	}{{
-		name: "all quiet and copied: open",
+		name:  "all quiet and copied: open",
+		ready: []string{"billing", "shop"},
 	}, {
 		name:   "named groups, open",
 		groups: []string{"shop", "billing"},
+		ready:  []string{"billing", "shop"},
 	}, {
 		name: "consumers still running on the source",
 		change: func(src, tgt *cutoverFake, flow mm2.Flow) {
@@ -59,35 +62,48 @@ func TestGivenAGroupStateWhenGatesAreJudgedThenEveryBlockerIsNamed(t *testing.T)
 			tgt.addGroup("shop", "Stable", 1, nil)
 		},
 		blockers: []string{"group shop is active on the target (Stable, 1 members)"},
+		ready:    []string{"billing"},
 	}, {
-		name: "MM2 behind the committed offsets: the highest per partition is named",
+		name: "MM2 behind one group's committed offset: only that group waits",
 		change: func(src, tgt *cutoverFake, flow mm2.Flow) {
 			tgt.append(flow.ConnectOffsetsTopic(), 0, kv(mm2test.ConnectKey("old", "orders", 0), mm2test.ConnectValue(12)))
 		},
 		blockers: []string{"partition orders/0 not yet copied up to committed offset 15 (MM2 at 12)"},
+		ready:    []string{"shop"},
+	}, {
+		name: "MM2 behind both groups' committed offsets: each is named with its own",
+		change: func(src, tgt *cutoverFake, flow mm2.Flow) {
+			tgt.append(flow.ConnectOffsetsTopic(), 0, kv(mm2test.ConnectKey("old", "orders", 0), mm2test.ConnectValue(5)))
+		},
+		blockers: []string{"partition orders/0 not yet copied up to committed offset 10 (MM2 at 5)",
+			"partition orders/0 not yet copied up to committed offset 15 (MM2 at 5)"},
 	}, {
 		name:   "MM2 behind only a group not judged",
 		groups: []string{"shop"},
 		change: func(src, tgt *cutoverFake, flow mm2.Flow) {
 			tgt.append(flow.ConnectOffsetsTopic(), 0, kv(mm2test.ConnectKey("old", "orders", 0), mm2test.ConnectValue(12)))
 		},
+		ready: []string{"shop"},
 	}, {
 		name: "MM2 copied nothing of a partition",
 		change: func(src, tgt *cutoverFake, flow mm2.Flow) {
 			tgt.append(flow.ConnectOffsetsTopic(), 0, kv(mm2test.ConnectKey("old", "orders", 1), nil))
 		},
 		blockers: []string{"partition orders/1 not yet copied up to committed offset 20 (MM2 has copied nothing)"},
+		ready:    []string{"shop"},
 	}, {
 		name: "only transaction markers left below the committed offset: open",
 		change: func(src, tgt *cutoverFake, flow mm2.Flow) {
 			tgt.append(flow.ConnectOffsetsTopic(), 0, kv(mm2test.ConnectKey("old", "orders", 0), mm2test.ConnectValue(12)))
 			src.markers[tp("orders", 0)] = map[int64]bool{13: true, 14: true}
 		},
+		ready: []string{"billing", "shop"},
 	}, {
 		name:   "a named group that is not there, or committed nothing",
 		groups: []string{"billing", "nope", "idle"},
 		blockers: []string{"group idle has no committed offsets on mirrored partitions",
 			"group nope not found on the source (or not selected by the flow's group filter)"},
+		ready: []string{"billing"},
 	}, {
 		name: "what cannot be measured blocks",
 		change: func(src, tgt *cutoverFake, flow mm2.Flow) {
@@ -105,6 +121,7 @@ func TestGivenAGroupStateWhenGatesAreJudgedThenEveryBlockerIsNamed(t *testing.T)
 			g := cutoverGates(context.Background(), src, flow, view, tc.groups)
 			assert.Equal(t, tc.blockers, g.Blockers)
 			assert.Equal(t, len(tc.blockers) == 0, g.Open())
+			assert.Equal(t, tc.ready, g.Ready(), "groups that may move alone")
 		})
 	}
 }

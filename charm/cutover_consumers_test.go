@@ -1,0 +1,71 @@
+package charm
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/migration"
+)
+
+func shopExact() migration.GroupOffsets {
+	return migration.GroupOffsets{Group: "shop", Partitions: []migration.PartitionOffset{
+		{Topic: "orders", TargetTopic: "orders", Partition: 0, SourceCommitted: 300, CheckpointUpstream: 300,
+			Checkpoint: 290, Exact: 300, ReplaysAvoided: 10, How: "copy of the last record below"},
+	}}
+}
+
+func TestGivenOneGroupBlockedWhenCutoverTimesOutThenTheOthersMoveAndItIsNamed(t *testing.T) {
+	h := mirroring(t, 1)
+	blocker := "group billing still has 2 active members on the source"
+	s := &fakeSession{
+		gates: []migration.Gates{{Groups: []string{"billing", "shop"}, Blockers: []string{blocker},
+			Blocked: map[string][]string{"billing": {blocker}}}},
+		exact: []migration.GroupOffsets{shopExact()},
+	}
+	h.kafka.session = s
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers", "timeout": "10s"})
+
+	assert.True(t, a.Failed)
+	assert.Equal(t, "exact offsets written for 1 group(s): start their consumers on the target; "+
+		"1 group(s) left behind, nothing written for them: (1) group billing: "+blocker+"; "+
+		"run cutover phase=consumers again once they can move", a.FailMessage)
+	assert.Equal(t, []migration.TargetOffset{{Topic: "orders", Partition: 0, Offset: 300}}, s.written["shop"])
+	assert.NotContains(t, s.written, "billing")
+	assert.Equal(t, "shop", a.Results["groups.0.name"], "what was done is reported beside the failure")
+	assert.Equal(t, "billing", a.Results["left-behind.0.name"])
+	assert.Equal(t, "group billing: "+blocker, a.Results["left-behind.0.reason"])
+	assert.Equal(t, "1", a.Results["summary.groups-left-behind"])
+}
+
+func TestGivenOneGroupNotTranslatableThenTheOthersAreWrittenAndItIsNamed(t *testing.T) {
+	h := mirroring(t, 1)
+	exact := billingExact()
+	exact[0].Partitions[1].Err = errors.New("cannot find the copy on orders/1: not found")
+	exact = append(exact, shopExact())
+	s := &fakeSession{gates: []migration.Gates{{Groups: []string{"billing", "shop"}}}, exact: exact}
+	h.kafka.session = s
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers"})
+
+	assert.True(t, a.Failed)
+	assert.Contains(t, a.FailMessage, "(1) group billing, partition orders/1: cannot find the copy on orders/1: not found")
+	require.Contains(t, s.written, "shop")
+	assert.NotContains(t, s.written, "billing", "nothing is written for a group with one inexact partition")
+	assert.Equal(t, "1", a.Results["summary.groups"])
+}
+
+func TestGivenEveryGroupBlockedBySomethingSharedThenNothingMoves(t *testing.T) {
+	h := mirroring(t, 1)
+	shared := "cannot measure source broker 2: cannot list offsets: i/o timeout"
+	s := &fakeSession{gates: []migration.Gates{{Groups: []string{"billing", "shop"}, Blockers: []string{shared}}},
+		exact: []migration.GroupOffsets{shopExact()}}
+	h.kafka.session = s
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers", "timeout": "5s"})
+
+	assert.True(t, a.Failed)
+	assert.Equal(t, "consumers cannot move yet after 5s: (1) "+shared, a.FailMessage)
+	assert.Empty(t, s.written)
+	assert.Empty(t, a.Results)
+}

@@ -42,11 +42,21 @@ type Charm struct {
 	// pollEvery and sleep pace the cutover's waits; tests make time pass instantly.
 	pollEvery time.Duration
 	sleep     func(context.Context, time.Duration) error
+	// hookBudget bounds the Kafka calls of a hook (not of an action).
+	hookBudget time.Duration
 }
+
+// hookKafkaBudget bounds what a hook may spend asking Kafka. Juju runs one hook at a time per
+// unit, so a cluster that accepts connections and never answers (a frozen broker, a black-holed
+// network) would otherwise hold the leader, and every event queued behind it, for the whole
+// measurement; with it a leader hook returns well within 15 s and says the cluster is
+// unreachable. Actions keep the probe's own, longer timeout: the user is waiting for them.
+const hookKafkaBudget = 10 * time.Second
 
 // New builds the charm for one dispatch.
 func New(hc hooks.Context, tools *hooks.Tools, w Workload, k Kafka) *Charm {
-	return &Charm{hook: hc, tools: tools, workload: w, kafka: k, now: time.Now, pollEvery: 5 * time.Second, sleep: sleepCtx}
+	return &Charm{hook: hc, tools: tools, workload: w, kafka: k, now: time.Now, pollEvery: 5 * time.Second, sleep: sleepCtx,
+		hookBudget: hookKafkaBudget}
 }
 
 // Run handles the event Juju dispatched. It returns an error only for failures Juju should retry

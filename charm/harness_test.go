@@ -108,6 +108,9 @@ type fakeKafka struct {
 	plan      migration.Plan
 	preflight migration.PreflightOptions // what the last preflight was asked
 	session   *fakeSession
+	// budget is how long the last measurement was given: its context's deadline from when it
+	// was asked, or 0 for none.
+	budget time.Duration
 }
 
 func (f *fakeKafka) Preflight(_ context.Context, _, _ mm2.Cluster, opts migration.PreflightOptions) (migration.Plan, error) {
@@ -115,8 +118,12 @@ func (f *fakeKafka) Preflight(_ context.Context, _, _ mm2.Cluster, opts migratio
 	return f.plan, nil
 }
 
-func (f *fakeKafka) Measure(context.Context, mm2.Cluster, mm2.Cluster, mm2.Flow) (migration.SyncView, error) {
+func (f *fakeKafka) Measure(ctx context.Context, _, _ mm2.Cluster, _ mm2.Flow) (migration.SyncView, error) {
 	f.calls++
+	f.budget = 0
+	if d, ok := ctx.Deadline(); ok {
+		f.budget = time.Until(d)
+	}
 	return f.view, f.err
 }
 

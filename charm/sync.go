@@ -162,9 +162,14 @@ type measured struct {
 	err  error
 }
 
-// measure takes the sync view once per dispatch.
+// measure takes the sync view once per dispatch; a hook's within hookBudget.
 func (c *Charm) measure(ctx context.Context, v view) (migration.SyncView, error) {
 	if c.measured == nil {
+		if !c.hook.IsAction() {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, c.hookBudget)
+			defer cancel()
+		}
 		view, err := c.kafka.Measure(ctx, *v.source.cluster, *v.target.cluster, mm2.NewFlow(v.cfg.sourceAlias, v.cfg.targetAlias, v.cfg.settings))
 		c.measured = &measured{view, err}
 	}

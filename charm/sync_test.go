@@ -110,6 +110,21 @@ func TestGivenSourceUnreachableWhenUpdateStatusThenStatusNamesIt(t *testing.T) {
 		Message: "source cluster unreachable: cannot connect to old-0:9092: i/o timeout"}, h.status(h.unit(0)))
 }
 
+// A frozen cluster answers nothing and refuses nothing: only a deadline ends the wait. A hook's
+// measurement has one well within 15 s; the sync-status action keeps the probe's own.
+func TestGivenAHookThenItsKafkaCallsHaveADeadlineAndAnActionsKeepTheirOwn(t *testing.T) {
+	h := mirroring(t, 1)
+	h.kafka.view = lagView(10, 0)
+	h.hook(h.unit(0), "update-status", nil, "")
+	assert.Positive(t, h.kafka.budget, "update-status measures under a deadline")
+	assert.LessOrEqual(t, h.kafka.budget, hookKafkaBudget)
+	assert.Less(t, hookKafkaBudget, 15*time.Second)
+
+	a := h.action(h.unit(0), "sync-status", nil)
+	require.False(t, a.Failed, a.FailMessage)
+	assert.Zero(t, h.kafka.budget, "the action's measurement is bounded by the probe, not the hook budget")
+}
+
 func TestGivenTargetUnreachableWhenUpdateStatusThenStatusNamesItAndKeepsSourceFigures(t *testing.T) {
 	h := mirroring(t, 1)
 	h.kafka.err = &ClusterError{Side: "target", Err: errors.New("cannot connect to k:9092")}

@@ -16,6 +16,24 @@ func (c *Cluster) Stop() error {
 	return c.stopErr
 }
 
+// Freeze stops the broker's process group (SIGSTOP), as a hung JVM or a
+// black-holed host looks to clients: the kernel still accepts connections on
+// its port, and nothing ever answers on them. Thaw resumes it.
+func (c *Cluster) Freeze() error { return c.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen broker (SIGCONT); a broker not frozen is unaffected.
+func (c *Cluster) Thaw() error { return c.signal(syscall.SIGCONT) }
+
+func (c *Cluster) signal(sig syscall.Signal) error {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return fmt.Errorf("cannot signal broker %s: not started here", c.Name)
+	}
+	if err := syscall.Kill(-c.Pid, sig); err != nil {
+		return fmt.Errorf("cannot signal broker %s (pid %d): %w", c.Name, c.Pid, err)
+	}
+	return nil
+}
+
 // Kill SIGKILLs the broker's process group at once, as a crash would, and
 // waits for it to be gone. A later Stop is a no-op.
 func (c *Cluster) Kill() {
@@ -31,6 +49,7 @@ func (c *Cluster) signalAndWait(sig syscall.Signal, grace time.Duration) error {
 		return nil
 	default:
 	}
+	_ = syscall.Kill(-c.Pid, syscall.SIGCONT) // a frozen broker cannot act on SIGTERM
 	_ = syscall.Kill(-c.Pid, sig)
 	select {
 	case <-c.exited:

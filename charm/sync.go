@@ -20,8 +20,8 @@ type summary struct {
 
 // summarize turns a measurement into the status line users read in `juju status` (statusSync
 // words it). prev, when set, is the previous sample; the ETA is the current lag over the rate at
-// which it fell since then.
-func summarize(view migration.SyncView, prev *sample, now time.Time, down []string) summary {
+// which it fell since then. flush is MM2's offset flush interval: the figure moves only as often.
+func summarize(view migration.SyncView, prev *sample, now time.Time, flush time.Duration, down []string) summary {
 	line := syncLine{
 		topics:        len(view.Topics),
 		partitions:    len(view.Partitions),
@@ -39,13 +39,13 @@ func summarize(view migration.SyncView, prev *sample, now time.Time, down []stri
 	case !view.MirrorStarted:
 		line.phase = phaseStarting
 	default:
-		line.eta = etaOf(prev, view.RecordsBehind, now)
+		line.eta = etaOf(prev, view.RecordsBehind, now, flush)
 	}
 	if !view.Complete() {
 		line.unmeasured, line.firstError = len(view.Errors), view.Errors[0].Error()
 	}
 	next := sample{at: now, behind: view.RecordsBehind}
-	if prev != nil && now.Sub(prev.at) < minTrend {
+	if prev != nil && now.Sub(prev.at) <= trendSpan(flush) {
 		next = *prev // too close to the last one to show a trend: keep the older sample
 	}
 	return summary{
@@ -60,20 +60,26 @@ func summarize(view migration.SyncView, prev *sample, now time.Time, down []stri
 // "not catching up".
 const minTrend = 10 * time.Second
 
+// trendSpan is the span a trend must be measured over: more than minTrend, and more than one
+// offset flush interval, since records behind is counted from MM2's flushed position.
+func trendSpan(flush time.Duration) time.Duration { return max(minTrend, flush) }
+
 // etaOf estimates when the lag reaches zero at the rate it fell since prev. It says nothing
-// when there is no trend yet, and says so when the lag is not falling.
-func etaOf(prev *sample, behind int64, now time.Time) string {
-	if prev == nil || behind <= 0 {
+// when there is no trend yet (prev is within trendSpan) or the figure has not moved, and says
+// "not catching up" only when the lag grew.
+func etaOf(prev *sample, behind int64, now time.Time, flush time.Duration) string {
+	if prev == nil || behind <= 0 || now.Sub(prev.at) <= trendSpan(flush) {
 		return ""
 	}
-	if now.Sub(prev.at) < minTrend {
+	switch {
+	case behind > prev.behind:
+		return "not catching up" // grew over more than a flush interval: producers outpace MM2
+	case behind == prev.behind:
+		// Unmoved: MM2 may not have flushed its position since (it flushes late right after
+		// it starts), so nothing can be said either way.
 		return ""
 	}
-	elapsed := now.Sub(prev.at).Seconds()
-	rate := float64(prev.behind-behind) / elapsed
-	if rate <= 0 {
-		return "not catching up"
-	}
+	rate := float64(prev.behind-behind) / now.Sub(prev.at).Seconds()
 	return "ETA " + roughDuration(time.Duration(float64(behind)/rate*float64(time.Second)))
 }
 
@@ -141,7 +147,8 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 	case err != nil && !isCE:
 		st = statusWaitingMeasure(err)
 	default:
-		sum := summarize(view, v.memo.sample(), now, down)
+		flush := time.Duration(v.cfg.settings.OffsetFlushIntervalSeconds) * time.Second
+		sum := summarize(view, v.memo.sample(), now, flush, down)
 		st = sum.status
 		if isCE {
 			st = statusWaitingTarget(ce, st)

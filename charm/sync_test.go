@@ -183,3 +183,31 @@ func TestSummaryFormatting(t *testing.T) {
 	_, ok = parseSample("garbage")
 	assert.False(t, ok)
 }
+
+// The status says "not catching up" only when the lag grew over more than a flush interval:
+// right after MM2 starts, its position is flushed late and the figure stands still while the
+// target catches up fast, which is no evidence either way.
+func TestETASaysNotCatchingUpOnlyWhenTheLagGrewOverAFlushInterval(t *testing.T) {
+	at := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		prev   int64
+		span   time.Duration
+		flush  time.Duration
+		behind int64
+		want   string
+	}{
+		{"falling", 1000, time.Minute, 5 * time.Second, 400, "ETA 40s"},
+		{"grew over a minute", 300, time.Minute, 5 * time.Second, 350, "not catching up"},
+		{"unchanged: MM2 may not have flushed yet", 102_000, 30 * time.Second, 5 * time.Second, 102_000, ""},
+		{"grew, but within one long flush interval", 100, 50 * time.Second, time.Minute, 200, ""},
+		{"grew, over more than one long flush interval", 100, 90 * time.Second, time.Minute, 200, "not catching up"},
+		{"within minTrend", 1000, 5 * time.Second, time.Second, 10, ""},
+		{"caught up", 1000, time.Minute, 5 * time.Second, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prev := &sample{at: at, behind: tc.prev}
+			assert.Equal(t, tc.want, etaOf(prev, tc.behind, at.Add(tc.span), tc.flush))
+		})
+	}
+}

@@ -88,7 +88,7 @@ func (c *Charm) cutover(ctx context.Context, v view, params map[string]any) (map
 	flow := mm2.NewFlow(v.cfg.sourceAlias, v.cfg.targetAlias, v.cfg.settings)
 	deadline := c.now().Add(p.timeout)
 	if p.phase == "consumers" {
-		return c.cutoverConsumers(ctx, s, flow, p, deadline)
+		return c.cutoverConsumers(ctx, s, &v.peers, flow, p, deadline)
 	}
 	return c.cutoverProducers(ctx, s, v, flow, p, deadline)
 }

@@ -20,7 +20,7 @@ import (
 // the action fails naming each group left behind with its reason. Nothing is written for
 // those; running the phase again once they are fixed moves them (a group already moved is
 // translated and written again to the same offsets).
-func (c *Charm) cutoverConsumers(ctx context.Context, s Session, flow mm2.Flow, p cutoverParams, deadline time.Time) (map[string]string, error) {
+func (c *Charm) cutoverConsumers(ctx context.Context, s Session, pr *peers, flow mm2.Flow, p cutoverParams, deadline time.Time) (map[string]string, error) {
 	gates, err := c.awaitGates(ctx, s, flow, p, deadline)
 	if err != nil {
 		return nil, err
@@ -54,6 +54,9 @@ func (c *Charm) cutoverConsumers(ctx context.Context, s Session, flow mm2.Flow, 
 				return nil, fmt.Errorf("cannot write the offsets of group %s: %w", g.Group, err)
 			}
 			c.progress(ctx, "group %s: exact offsets written to the target and read back", g.Group)
+		}
+		if err := c.setConsumersMoved(ctx, pr, consumersMoved{len(movable), len(gates.Groups)}); err != nil {
+			return nil, err
 		}
 	}
 	results := consumerResults(movable, left, p.dryRun)

@@ -69,3 +69,27 @@ func TestGivenEveryGroupBlockedBySomethingSharedThenNothingMoves(t *testing.T) {
 	assert.Empty(t, s.written)
 	assert.Empty(t, a.Results)
 }
+
+// After a consumers phase the target groups hold the cutover's exact offsets, not MM2's
+// translation: the sync line says how many groups were moved instead of how many MM2 synced.
+func TestGivenConsumersMovedThenTheSyncLineSaysSo(t *testing.T) {
+	h := mirroring(t, 1)
+	h.kafka.view = lagView(0, 1)
+	blocker := "group billing still has 2 active members on the source"
+	h.kafka.session = &fakeSession{
+		gates: []migration.Gates{{Groups: []string{"billing", "shop"}, Blockers: []string{blocker},
+			Blocked: map[string][]string{"billing": {blocker}}}},
+		exact: []migration.GroupOffsets{shopExact()},
+	}
+	dry := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers", "timeout": "1s", "dry-run": true})
+	require.True(t, dry.Failed)
+	h.hook(h.unit(0), "update-status", nil, "")
+	assert.Contains(t, h.status(h.unit(0)).Message, "groups 1/1 synced", "a dry run moves nothing")
+
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers", "timeout": "1s"})
+	require.True(t, a.Failed)
+	h.hook(h.unit(0), "update-status", nil, "")
+	assert.Equal(t, "in sync 2 topics/12 partitions: 0 records behind; consumers moved: 1/2 groups at exact offsets",
+		h.status(h.unit(0)).Message)
+	assert.Equal(t, "1 2", h.peerData()[keyConsumersMoved], "stored as <moved> <judged>")
+}

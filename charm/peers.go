@@ -18,6 +18,7 @@ const (
 	keyMigration        = "migration" // a migrationState
 	keyChangedAt        = "migration-changed-at"
 	keyCutoverEndpoints = "cutover-endpoints"
+	keyConsumersMoved   = "cutover-consumers-moved" // a consumersMoved
 )
 
 // keyUnitMM2 is the key of each unit's own peer databag where it keeps its MM2 service state,
@@ -102,6 +103,34 @@ func (c *Charm) setMigration(ctx context.Context, p *peers, state migrationState
 	data := map[string]string{keyMigration: string(state), keyChangedAt: now.UTC().Format(time.RFC3339)}
 	if err := c.tools.RelationSet(ctx, p.id, true, data); err != nil {
 		return fmt.Errorf("cannot record the migration state: %w", err)
+	}
+	p.remember(data)
+	return nil
+}
+
+// consumersMoved is what the last consumers phase did, as stored under keyConsumersMoved:
+// "<groups moved> <groups judged>".
+type consumersMoved struct{ moved, judged int }
+
+func (m consumersMoved) String() string { return fmt.Sprintf("%d %d", m.moved, m.judged) }
+
+// consumersMoved is what the last consumers phase did; ok is false before any wrote a group.
+func (p peers) consumersMoved() (m consumersMoved, ok bool) {
+	moved, judged, found := strings.Cut(p.app[keyConsumersMoved], " ")
+	if !found {
+		return m, false
+	}
+	var err1, err2 error
+	m.moved, err1 = strconv.Atoi(moved)
+	m.judged, err2 = strconv.Atoi(judged)
+	return m, err1 == nil && err2 == nil && m.judged > 0
+}
+
+// setConsumersMoved records what a consumers phase wrote, for the sync line.
+func (c *Charm) setConsumersMoved(ctx context.Context, p *peers, m consumersMoved) error {
+	data := map[string]string{keyConsumersMoved: m.String()}
+	if err := c.tools.RelationSet(ctx, p.id, true, data); err != nil {
+		return fmt.Errorf("cannot record the groups moved: %w", err)
 	}
 	p.remember(data)
 	return nil

@@ -172,9 +172,12 @@ type syncLine struct {
 	eta                string // "ETA 3m", "not catching up" or ""
 	groupsSynced       int
 	groupsCounted      int
-	unmeasured         int    // partitions or groups that could not be measured
-	firstError         string // the first reason one could not
-	down               []string
+	// consumersMoved, once a consumers phase wrote exact offsets, replaces the groups MM2
+	// synced: the target groups then hold the cutover's offsets, not MM2's.
+	consumersMoved *consumersMoved
+	unmeasured     int    // partitions or groups that could not be measured
+	firstError     string // the first reason one could not
+	down           []string
 }
 
 // statusSync is the leader's line in `juju status` while mirroring:
@@ -199,9 +202,12 @@ func statusSync(l syncLine) status {
 			b.WriteString(", " + l.eta)
 		}
 	}
-	if l.groupsCounted > 0 {
+	switch {
+	case l.consumersMoved != nil:
+		fmt.Fprintf(&b, "; consumers moved: %d/%d groups at exact offsets", l.consumersMoved.moved, l.consumersMoved.judged)
+	case l.groupsCounted > 0:
 		fmt.Fprintf(&b, "; groups %d/%d synced", l.groupsSynced, l.groupsCounted)
-	} else {
+	default:
 		b.WriteString("; no groups to sync")
 	}
 	kind := hooks.StatusActive

@@ -14,6 +14,7 @@ import (
 // summary is the leader's one-line account of the migration and the status it deserves.
 type summary struct {
 	status status
+	line   syncLine // what status words
 	sample sample
 	ok     bool // a sample was taken (lag known)
 }
@@ -50,9 +51,18 @@ func summarize(view migration.SyncView, prev *sample, now time.Time, flush time.
 	}
 	return summary{
 		status: statusSync(line),
+		line:   line,
 		sample: next,
 		ok:     view.PartitionsUnknown == 0,
 	}
+}
+
+// withConsumersMoved is the sync line after a consumers phase: the groups moved at exact
+// offsets in place of those MM2 synced.
+func withConsumersMoved(sum summary, moved consumersMoved) status {
+	l := sum.line
+	l.consumersMoved = &moved
+	return statusSync(l)
 }
 
 // minTrend is the shortest span an ETA is computed over. Within one offset flush interval the
@@ -149,6 +159,9 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 	default:
 		flush := time.Duration(v.cfg.settings.OffsetFlushIntervalSeconds) * time.Second
 		sum := summarize(view, v.memo.sample(), now, flush, down)
+		if moved, ok := v.peers.consumersMoved(); ok {
+			sum.status = withConsumersMoved(sum, moved)
+		}
 		st = sum.status
 		if isCE {
 			st = statusWaitingTarget(ce, st)

@@ -103,9 +103,11 @@ func (f Flow) ConnectOffsetsTopic() string { return "mm2-offsets." + f.SourceAli
 // CheckpointsTopic is the flow's checkpoints topic, on the target.
 func (f Flow) CheckpointsTopic() string { return f.SourceAlias + ".checkpoints.internal" }
 
-// TargetTopic is the name source topic t has on the target.
+// TargetTopic is the name source topic t has on the target. IdentityReplicationPolicy keeps
+// names, except that of a topic ending in "heartbeats", which it prefixes as
+// DefaultReplicationPolicy does (its formatRemoteTopic defers to it there).
 func (f Flow) TargetTopic(t string) string {
-	if f.Prefix {
+	if f.Prefix || strings.HasSuffix(t, heartbeatsTopic) {
 		return f.SourceAlias + separator + t
 	}
 	return t
@@ -169,11 +171,12 @@ func (m *Matcher) Mirrored(f Flow, t string) bool {
 }
 
 // isInternalTopic is ReplicationPolicy.isInternalTopic: Kafka's own topics
-// and MM2's internal ones are never replicated.
+// ("__" or "." first) and Connect's and MM2's (".internal" or "-internal"
+// last) are never replicated, whatever the filter.
 func isInternalTopic(t string) bool {
-	mm2 := strings.HasPrefix(t, "mm2") && strings.HasSuffix(t, ".internal") ||
-		strings.HasSuffix(t, ".checkpoints.internal")
-	return mm2 || strings.HasPrefix(t, "__") || strings.HasPrefix(t, ".")
+	kafka := strings.HasPrefix(t, "__") || strings.HasPrefix(t, ".")
+	connect := strings.HasSuffix(t, ".internal") || strings.HasSuffix(t, "-internal") // MM2's own among them
+	return kafka || connect
 }
 
 // topicSource is the cluster a topic name says it came from, "" if none.

@@ -13,6 +13,8 @@ func TestFlowMirrorsTopicsAsMM2Does(t *testing.T) {
 	identity.Prefix = false
 	only := prefix
 	only.Filter = Filter{Topics: []string{"orders", "pay.*"}, TopicsExclude: []string{"payments-dlq"}}
+	anyTopic := prefix
+	anyTopic.Filter = Filter{Topics: []string{".*"}}
 
 	for _, tc := range []struct {
 		flow  Flow
@@ -39,6 +41,9 @@ func TestFlowMirrorsTopicsAsMM2Does(t *testing.T) {
 		{only, "payments-dlq", false},                                   // excluded
 		{only, "heartbeats", true},                                      // MM2 always mirrors heartbeats
 		{only, "mm2-configs.old.internal", false},                       // internal, even if listed
+		{anyTopic, "app-changelog-internal", false},                     // Connect's "-internal", whatever the filter
+		{anyTopic, "streams.internal", false},                           // and ".internal"
+		{anyTopic, "app_internal", true},                                // but not "_internal"
 		{Flow{SourceAlias: "old", TargetAlias: "new"}, "orders", false}, // empty include matches nothing
 	} {
 		m, err := tc.flow.Filter.Compile()
@@ -82,4 +87,6 @@ func TestFlowNames(t *testing.T) {
 	assert.Equal(t, "old.orders", f.TargetTopic("orders"))
 	f.Prefix = false
 	assert.Equal(t, "orders", f.TargetTopic("orders"))
+	assert.Equal(t, "old.app-heartbeats", f.TargetTopic("app-heartbeats"), "identity prefixes heartbeats, as MM2 does")
+	assert.Equal(t, "old.heartbeats", f.TargetTopic("heartbeats"))
 }

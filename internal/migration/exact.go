@@ -142,9 +142,9 @@ func (p *Pair) ExactOffsets(ctx context.Context, flow mm2.Flow, groups []string)
 }
 
 // conclude fills r from its searches; progress is MM2's last copied source
-// offset (-1 for none or unknown), which tells "not copied yet" from "not
-// found".
-func conclude(r *PartitionOffset, a *anchorSearch, cs *copySearch, progress int64) {
+// offset (-1 for none), which tells "not copied yet" from "not found", and
+// progressErr why it is unknown, when it is.
+func conclude(r *PartitionOffset, a *anchorSearch, cs *copySearch, progress int64, progressErr error) {
 	if cs.err != nil {
 		r.Err = fmt.Errorf("cannot find the copy on %s/%d: %w", cs.tp.Topic, cs.tp.Partition, cs.err)
 		return
@@ -159,6 +159,12 @@ func conclude(r *PartitionOffset, a *anchorSearch, cs *copySearch, progress int6
 		r.AnchorCopy, r.Exact, r.How = cs.match, cs.match+1, "copy of the last record below"
 	case cs.match >= 0:
 		r.AnchorCopy, r.Exact, r.How = cs.match, cs.match, "copy of the first record at or after"
+	case progressErr != nil:
+		// No copy was found, and without MM2's progress "not copied yet" cannot be told from
+		// "copied but not recognised": placing the group at the target end could skip records.
+		r.Err = fmt.Errorf("cannot tell whether MM2 has copied source record %s/%d@%d: its progress is unknown: %w",
+			r.Topic, r.Partition, a.anchor.Offset, progressErr)
+		return
 	case !cs.below && progress < a.anchor.Offset:
 		// Nothing below C is copyable and the first record at or after C is
 		// not copied yet: its copy will be the next record written.

@@ -257,10 +257,10 @@ func (r *exactRun) conclude() []GroupOffsets {
 		res := &r.results[i]
 		if res.Err == nil {
 			progress, copied := r.st.progress[p.tp]
-			if !copied || r.st.progressErr != nil {
+			if !copied {
 				progress = -1
 			}
-			conclude(res, r.anchors[anchorKey{p.tp, p.c}], r.copies[copyKeyOf(res, p.c)], progress)
+			conclude(res, r.anchors[anchorKey{p.tp, p.c}], r.copies[copyKeyOf(res, p.c)], progress, r.st.progressErr)
 		}
 		g := &r.out[r.groupIndex[p.group]]
 		g.Partitions = append(g.Partitions, *res)

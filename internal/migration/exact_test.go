@@ -32,7 +32,9 @@ type exactCase struct {
 	// checkpoint upstream and downstream, -1 for none; progress is MM2's
 	// Connect offset, -1 for none.
 	cpUp, cpDown, progress int64
-	limit                  ScanLimit
+	// progressUnreadable makes the Connect offsets topic unreadable.
+	progressUnreadable bool
+	limit              ScanLimit
 
 	exact, replays, anchor, anchorCopy int64
 	how                                string
@@ -177,6 +179,11 @@ func exactCases() []exactCase {
 		c: 8, cpUp: 8, cpDown: 3, progress: 9,
 		err: "cannot find the copy of source record orders/0@7 on old.orders/0 between offsets 2 and 10",
 	}, {
+		name: "no copy found and MM2's progress unknown: an error, never the target end",
+		src:  dense(0, 10), srcEnd: -1, tgt: recs(0, names(20, 30)...), tgtEnd: -1,
+		c: 0, cpUp: -1, cpDown: -1, progress: -1, progressUnreadable: true,
+		err: "cannot tell whether MM2 has copied source record orders/0@0: its progress is unknown: cannot read mm2-offsets.old.internal: topic authorization failed",
+	}, {
 		name: "scan bound exceeded",
 		src:  dense(0, 2000), srcEnd: -1, tgt: dense(0, 2000), tgtEnd: -1,
 		c: 1500, cpUp: -1, cpDown: -1, progress: 1999, limit: ScanLimit{Offsets: 100, Bytes: 1 << 30},
@@ -204,6 +211,9 @@ func exactFixture(tc exactCase) (src, tgt *cutoverFake, flow mm2.Flow) {
 	tgt.addTopic(flow.CheckpointsTopic(), 1)
 	if tc.progress >= 0 {
 		tgt.append(flow.ConnectOffsetsTopic(), 0, kv(mm2test.ConnectKey("old", "orders", 0), mm2test.ConnectValue(tc.progress)))
+	}
+	if tc.progressUnreadable {
+		tgt.topicErrs[flow.ConnectOffsetsTopic()] = errors.New("topic authorization failed")
 	}
 	if tc.cpUp >= 0 {
 		tgt.append(flow.CheckpointsTopic(), 0, kv(mm2test.CheckpointKey("g", "old.orders", 0), mm2test.CheckpointValue(tc.cpUp, tc.cpDown, "")))

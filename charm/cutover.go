@@ -131,7 +131,7 @@ func (c *Charm) cutoverProducers(ctx context.Context, s Session, v view, flow mm
 		if err := c.completeCutover(ctx, &v, endpoints); err != nil {
 			return nil, err
 		}
-		results["status"] = "cutover complete: MirrorMaker 2 stopped on every unit; clients may use " + endpoints
+		results["status"] = cutoverCompleteResult(v.peers.units, endpoints)
 	}
 	return results, nil
 }
@@ -229,6 +229,17 @@ func (c *Charm) completeCutover(ctx context.Context, v *view, endpoints string) 
 		return err
 	}
 	return c.setAppStatus(ctx, statusCutoverComplete(endpoints))
+}
+
+// cutoverCompleteResult is the producers phase's last word. It claims only what it saw: the
+// leader stopped its own MM2 before answering; the other units stop theirs when they read the
+// leader's decision, after this action ends, and their statuses say when they have.
+func cutoverCompleteResult(units int, endpoints string) string {
+	if units <= 1 {
+		return "cutover complete: MirrorMaker 2 stopped; clients may use " + endpoints
+	}
+	return fmt.Sprintf("cutover complete: MirrorMaker 2 stopped on the leader, stop requested on the other %d unit(s) "+
+		"(their status shows when done); clients may use %s", units-1, endpoints)
 }
 
 // progress is the line users see while the action runs.

@@ -167,7 +167,8 @@ func TestGivenProducerWritingWhenCutoverProducersThenWaitsThenProvesAndStopsEver
 	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "producers", "quiet-period": "2s"})
 	require.False(t, a.Failed, a.FailMessage)
 	assert.Equal(t, 2*time.Second, s.quiet)
-	assert.Equal(t, "cutover complete: MirrorMaker 2 stopped on every unit; clients may use kafka-k8s-0.kafka-k8s-endpoints:9092",
+	assert.Equal(t, "cutover complete: MirrorMaker 2 stopped on the leader, stop requested on the other 1 unit(s) "+
+		"(their status shows when done); clients may use kafka-k8s-0.kafka-k8s-endpoints:9092",
 		a.Results["status"])
 	assert.Equal(t, "300", a.Results["topics.0.source-records"])
 	assert.Equal(t, "300", a.Results["topics.0.target-records"])

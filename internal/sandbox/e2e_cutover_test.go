@@ -591,7 +591,8 @@ func TestCutover(t *testing.T) {
 		}
 		first = res.Results
 		r := res.Results
-		assert.Equal(t, "cutover complete: MirrorMaker 2 stopped on every unit; clients may use "+m.target.Bootstrap, r["status"])
+		assert.Equal(t, "cutover complete: MirrorMaker 2 stopped on the leader, stop requested on the other 1 unit(s) "+
+			"(their status shows when done); clients may use "+m.target.Bootstrap, r["status"])
 		assert.Equal(t, r["summary.source-records"], r["summary.target-records"])
 		assert.Equal(t, "7", r["summary.partitions"])
 

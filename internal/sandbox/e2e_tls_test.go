@@ -161,7 +161,7 @@ func TestTLS(t *testing.T) {
 		res, err = m.sim.Run(ctx, "leader", "cutover", map[string]any{"phase": "producers", "timeout": "90s", "quiet-period": "5s"})
 		require.NoError(t, err)
 		require.False(t, res.Failed, "cutover phase=producers failed: %s\nlogs: %v", res.Message, res.Logs)
-		assert.Equal(t, "cutover complete: MirrorMaker 2 stopped on every unit; clients may use "+m.target.TLSBootstrap, res.Results["status"])
+		assert.Equal(t, "cutover complete: MirrorMaker 2 stopped; clients may use "+m.target.TLSBootstrap, res.Results["status"])
 		assert.Equal(t, res.Results["summary.source-records"], res.Results["summary.target-records"])
 		assert.Equal(t, m.src.Produced(topic), m.assertIdentical(t, topic))
 		for _, u := range m.units() {

@@ -127,7 +127,7 @@ func replay(r *topicRead, fn func(int32, kafka.Record)) {
 
 // partitionLags computes each mirrored partition's lag by offset
 // arithmetic (see lag).
-func partitionLags(mirrored []kafka.TopicPartition, starts, ends map[kafka.TopicPartition]kafka.OffsetAnswer, st mm2State) []PartitionLag {
+func partitionLags(mirrored []kafka.TopicPartition, starts, ends map[kafka.TopicPartition]kafka.OffsetAnswer, st mm2State, errs *itemErrors) []PartitionLag {
 	parts := make([]PartitionLag, 0, len(mirrored))
 	for _, tp := range mirrored {
 		s, e := starts[tp], ends[tp]
@@ -140,6 +140,12 @@ func partitionLags(mirrored []kafka.TopicPartition, starts, ends map[kafka.Topic
 			pl.Err = errors.Join(s.Err, e.Err)
 		case st.progressErr != nil:
 			pl.Err = st.progressErr
+		case pl.Committed >= e.Offset:
+			// MM2 says it copied past the source's end: the topic was recreated (or truncated)
+			// since, and the figure would clamp to 0 and read "in sync".
+			pl.Err = fmt.Errorf("MM2's position %d is past the source's end %d: the topic was recreated or truncated since MM2 copied it",
+				pl.Committed, e.Offset)
+			errs.add(fmt.Sprintf("source partition %s/%d", tp.Topic, tp.Partition), pl.Err)
 		default:
 			pl.Lag = lag(s.Offset, e.Offset, pl.Committed)
 		}

@@ -98,7 +98,7 @@ func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time) (
 
 	st := mm2Progress(flow, internal, tgtErr, errs)
 	view.MirrorStarted = internal != nil && internal[flow.ConnectOffsetsTopic()].found
-	view.Partitions = partitionLags(mirrored, starts, ends, st)
+	view.Partitions = partitionLags(mirrored, starts, ends, st, errs)
 	settleTails(ctx, source, view.Partitions, isolationOf(flow))
 	if tgtErr != nil {
 		tgtGroups = unknownGroups(groups, tgtErr)

@@ -417,3 +417,23 @@ func TestGroupPartitionSynced(t *testing.T) {
 		})
 	}
 }
+
+// A source topic recreated after MM2 copied it leaves MM2's Connect offset past the new end:
+// the partition's lag is unknown, with the reason, never 0 ("in sync").
+func TestGivenAConnectOffsetPastTheSourceEndWhenMeasuredThenTheLagIsUnknownNotZero(t *testing.T) {
+	src, tgt := migrationFixture()
+	src.setOffsets("orders", 0, 0, 40) // recreated: MM2 said 99
+	v, err := measure(context.Background(), src, tgt, testFlow, time.Now())
+	require.NoError(t, err)
+	var p PartitionLag
+	for _, pl := range v.Partitions {
+		if pl.Topic == "orders" && pl.Partition == 0 {
+			p = pl
+		}
+	}
+	assert.Equal(t, int64(-1), p.Lag)
+	require.Error(t, p.Err)
+	assert.Contains(t, p.Err.Error(), "MM2's position 99 is past the source's end 40")
+	assert.False(t, v.CaughtUp())
+	assert.Contains(t, fmt.Sprint(v.Errors), "source partition orders/0: MM2's position 99", "named, so the gates hold")
+}

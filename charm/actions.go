@@ -67,6 +67,11 @@ func (c *Charm) startMigration(ctx context.Context, v view, params map[string]an
 		return nil, fmt.Errorf("cannot start the migration: %s", st.message)
 	}
 	dryRun, _ := params["dry-run"].(bool)
+	if v.peers.migration() == migrationComplete && !dryRun {
+		return nil, fmt.Errorf("cannot start the migration: the cutover is complete and clients use the target (%s); "+
+			"mirroring again would write into its live topics (to migrate again, deploy a new application)",
+			v.peers.cutoverEndpoints())
+	}
 	if v.peers.migrating() && !dryRun {
 		return map[string]string{"status": "already mirroring"}, nil
 	}

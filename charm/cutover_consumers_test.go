@@ -93,3 +93,19 @@ func TestGivenConsumersMovedThenTheSyncLineSaysSo(t *testing.T) {
 		h.status(h.unit(0)).Message)
 	assert.Equal(t, "1 2", h.peerData()[keyConsumersMoved], "stored as <moved> <judged>")
 }
+
+// Once the cutover is complete the target is live: start-migration must not restart MM2 into
+// the topics clients now write to.
+func TestGivenCutoverCompleteWhenStartMigrationThenRefusedAndNothingStarts(t *testing.T) {
+	h := mirroring(t, 1)
+	h.kafka.session = &fakeSession{moves: [][]migration.EndMove{nil}, views: []migration.SyncView{lagView(0, 1)}, verify: equalCopy()}
+	done := h.action(h.unit(0), "cutover", map[string]any{"phase": "producers"})
+	require.False(t, done.Failed, done.FailMessage)
+
+	a := h.action(h.unit(0), "start-migration", nil)
+	assert.True(t, a.Failed)
+	assert.Equal(t, "cannot start the migration: the cutover is complete and clients use the target "+
+		"(kafka-k8s-0.kafka-k8s-endpoints:9092); mirroring again would write into its live topics "+
+		"(to migrate again, deploy a new application)", a.FailMessage)
+	assert.Equal(t, string(migrationComplete), h.peerData()[keyMigration])
+}

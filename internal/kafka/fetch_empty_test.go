@@ -60,4 +60,5 @@ func TestFetchDoesNotStepPastAPartialBatch(t *testing.T) {
 	f := fetchedRecords(blk, 7)
 	assert.Empty(t, f.Records)
 	assert.Equal(t, int64(7), f.Next)
+	assert.True(t, f.Partial, "ask again with more room")
 }

@@ -73,6 +73,7 @@ func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) Fetched {
 	if next, ok := afterLastBatch(blk); ok && !partial && next <= blk.HighWaterMarkOffset {
 		f.Next = max(f.Next, next)
 	}
+	f.Partial = partial
 	return f
 }
 

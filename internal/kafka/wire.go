@@ -63,6 +63,11 @@ type FetchAsk struct {
 type Fetched struct {
 	Records []Record
 	Next    int64
+	// Partial says the answer ended in a batch cut short by the size asked
+	// for: ask again with more room. An answer with no record, not partial,
+	// is one the broker had no room left for in its response (its fetch.max
+	// bytes went to other partitions): ask again as it was.
+	Partial bool
 	Err     error
 }
 

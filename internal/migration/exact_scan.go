@@ -77,6 +77,7 @@ type cursor struct {
 	visit    func(kafka.Record) bool
 	budget   *budget
 	maxBytes int32
+	starved  int // answers in a row the broker had no room for this partition in
 
 	stopped bool
 	err     error
@@ -105,15 +106,14 @@ func (c *cursor) feed(f kafka.Fetched) {
 		c.budget.offsets += c.end - c.offset
 		c.offset = c.end
 		return
-	case f.Next > c.offset:
-		c.budget.offsets += f.Next - c.offset
-		c.offset, c.maxBytes = f.Next, fetchPartitionBytes
-	case c.maxBytes < fetchPartitionMaxBytes:
-		c.maxBytes *= 2
-	default:
-		c.err = fmt.Errorf("cannot read %s/%d: %w (at %d, end %d)", c.tp.Topic, c.tp.Partition, errNoProgress, c.offset, c.end)
+	}
+	s, err := readStep{offset: c.offset, maxBytes: c.maxBytes, starved: c.starved}.next(f)
+	if err != nil {
+		c.err = fmt.Errorf("cannot read %s/%d: %w (at %d, end %d)", c.tp.Topic, c.tp.Partition, err, c.offset, c.end)
 		return
 	}
+	c.budget.offsets += s.offset - c.offset
+	c.offset, c.maxBytes, c.starved = s.offset, s.maxBytes, s.starved
 	if c.budget.exceeded() {
 		c.err = &ScanLimitError{Limit: c.budget.limit, From: c.budget.from, At: c.offset}
 	}

@@ -33,6 +33,9 @@ type fakeCluster struct {
 	metaErr error
 	// fetchRecords caps records per partition per Fetch, to force rounds.
 	fetchRecords int
+	// fetchPartitions, when set, is how many partitions of a Fetch get data, in the order
+	// asked: the rest come back empty, as from a broker whose response filled up.
+	fetchPartitions int
 	// movedTo puts a group on another broker than the one the hash over
 	// __consumer_offsets names, as during a coordinator move.
 	movedTo map[string]int32
@@ -255,7 +258,11 @@ func (f *fakeCluster) Fetch(ctx context.Context, broker int32, committedOnly boo
 		return nil, err
 	}
 	out := map[kafka.TopicPartition]kafka.Fetched{}
-	for _, a := range asks {
+	for n, a := range asks {
+		if f.fetchPartitions > 0 && n >= f.fetchPartitions {
+			out[a.TP] = kafka.Fetched{Next: a.Offset} // no room left in the response
+			continue
+		}
 		if f.leaderOf(a.TP) != broker {
 			out[a.TP] = kafka.Fetched{Next: a.Offset, Err: sarama.ErrNotLeaderForPartition}
 			continue

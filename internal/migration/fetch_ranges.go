@@ -35,6 +35,7 @@ type offsetRange struct{ from, to int64 }
 // also reported in the side's errors.
 func (sd *side) readRanges(ctx context.Context, ranges map[kafka.TopicPartition]offsetRange, iso isolation, visit func(kafka.TopicPartition, kafka.Record)) map[kafka.TopicPartition]error {
 	failed := make(map[kafka.TopicPartition]error)
+	starved := make(map[kafka.TopicPartition]int)
 	pending := make(map[kafka.TopicPartition]*kafka.FetchAsk)
 	for tp, r := range ranges {
 		if r.from < r.to {
@@ -72,7 +73,7 @@ func (sd *side) readRanges(ctx context.Context, ranges map[kafka.TopicPartition]
 			case ans.Value.Err != nil:
 				roundFailed[a.TP] = ans.Value.Err
 			default:
-				advance(pending, a, ans.Value, ranges[a.TP].to, visit, roundFailed)
+				advance(pending, starved, a, ans.Value, ranges[a.TP].to, visit, roundFailed)
 			}
 		})
 		for tp, err := range roundFailed {
@@ -98,23 +99,55 @@ func fetchAsked(ctx context.Context, w wire, broker int32, committedOnly bool, a
 	return out, nil
 }
 
-// advance visits the records of one fetched partition below end and moves
-// its ask on; a partition that made no progress asks for more bytes.
-func advance(pending map[kafka.TopicPartition]*kafka.FetchAsk, a kafka.FetchAsk, f kafka.Fetched, end int64, visit func(kafka.TopicPartition, kafka.Record), failed map[kafka.TopicPartition]error) {
+// maxStarved is how many answers in a row may bring nothing for a partition because the
+// response was full of other partitions (fetch.max.bytes) before it counts as no progress. A
+// broker fills its response in the order the request lists partitions, and sarama lists them
+// in map order, different from one request to the next, so no partition waits long; each of
+// those answers carried the others forward, which only finish.
+const maxStarved = 1000
+
+// readStep is where one partition's read stands: the offset and room to ask with next, and how
+// many answers in a row were starved.
+type readStep struct {
+	offset   int64
+	maxBytes int32
+	starved  int
+}
+
+// next is the step after answer f, which came from asking at s: on past it; or, when nothing
+// complete came back, again with twice the room if a batch was cut short, or as it was if the
+// broker had no room left for this partition. The error is for a batch that does not fit in
+// fetchPartitionMaxBytes, or a partition starved maxStarved times in a row.
+func (s readStep) next(f kafka.Fetched) (readStep, error) {
+	switch {
+	case f.Next > s.offset:
+		return readStep{offset: f.Next, maxBytes: fetchPartitionBytes}, nil
+	case !f.Partial && len(f.Records) == 0 && s.starved < maxStarved:
+		s.starved++
+		return s, nil
+	case f.Partial && s.maxBytes < fetchPartitionMaxBytes:
+		s.maxBytes *= 2
+		return s, nil
+	}
+	return s, errNoProgress
+}
+
+// advance visits the records of one fetched partition below end and moves its ask on.
+func advance(pending map[kafka.TopicPartition]*kafka.FetchAsk, starved map[kafka.TopicPartition]int, a kafka.FetchAsk, f kafka.Fetched, end int64, visit func(kafka.TopicPartition, kafka.Record), failed map[kafka.TopicPartition]error) {
 	for _, rec := range f.Records {
 		if rec.Offset >= a.Offset && rec.Offset < end {
 			visit(a.TP, rec)
 		}
 	}
-	ask := pending[a.TP]
-	switch {
-	case f.Next >= end:
+	if f.Next >= end {
 		delete(pending, a.TP)
-	case f.Next > a.Offset:
-		ask.Offset, ask.MaxBytes = f.Next, fetchPartitionBytes
-	case ask.MaxBytes < fetchPartitionMaxBytes:
-		ask.MaxBytes *= 2
-	default:
-		failed[a.TP] = fmt.Errorf("%w (at %d, end %d)", errNoProgress, a.Offset, end)
+		delete(starved, a.TP)
+		return
 	}
+	s, err := readStep{offset: a.Offset, maxBytes: a.MaxBytes, starved: starved[a.TP]}.next(f)
+	if err != nil {
+		failed[a.TP] = fmt.Errorf("%w (at %d, end %d)", err, a.Offset, end)
+		return
+	}
+	pending[a.TP].Offset, pending[a.TP].MaxBytes, starved[a.TP] = s.offset, s.maxBytes, s.starved
 }

@@ -16,6 +16,12 @@ const (
 	checkThreshold = 3
 )
 
+// killDelay is how long Pebble waits after SIGTERM before it SIGKILLs MM2. Pebble's default,
+// 5 s, is about what Connect gives its tasks to stop (task.shutdown.graceful.timeout.ms) before
+// the worker commits their offsets and leaves its group: killed within it, MM2 restarts from
+// its last flushed offsets and copies again what it had copied since, duplicates on the target.
+const killDelay = "30s"
+
 // inertPeriod is how seldom the stand-in for a removed check runs `true`.
 const inertPeriod = "1h"
 
@@ -43,6 +49,7 @@ type layerService struct {
 	Environment    map[string]string `yaml:"environment,omitempty"`
 	OnFailure      string            `yaml:"on-failure,omitempty"`
 	OnCheckFailure map[string]string `yaml:"on-check-failure,omitempty"`
+	KillDelay      string            `yaml:"kill-delay,omitempty"`
 }
 
 type layerCheck struct {
@@ -90,6 +97,7 @@ func desiredLayer(s Service, running bool, current *layerCheck) *layer {
 		Group:       s.Group,
 		Environment: maps.Clone(s.Environment),
 		OnFailure:   "restart",
+		KillDelay:   killDelay,
 	}
 	l := &layer{
 		Summary:  "mirrormaker-k8s: the MirrorMaker 2 workload",

@@ -153,3 +153,12 @@ func TestLayerFieldsOldestPebbleKnows(t *testing.T) {
 		}
 	}
 }
+
+// MM2 gets time to stop its tasks and commit their offsets on SIGTERM: killed sooner, it
+// copies again what it had copied since its last flush, and the target holds duplicates.
+func TestDesiredLayerGivesMM2TimeToStopCleanly(t *testing.T) {
+	for _, running := range []bool{true, false} {
+		svc := desiredLayer(Service{Command: "mm2"}, running, nil).Services[ServiceName]
+		assert.Equal(t, "30s", svc.KillDelay)
+	}
+}

@@ -97,6 +97,9 @@ func (c *Charm) startMigration(ctx context.Context, v view, params map[string]an
 		results["status"] = "dry run: preflight passed, nothing started"
 		return results, nil
 	}
+	if err := c.setFlow(ctx, &v.peers, flowIDOf(v.cfg)); err != nil {
+		return nil, err
+	}
 	if err := c.setMigration(ctx, &v.peers, migrationStarted, c.now()); err != nil {
 		return nil, err
 	}

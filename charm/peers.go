@@ -19,6 +19,7 @@ const (
 	keyChangedAt        = "migration-changed-at"
 	keyCutoverEndpoints = "cutover-endpoints"
 	keyConsumersMoved   = "cutover-consumers-moved" // a consumersMoved
+	keyMigrationFlow    = "migration-flow"          // a flowID
 )
 
 // keyUnitMM2 is the key of each unit's own peer databag where it keeps its MM2 service state,
@@ -105,6 +106,59 @@ func (c *Charm) setMigration(ctx context.Context, p *peers, state migrationState
 		return fmt.Errorf("cannot record the migration state: %w", err)
 	}
 	p.remember(data)
+	return nil
+}
+
+// flowID is what names a migration's topics, fixed once MM2 has started: the aliases name MM2's
+// internal topics, Connect offsets and checkpoints, and with the policy the target topics.
+// Stored as "<source alias> <target alias> <replication policy>".
+type flowID struct{ source, target, policy string }
+
+func (f flowID) String() string { return f.source + " " + f.target + " " + f.policy }
+
+func flowIDOf(cfg config) flowID {
+	return flowID{cfg.sourceAlias, cfg.targetAlias, cfg.settings.ReplicationPolicy}
+}
+
+// flow is the flow the migration started with; ok is false before start-migration recorded it.
+func (p peers) flow() (f flowID, ok bool) {
+	parts := strings.Fields(p.app[keyMigrationFlow])
+	if len(parts) != 3 {
+		return f, false
+	}
+	return flowID{parts[0], parts[1], parts[2]}, true
+}
+
+// setFlow records the flow a migration runs with.
+func (c *Charm) setFlow(ctx context.Context, p *peers, f flowID) error {
+	data := map[string]string{keyMigrationFlow: f.String()}
+	if err := c.tools.RelationSet(ctx, p.id, true, data); err != nil {
+		return fmt.Errorf("cannot record the migration's flow: %w", err)
+	}
+	p.remember(data)
+	return nil
+}
+
+// flowChange is the config problem of an alias or policy changed while a migration is under way
+// (started or stopped, to resume): MM2 would start again under new names, with new internal
+// topics, and copy everything a second time. nil when nothing changed or nothing was recorded.
+func (p peers) flowChange(cfg config) *ConfigError {
+	was, ok := p.flow()
+	if !ok || (p.migration() != migrationStarted && p.migration() != migrationStopped) {
+		return nil
+	}
+	now := flowIDOf(cfg)
+	for _, o := range []struct{ option, was, now string }{
+		{"source-alias", was.source, now.source},
+		{"target-alias", was.target, now.target},
+		{"replication-policy", was.policy, now.policy},
+	} {
+		if o.was != o.now {
+			return &ConfigError{Option: o.option, Reason: fmt.Sprintf("cannot change while a migration is under way "+
+				"(it started with %q, which names MM2's internal and target topics): set it back, "+
+				"or deploy a new application to migrate afresh", o.was)}
+		}
+	}
 	return nil
 }
 

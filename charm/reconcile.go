@@ -65,6 +65,9 @@ func (c *Charm) observe(ctx context.Context) (view, error) {
 	if v.peers, err = c.readPeers(ctx); err != nil {
 		return v, err
 	}
+	if v.cfgErr == nil {
+		v.cfgErr = v.peers.flowChange(v.cfg)
+	}
 	sourceID, err := c.relationID(ctx, Source.Endpoint())
 	if err != nil {
 		return v, err

@@ -1,6 +1,7 @@
 package charm
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -383,4 +384,47 @@ func wantBlocked(msg string) hookstest.Status {
 
 func wantActive(msg string) hookstest.Status {
 	return hookstest.Status{Name: hooks.StatusActive, Message: msg}
+}
+
+// The aliases and the policy name MM2's internal topics and the target topics: changed while a
+// migration is under way, MM2 would start afresh under new names and copy everything again.
+// The change blocks and pauses MM2 until it is set back, while mirroring or stopped.
+func TestGivenAMigrationUnderWayWhenAliasOrPolicyChangesThenBlockedUntilSetBack(t *testing.T) {
+	for _, tt := range []struct {
+		option string
+		value  any
+		was    string
+	}{
+		{"source-alias", "legacy", "old"},
+		{"target-alias", "k8s", "new"},
+		{"replication-policy", "prefix", "identity"},
+	} {
+		t.Run(tt.option, func(t *testing.T) {
+			h := newHarness(t, 1)
+			h.ready()
+			require.False(t, h.action(h.unit(0), "start-migration", nil).Failed)
+			before := h.m.Config[tt.option]
+			require.Equal(t, tt.was, before, "the harness's default")
+
+			h.m.Config[tt.option] = tt.value
+			h.hook(h.unit(0), "config-changed", nil, "")
+			assert.Equal(t, wantBlocked(fmt.Sprintf("invalid config: %s: cannot change while a migration is under way "+
+				"(it started with %q, which names MM2's internal and target topics): set it back, "+
+				"or deploy a new application to migrate afresh (mirroring paused until this is fixed)", tt.option, tt.was)),
+				h.status(h.unit(0)))
+			assert.Equal(t, workload.StateInactive, h.workloads[h.unit(0)].state)
+
+			h.m.Config[tt.option] = before
+			h.hook(h.unit(0), "config-changed", nil, "")
+			assert.Equal(t, workload.StateActive, h.workloads[h.unit(0)].state, "mirroring again once set back")
+		})
+	}
+}
+
+func TestGivenNoMigrationYetWhenAliasChangesThenAccepted(t *testing.T) {
+	h := newHarness(t, 1)
+	h.ready()
+	h.m.Config["source-alias"] = "legacy"
+	h.hook(h.unit(0), "config-changed", nil, "")
+	assert.Equal(t, wantActive("ready: run start-migration"), h.status(h.unit(0)))
 }

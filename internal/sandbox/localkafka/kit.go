@@ -1,6 +1,7 @@
 package localkafka
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -66,7 +67,8 @@ type Record struct {
 }
 
 // CreateTopic creates a topic with RF 1 and extra configs (e.g.
-// cleanup.policy), and remembers its partitions for Produce.
+// cleanup.policy), remembers its partitions for Produce, and returns once
+// every partition has a leader.
 func (k *Kit) CreateTopic(name string, partitions int32, configs map[string]string) error {
 	entries := map[string]*string{}
 	for key, v := range configs {
@@ -79,7 +81,9 @@ func (k *Kit) CreateTopic(name string, partitions int32, configs map[string]stri
 	k.mu.Lock()
 	k.parts[name] = partitions
 	k.mu.Unlock()
-	return nil
+	// Ready when it returns: a producer's first write to a topic whose leaders are not yet
+	// elected is retried, which a test should not depend on.
+	return k.WaitTopics(context.Background(), name)
 }
 
 // Partitions is topic's partition count: as this kit created or wrote it,

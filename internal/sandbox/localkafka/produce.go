@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -82,33 +80,22 @@ func (k *Kit) produceRange(topic string, partitions int32, start, n int) error {
 	cfg.Net.MaxOpenRequests = 1
 	// Batch up to 500 records, but flush at least every 10 ms: with a message
 	// trigger alone, sarama never sends a batch's tail (fewer than 500 records
-	// for a broker) and AsyncClose waits for it forever.
+	// for a broker).
 	cfg.Producer.Flush.Messages = 500
 	cfg.Producer.Flush.Frequency = 10 * time.Millisecond
-	producer, err := sarama.NewAsyncProducer([]string{k.c.Bootstrap}, cfg)
+	// A sync producer: it returns only once every record is acknowledged or has failed, retries
+	// included. An async one closed right after the last send refuses the retries it still owes
+	// ("message received by producer in process of shutting down").
+	producer, err := sarama.NewSyncProducer([]string{k.c.Bootstrap}, cfg)
 	if err != nil {
 		return fmt.Errorf("cannot make a producer for %s: %w", k.c.Name, err)
 	}
-	var failed atomic.Value
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for range producer.Successes() {
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		for e := range producer.Errors() {
-			failed.CompareAndSwap(nil, e.Err)
-		}
-	}()
+	defer producer.Close()
+	msgs := make([]*sarama.ProducerMessage, 0, n)
 	for i := start; i < start+n; i++ {
-		producer.Input() <- numberedRecord(topic, partitions, i)
+		msgs = append(msgs, numberedRecord(topic, partitions, i))
 	}
-	producer.AsyncClose()
-	wg.Wait()
-	if err, _ := failed.Load().(error); err != nil {
+	if err := producer.SendMessages(msgs); err != nil {
 		return fmt.Errorf("cannot produce to %s on %s: %w", topic, k.c.Name, err)
 	}
 	return nil

@@ -14,7 +14,6 @@ import (
 // summary is the leader's one-line account of the migration and the status it deserves.
 type summary struct {
 	status status
-	line   syncLine // what status words
 	sample sample
 	ok     bool // a sample was taken (lag known)
 }
@@ -22,15 +21,17 @@ type summary struct {
 // summarize turns a measurement into the status line users read in `juju status` (statusSync
 // words it). prev, when set, is the previous sample; the ETA is the current lag over the rate at
 // which it fell since then. flush is MM2's offset flush interval: the figure moves only as often.
-func summarize(view migration.SyncView, prev *sample, now time.Time, flush time.Duration, down []string) summary {
+// moved, once a consumers phase wrote exact offsets, replaces the groups MM2 synced.
+func summarize(view migration.SyncView, prev *sample, now time.Time, flush time.Duration, down []string, moved *consumersMoved) summary {
 	line := syncLine{
-		topics:        len(view.Topics),
-		partitions:    len(view.Partitions),
-		phase:         phaseBehind,
-		behind:        view.RecordsBehind,
-		groupsSynced:  view.GroupsSynced,
-		groupsCounted: view.GroupsCounted,
-		down:          down,
+		topics:         len(view.Topics),
+		partitions:     len(view.Partitions),
+		phase:          phaseBehind,
+		behind:         view.RecordsBehind,
+		groupsSynced:   view.GroupsSynced,
+		groupsCounted:  view.GroupsCounted,
+		down:           down,
+		consumersMoved: moved,
 	}
 	switch {
 	case line.partitions > 0 && view.PartitionsUnknown == line.partitions:
@@ -51,18 +52,9 @@ func summarize(view migration.SyncView, prev *sample, now time.Time, flush time.
 	}
 	return summary{
 		status: statusSync(line),
-		line:   line,
 		sample: next,
 		ok:     view.PartitionsUnknown == 0,
 	}
-}
-
-// withConsumersMoved is the sync line after a consumers phase: the groups moved at exact
-// offsets in place of those MM2 synced.
-func withConsumersMoved(sum summary, moved consumersMoved) status {
-	l := sum.line
-	l.consumersMoved = &moved
-	return statusSync(l)
 }
 
 // minTrend is the shortest span an ETA is computed over. Within one offset flush interval the
@@ -158,10 +150,11 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 		st = statusWaitingMeasure(err)
 	default:
 		flush := time.Duration(v.cfg.settings.OffsetFlushIntervalSeconds) * time.Second
-		sum := summarize(view, v.memo.sample(), now, flush, down)
-		if moved, ok := v.peers.consumersMoved(); ok {
-			sum.status = withConsumersMoved(sum, moved)
+		var moved *consumersMoved
+		if m, ok := v.peers.consumersMoved(); ok {
+			moved = &m
 		}
+		sum := summarize(view, v.memo.sample(), now, flush, down, moved)
 		st = sum.status
 		if isCE {
 			st = statusWaitingTarget(ce, st)

@@ -89,12 +89,25 @@ func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) Fetched {
 // is read by reflection. TestFetchStepsOverEmptyBatches decodes a real
 // response through sarama and fails if an upgrade moves the field.
 func afterLastBatch(blk *sarama.FetchResponseBlock) (int64, bool) {
-	v := reflect.ValueOf(blk).Elem().FieldByName("recordsNextOffset")
-	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Int64 {
+	if nextOffsetField == nil {
+		return 0, false
+	}
+	v := reflect.ValueOf(blk).Elem().FieldByIndex(nextOffsetField)
+	if v.IsNil() {
 		return 0, false
 	}
 	return v.Elem().Int(), true
 }
+
+// nextOffsetField is the index of sarama's *int64 recordsNextOffset, looked up once rather
+// than by name for every partition of every answer; nil if this sarama has no such field.
+var nextOffsetField = func() []int {
+	f, ok := reflect.TypeFor[sarama.FetchResponseBlock]().FieldByName("recordsNextOffset")
+	if !ok || f.Type != reflect.TypeFor[*int64]() {
+		return nil
+	}
+	return f.Index
+}()
 
 func isAbortMarker(batch *sarama.RecordBatch) bool {
 	if len(batch.Records) == 0 || len(batch.Records[0].Key) < 4 {

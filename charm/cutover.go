@@ -172,10 +172,13 @@ func producerResults(ver migration.Verification) map[string]string {
 		name, target       string
 		partitions, sample int
 		src, dst           int64
+		dups, outside      int64
+		keys               int64
+		compared           string
 	}
 	var topics []*topicSum
 	byName := map[string]*topicSum{}
-	sampled := 0
+	sampled, dups := 0, int64(0)
 	for _, pc := range ver.Partitions {
 		t := byName[pc.Topic]
 		if t == nil {
@@ -187,7 +190,12 @@ func producerResults(ver migration.Verification) map[string]string {
 		t.src += pc.SourceRecords
 		t.dst += pc.TargetRecords
 		t.sample += pc.Sampled
+		t.dups += pc.Duplicates
+		t.outside += pc.SourceBefore + pc.TargetBefore
+		t.keys += pc.Keys
+		t.compared = comparedBy(t.compared, pc)
 		sampled += pc.Sampled
+		dups += pc.Duplicates
 	}
 	for i, t := range topics {
 		k := "topics." + strconv.Itoa(i) + "."
@@ -196,9 +204,47 @@ func producerResults(ver migration.Verification) map[string]string {
 		r[k+"source-records"] = i64(t.src)
 		r[k+"target-records"] = i64(t.dst)
 		r[k+"sampled"] = strconv.Itoa(t.sample)
+		r[k+"compared"] = t.compared
+		if t.keys > 0 {
+			r[k+"keys"] = i64(t.keys)
+		}
+		if t.dups > 0 {
+			r[k+"duplicates"] = i64(t.dups)
+		}
+		if t.outside > 0 {
+			r[k+"outside-window"] = i64(t.outside)
+		}
 	}
 	r["summary.sampled-records"] = strconv.Itoa(sampled)
+	r["summary.duplicates"] = i64(dups)
 	return r
+}
+
+// comparedBy says in words what the proof compared for a topic, given what
+// its other partitions said so far.
+func comparedBy(sofar string, pc migration.PartitionCheck) string {
+	var how string
+	switch pc.CountedBy {
+	case migration.CountedByKeys:
+		how = "latest value per key (compacted)"
+	case migration.CountedByRecords:
+		how = "every record in order, repeats counted"
+	default:
+		how = "counts by offsets and sampled records"
+	}
+	if pc.WithoutTimestamps {
+		how += ", without timestamps (the target stamps LogAppendTime)"
+	}
+	switch {
+	case sofar == "" || sofar == how:
+		return how
+	case strings.HasPrefix(sofar, "per partition: "):
+		if strings.Contains(sofar, how) {
+			return sofar
+		}
+		return sofar + "; " + how
+	}
+	return "per partition: " + sofar + "; " + how
 }
 
 func differences(ver migration.Verification) []string {
@@ -207,6 +253,8 @@ func differences(ver migration.Verification) []string {
 		switch {
 		case pc.Err != nil:
 			out = append(out, fmt.Sprintf("%s/%d: %v", pc.Topic, pc.Partition, pc.Err))
+		case !pc.Equal && pc.Why != "":
+			out = append(out, fmt.Sprintf("%s/%d: %s", pc.Topic, pc.Partition, pc.Why))
 		case !pc.Equal && pc.SourceRecords != pc.TargetRecords:
 			out = append(out, fmt.Sprintf("%s/%d: %d records on the source, %d on the target", pc.Topic, pc.Partition,
 				pc.SourceRecords, pc.TargetRecords))

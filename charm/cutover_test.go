@@ -173,6 +173,8 @@ func TestGivenProducerWritingWhenCutoverProducersThenWaitsThenProvesAndStopsEver
 	assert.Equal(t, "300", a.Results["topics.0.source-records"])
 	assert.Equal(t, "300", a.Results["topics.0.target-records"])
 	assert.Equal(t, "20", a.Results["summary.sampled-records"])
+	assert.Equal(t, "counts by offsets and sampled records", a.Results["topics.0.compared"])
+	assert.Equal(t, "0", a.Results["summary.duplicates"])
 	assert.Contains(t, a.Logs[0], "the source is still written to (1 partition(s) moved in 2s, e.g. orders/0 from 90 to 100)")
 	assert.Contains(t, a.Logs[1], "7 records still to copy")
 	h.peerChanged()
@@ -299,4 +301,23 @@ func TestGivenTenThousandGroupPartitionsWhenCutoverConsumersThenEveryResultReach
 	}
 	assert.Greater(t, sets, 1, "split across action-set calls")
 	assert.LessOrEqual(t, bytes, 100*1000, "no call near the kernel's limits")
+}
+
+func TestGivenTopicsOfEveryKindWhenProvedThenResultsSayWhatWasCompared(t *testing.T) {
+	ver := migration.Verification{Equal: true, Partitions: []migration.PartitionCheck{
+		{Topic: "changelog", TargetTopic: "changelog", CountedBy: migration.CountedByKeys, Keys: 40, Sampled: 40, SourceRecords: 41, TargetRecords: 77, Equal: true},
+		{Topic: "events", TargetTopic: "events", Partition: 0, CountedBy: migration.CountedByRecords, Sampled: 50, SourceRecords: 70, TargetRecords: 70,
+			Duplicates: 20, SourceBefore: 20, Equal: true},
+		{Topic: "events", TargetTopic: "events", Partition: 1, CountedBy: migration.CountedByOffsets, Sampled: 14, SourceRecords: 90, TargetRecords: 90, Equal: true},
+		{Topic: "stamped", TargetTopic: "stamped", CountedBy: migration.CountedByOffsets, WithoutTimestamps: true, Sampled: 14, SourceRecords: 40, TargetRecords: 40, Equal: true},
+	}}
+	r := producerResults(ver)
+	assert.Equal(t, "latest value per key (compacted)", r["topics.0.compared"])
+	assert.Equal(t, "40", r["topics.0.keys"])
+	assert.Equal(t, "per partition: every record in order, repeats counted; counts by offsets and sampled records", r["topics.1.compared"])
+	assert.Equal(t, "20", r["topics.1.duplicates"])
+	assert.Equal(t, "20", r["topics.1.outside-window"])
+	assert.Equal(t, "counts by offsets and sampled records, without timestamps (the target stamps LogAppendTime)", r["topics.2.compared"])
+	assert.Equal(t, "20", r["summary.duplicates"])
+	assert.NotContains(t, r, "topics.2.duplicates")
 }

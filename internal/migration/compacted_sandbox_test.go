@@ -14,6 +14,16 @@ import (
 	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
+// compactedConfig makes a topic that the cleaner compacts within a second
+// of a write, on a broker with log.cleaner.backoff.ms=100.
+var compactedConfig = map[string]string{
+	"cleanup.policy": "compact", "segment.ms": "100", "min.cleanable.dirty.ratio": "0.01",
+	"min.compaction.lag.ms": "0",
+	// Small enough that the cleaner cannot merge the empty batches with the
+	// last producer's batch: a segment then holds nothing but empty batches.
+	"segment.bytes": "150",
+}
+
 // cleanedChangelog writes the same keys from three idempotent producers
 // (three producer ids) to a compacted topic with tiny segments, and waits
 // until the cleaner has run: each key then survives once, and the log
@@ -23,44 +33,60 @@ import (
 // consumer) sees.
 func cleanedChangelog(t *testing.T, ctx context.Context, c *localkafka.Cluster, topic string, keys int) []localkafka.Record {
 	t.Helper()
+	return cleanedChangelogs(t, ctx, c, []string{topic}, keys)[0]
+}
+
+// cleanedChangelogs is cleanedChangelog writing identical records (same
+// keys, values and timestamps, as MM2 copies them) to each of topics, each
+// cleaned by its own cleaner pass.
+func cleanedChangelogs(t *testing.T, ctx context.Context, c *localkafka.Cluster, topics []string, keys int) [][]localkafka.Record {
+	t.Helper()
 	k := newKit(t, c)
-	require.NoError(t, k.CreateTopic(topic, 1, map[string]string{
-		"cleanup.policy": "compact", "segment.ms": "100", "min.cleanable.dirty.ratio": "0.01",
-		"min.compaction.lag.ms": "0",
-		// Small enough that the cleaner cannot merge the empty batches with the
-		// last producer's batch: a segment then holds nothing but empty batches.
-		"segment.bytes": "150",
-	}))
-	k.waitTopics(topic)
+	for _, topic := range topics {
+		require.NoError(t, k.CreateTopic(topic, 1, compactedConfig))
+	}
+	k.waitTopics(topics...)
+	base := time.UnixMilli(1_750_000_000_000)
 	for producer := range 3 {
-		w := newKit(t, c)
-		kvs := make([][2][]byte, keys)
-		for i := range kvs {
-			kvs[i] = kv([]byte(fmt.Sprintf("key-%03d", i)), []byte(fmt.Sprintf("value %d from producer %d %s", i, producer, strings.Repeat("x", 40))))
+		ms := make([]localkafka.Message, keys)
+		for i := range ms {
+			ms[i] = localkafka.Message{Key: []byte(fmt.Sprintf("key-%03d", i)),
+				Value:     []byte(fmt.Sprintf("value %d from producer %d %s", i, producer, strings.Repeat("x", 40))),
+				Timestamp: base.Add(time.Duration(producer*keys+i) * time.Millisecond)}
 		}
-		w.send(topic, 0, kvs...)
+		for _, topic := range topics {
+			w := newKit(t, c)
+			for _, m := range ms { // one batch each: a segment holds 150 bytes
+				require.NoError(t, w.Send(topic, 0, m))
+			}
+		}
 	}
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for filler := 0; ; filler++ {
 		// A segment rolls, and so becomes cleanable, only on the next write.
-		k.send(topic, 0, kv([]byte("filler"), []byte(fmt.Sprint(filler))))
-		read, err := k.ReadAll(ctx, topic)
-		require.NoError(t, err)
-		seen := map[string]int{}
-		for _, r := range read[0] {
-			seen[r.Key]++
-		}
+		m := localkafka.Message{Key: []byte("filler"), Value: []byte(fmt.Sprint(filler)), Timestamp: base.Add(time.Hour)}
+		out := make([][]localkafka.Record, len(topics))
 		cleaned := true
-		for i := range keys {
-			cleaned = cleaned && seen[fmt.Sprintf("key-%03d", i)] == 1
+		for i, topic := range topics {
+			require.NoError(t, k.Send(topic, 0, m))
+			read, err := k.ReadAll(ctx, topic)
+			require.NoError(t, err)
+			seen := map[string]int{}
+			for _, r := range read[0] {
+				seen[r.Key]++
+			}
+			for i := range keys {
+				cleaned = cleaned && seen[fmt.Sprintf("key-%03d", i)] == 1
+			}
+			out[i] = read[0]
 		}
 		if cleaned {
-			return read[0]
+			return out
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("the cleaner did not compact %s in time: %v", topic, ctx.Err())
+			t.Fatalf("the cleaner did not compact %v in time: %v", topics, ctx.Err())
 		case <-tick.C:
 		}
 	}

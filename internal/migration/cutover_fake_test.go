@@ -25,11 +25,42 @@ type cutoverFake struct {
 	// ListOffsets requests (0: never), as a producer still writing.
 	growAfter   int
 	listOffsetN int
+	// configs are topic configs set apart from Kafka's defaults
+	// (cleanup.policy=delete, message.timestamp.type=CreateTime).
+	configs map[string]map[string]string
 }
 
 func newCutoverFake(brokers ...int32) *cutoverFake {
 	return &cutoverFake{fakeCluster: newFakeCluster(brokers...), aborted: map[kafka.TopicPartition]map[int64]bool{},
-		stable: map[kafka.TopicPartition]int64{}, dropCommit: map[kafka.TopicPartition]bool{}}
+		stable: map[kafka.TopicPartition]int64{}, dropCommit: map[kafka.TopicPartition]bool{},
+		configs: map[string]map[string]string{}}
+}
+
+func (f *cutoverFake) setConfig(topic, name, value string) {
+	if f.configs[topic] == nil {
+		f.configs[topic] = map[string]string{}
+	}
+	f.configs[topic][name] = value
+}
+
+func (f *cutoverFake) DescribeConfigs(ctx context.Context, broker int32, rs []kafka.ConfigResource) (map[kafka.ConfigResource]kafka.ConfigValue, error) {
+	if err := f.call("DescribeConfigs", broker); err != nil {
+		return nil, err
+	}
+	defaults := map[string]string{topicCleanupPolicy: "delete", topicTimestampType: "CreateTime"}
+	out := map[kafka.ConfigResource]kafka.ConfigValue{}
+	for _, r := range rs {
+		if f.topics[r.Name] == nil {
+			out[r] = kafka.ConfigValue{Err: sarama.ErrUnknownTopicOrPartition}
+			continue
+		}
+		v, ok := f.configs[r.Name][r.Config]
+		if !ok {
+			v = defaults[r.Config]
+		}
+		out[r] = kafka.ConfigValue{Value: v, Source: kafka.ConfigFromDefault}
+	}
+	return out, nil
 }
 
 // rec is a record whose content is named by name: key name, value

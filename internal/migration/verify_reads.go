@@ -1,10 +1,8 @@
 package migration
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
 	"hash"
 
 	"mirrormaker-k8s/internal/kafka"
@@ -52,50 +50,25 @@ func (w *window) dense() bool {
 	return true
 }
 
-func (w *window) sum() [sha256.Size]byte {
+func (w *window) sum(withTime bool) [sha256.Size]byte {
 	h := sha256.New()
 	for _, r := range w.records {
-		hashRecord(h, r)
+		hashRecord(h, r, withTime)
 	}
 	var out [sha256.Size]byte
 	h.Sum(out[:0])
 	return out
 }
 
-// runningSum counts and hashes a partition's records in order.
-type runningSum struct {
-	n int64
-	h hash.Hash
-}
-
-func (s *runningSum) sum() [sha256.Size]byte {
-	var out [sha256.Size]byte
-	s.h.Sum(out[:0])
-	return out
-}
-
-func (sd *side) sumRanges(ctx context.Context, ranges map[kafka.TopicPartition]offsetRange, iso isolation) (map[kafka.TopicPartition]*runningSum, map[kafka.TopicPartition]error) {
-	sums := make(map[kafka.TopicPartition]*runningSum, len(ranges))
-	for tp := range ranges {
-		sums[tp] = &runningSum{h: sha256.New()}
-	}
-	failed := sd.readRanges(ctx, ranges, iso, func(tp kafka.TopicPartition, r kafka.Record) {
-		s := sums[tp]
-		s.n++
-		hashRecord(s.h, r)
-	})
-	for tp, err := range failed {
-		failed[tp] = fmt.Errorf("%s partition %s/%d: %w", sd.name, tp.Topic, tp.Partition, err)
-	}
-	return sums, failed
-}
-
-// hashRecord writes what MM2 copies of r, unambiguously: timestamp, then
-// key, value and each header as length-prefixed bytes (-1 for null).
-func hashRecord(h hash.Hash, r kafka.Record) {
+// hashRecord writes what MM2 copies of r, unambiguously: timestamp (unless
+// withTime is false), then key, value and each header as length-prefixed
+// bytes (-1 for null).
+func hashRecord(h hash.Hash, r kafka.Record, withTime bool) {
 	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(r.Timestamp))
-	h.Write(b[:])
+	if withTime {
+		binary.BigEndian.PutUint64(b[:], uint64(r.Timestamp))
+		h.Write(b[:])
+	}
 	putBytes := func(p []byte) {
 		n := int64(len(p))
 		if p == nil {

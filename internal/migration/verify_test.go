@@ -28,7 +28,9 @@ func TestGivenACopyWhenVerifiedThenCountsAndContentDecide(t *testing.T) {
 		countedBy  string
 		srcN, tgtN int64
 		sampled    int
+		dups       int64
 		equal      bool
+		why        string
 		err        string
 	}{{
 		name: "dense copy: offsets count, tail and spread samples hash the same",
@@ -39,23 +41,41 @@ func TestGivenACopyWhenVerifiedThenCountsAndContentDecide(t *testing.T) {
 		src:  dense(0, 100), tgt: dense(0, 100), srcEnd: -1, tgtStable: -1, readAll: true,
 		countedBy: CountedByRecords, srcN: 100, tgtN: 100, sampled: 100, equal: true,
 	}, {
-		name: "the target misses a record",
+		name: "the target misses its first record and never lost any",
 		src:  dense(0, 100), tgt: recs(0, names(1, 100)...), srcEnd: -1, tgtStable: -1,
 		countedBy: CountedByRecords, srcN: 100, tgtN: 99, sampled: 99, equal: false,
+		why: "1 source record(s) have no copy on the target, the first at offset 0",
+	}, {
+		name: "the target misses a record in the middle",
+		src:  dense(0, 5), tgt: recs(0, "a0", "a1", "a3", "a4"), srcEnd: -1, tgtStable: -1,
+		countedBy: CountedByRecords, srcN: 5, tgtN: 4, sampled: 4, equal: false,
+		why: "1 source record(s) have no copy on the target, the first at offset 2",
 	}, {
 		name: "transaction markers on the source: read whole, same records",
 		src:  []kafka.Record{rec(0, "a0"), rec(1, "a1"), rec(3, "a3"), rec(5, "a5")}, srcEnd: 7,
 		tgt: recs(0, "a0", "a1", "a3", "a5"), tgtStable: -1,
 		countedBy: CountedByRecords, srcN: 4, tgtN: 4, sampled: 4, equal: true,
 	}, {
-		name: "same span, a marker on the source and a duplicate on the target",
+		name: "same span, a marker on the source and a duplicate on the target: equal, the duplicate counted",
 		src:  []kafka.Record{rec(0, "a0"), rec(1, "a1"), rec(3, "a3")}, srcEnd: -1,
 		tgt: recs(0, "a0", "a1", "a1", "a3"), tgtStable: -1,
-		countedBy: CountedByRecords, srcN: 3, tgtN: 4, sampled: 3, equal: false,
+		countedBy: CountedByRecords, srcN: 3, tgtN: 4, sampled: 3, dups: 1, equal: true,
+	}, {
+		name: "a run copied twice after an unclean stop: equal, the run counted",
+		src:  dense(0, 6), srcEnd: -1,
+		tgt: recs(0, "a0", "a1", "a2", "a3", "a1", "a2", "a3", "a4", "a5"), tgtStable: -1,
+		countedBy: CountedByRecords, srcN: 6, tgtN: 9, sampled: 6, dups: 3, equal: true,
+	}, {
+		name: "a record on the target that the source never had",
+		src:  dense(0, 4), srcEnd: -1,
+		tgt: recs(0, "a0", "a1", "zz", "a2", "a3"), tgtStable: -1,
+		countedBy: CountedByRecords, srcN: 4, tgtN: 5, sampled: 4, equal: false,
+		why: "1 target record(s) copy no source record, the first at offset 2",
 	}, {
 		name: "a record changed in the tail",
 		src:  dense(0, 10), tgt: append(dense(0, 9), changed), srcEnd: -1, tgtStable: -1,
-		countedBy: CountedByOffsets, srcN: 10, tgtN: 10, sampled: 10, equal: false,
+		countedBy: CountedByRecords, srcN: 10, tgtN: 10, sampled: 9, equal: false,
+		why: "1 source record(s) have no copy (the first at offset 9) and 1 target record(s) copy no source record (the first at offset 9)",
 	}, {
 		name:          "read_committed MM2: an aborted record on the source is not counted",
 		readCommitted: true,
@@ -100,6 +120,10 @@ func TestGivenACopyWhenVerifiedThenCountsAndContentDecide(t *testing.T) {
 			assert.Equal(t, tc.sampled, p.Sampled, "sampled")
 			assert.Equal(t, tc.equal, p.Equal, "equal")
 			assert.Equal(t, tc.equal, v.Equal)
+			assert.Equal(t, tc.dups, p.Duplicates, "duplicates")
+			if tc.why != "" {
+				assert.Equal(t, tc.why, p.Why)
+			}
 		})
 	}
 }

@@ -157,6 +157,9 @@ func conclude(r *PartitionOffset, a *anchorSearch, cs *copySearch, progress int6
 		r.Exact, r.How = cs.end, "target end: source holds no record"
 	case cs.match >= 0 && cs.below:
 		r.AnchorCopy, r.Exact, r.How = cs.match, cs.match+1, "copy of the last record below"
+	case cs.match >= 0 && cs.matchedSource > a.anchor.Offset:
+		r.Anchor, r.AnchorCopy, r.Exact = cs.matchedSource, cs.match, cs.match
+		r.How = "copy of the first record at or after that both sides kept (compacted)"
 	case cs.match >= 0:
 		r.AnchorCopy, r.Exact, r.How = cs.match, cs.match, "copy of the first record at or after"
 	case progressErr != nil:
@@ -214,6 +217,15 @@ type anchorSearch struct {
 	start, end int64
 	b          *budget
 
+	// following, for a compacted topic, collects the hashes of the first
+	// followLimit records at or after committed (hash -> source offset of
+	// its first occurrence), and no record below is looked for: the copy
+	// of the first record at or after committed may be gone from the
+	// target, replaced by a later record of its key, so the exact position
+	// is the copy of the first of them that both sides kept.
+	following map[uint64]int64
+	hash      func(kafka.Record) uint64
+
 	below   *lastBelow
 	atCur   *cursor
 	anchor  *kafka.Record
@@ -221,38 +233,66 @@ type anchorSearch struct {
 	started bool
 }
 
+// followLimit is how many records at or after a committed offset of a
+// compacted topic are candidates for the first one both sides kept. The
+// last record of every key survives on both sides, so one is found among
+// the first few unless a cleaner removed very many.
+const followLimit = 100_000
+
 func (s *anchorSearch) step(done *cursor) *cursor {
 	if !s.started {
 		s.started = true
-		s.below = newLastBelow(s.side, s.tp, s.start, min(s.committed, s.end), s.b)
+		if s.following == nil {
+			s.below = newLastBelow(s.side, s.tp, s.start, min(s.committed, s.end), s.b)
+		}
 		done = nil
 	}
 	if s.atCur == nil {
-		if c := s.below.step(done); c != nil {
-			return c
-		}
-		switch {
-		case s.below.err != nil:
-			s.err = s.below.err
-			return nil
-		case s.below.found != nil:
-			s.anchor = s.below.found
-			return nil
+		if s.below != nil {
+			if c := s.below.step(done); c != nil {
+				return c
+			}
+			switch {
+			case s.below.err != nil:
+				s.err = s.below.err
+				return nil
+			case s.below.found != nil:
+				s.anchor = s.below.found
+				return nil
+			}
 		}
 		from := max(s.committed, s.start)
 		if from >= s.end {
 			return nil // the source holds no record
 		}
-		s.atCur = newCursor(s.side, s.tp, from, s.end, s.b, func(r kafka.Record) bool {
-			s.anchor = &r
-			return true
-		})
+		s.atCur = newCursor(s.side, s.tp, from, s.end, s.b, s.visitAtOrAfter)
 		return s.atCur
 	}
 	if done.err != nil {
 		s.err = done.err
 	}
 	return nil
+}
+
+// visitAtOrAfter takes the first record at or after the committed offset
+// as the anchor and, for a compacted topic, the following ones as
+// candidates.
+func (s *anchorSearch) visitAtOrAfter(r kafka.Record) bool {
+	if s.anchor == nil {
+		s.anchor = &r
+	}
+	if s.following == nil {
+		return true
+	}
+	if h := s.hash(r); !containsKey(s.following, h) {
+		s.following[h] = r.Offset
+	}
+	return len(s.following) >= followLimit
+}
+
+func containsKey[K comparable, V any](m map[K]V, k K) bool {
+	_, ok := m[k]
+	return ok
 }
 
 // copySearch finds, on the target, the first copy of anchor at or after
@@ -278,6 +318,15 @@ type copySearch struct {
 	below      bool
 	checkpoint int64 // a usable checkpoint's downstream offset, or -1
 	b          *budget
+	// withTime is false for a target topic stamping LogAppendTime: copies
+	// are recognised without their timestamp.
+	withTime bool
+	// wanted, for a compacted topic, are the candidates of anchorSearch's
+	// following: the first target record among them is the match, and
+	// matchedSource the source offset it copies.
+	wanted        map[uint64]int64
+	hash          func(kafka.Record) uint64
+	matchedSource int64
 
 	floor    *lastBelow
 	scanning bool
@@ -323,7 +372,7 @@ func (s *copySearch) step(done *cursor) *cursor {
 
 func (s *copySearch) visit(r kafka.Record) bool {
 	counts := s.checkpoint >= 0 && r.Offset >= s.checkpoint
-	if s.anchor != nil && sameRecord(r, *s.anchor) {
+	if s.matches(r) {
 		s.match = r.Offset
 		switch {
 		case s.below && counts:
@@ -337,4 +386,16 @@ func (s *copySearch) visit(r kafka.Record) bool {
 		s.counted++
 	}
 	return false
+}
+
+// matches reports whether r is the copy looked for.
+func (s *copySearch) matches(r kafka.Record) bool {
+	if s.wanted != nil {
+		off, ok := s.wanted[s.hash(r)]
+		if ok {
+			s.matchedSource = off
+		}
+		return ok
+	}
+	return s.anchor != nil && sameRecord(r, *s.anchor, s.withTime)
 }

@@ -38,7 +38,7 @@ type copyKey struct {
 // mirrored partitions, list both logs' ends, search each anchor on the
 // source, then each anchor's copy on the target, and conclude.
 type exactRun struct {
-	src, tgt wire
+	src, tgt configWire
 	flow     mm2.Flow
 	limit    ScanLimit
 	m        *mm2.Matcher
@@ -55,11 +55,13 @@ type exactRun struct {
 	srcTPs, tgtTPs             map[kafka.TopicPartition]bool
 	sStart, sEnd, tStart, tEnd map[kafka.TopicPartition]kafka.OffsetAnswer
 
+	kinds   map[string]topicKind // by source topic
+	hasher  recordHasher
 	anchors map[anchorKey]*anchorSearch
 	copies  map[copyKey]*copySearch
 }
 
-func exactOffsets(ctx context.Context, src, tgt wire, flow mm2.Flow, groups []string, limit ScanLimit) ([]GroupOffsets, error) {
+func exactOffsets(ctx context.Context, src, tgt configWire, flow mm2.Flow, groups []string, limit ScanLimit) ([]GroupOffsets, error) {
 	if flow.SourceAlias == "" {
 		return nil, errors.New("cannot translate offsets: flow has no source alias")
 	}
@@ -70,7 +72,7 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow mm2.Flow, groups []st
 	if err != nil {
 		return nil, fmt.Errorf("cannot translate offsets: %w", err)
 	}
-	r := &exactRun{src: src, tgt: tgt, flow: flow, limit: limit, m: m, errs: &itemErrors{}}
+	r := &exactRun{src: src, tgt: tgt, flow: flow, limit: limit, m: m, errs: &itemErrors{}, hasher: newRecordHasher()}
 	srcMeta, tgtMeta, err := describeBoth(ctx, src, tgt)
 	if err != nil {
 		return nil, err
@@ -80,7 +82,14 @@ func exactOffsets(ctx context.Context, src, tgt wire, flow mm2.Flow, groups []st
 		groups = r.source.listConsumerGroups(ctx, m.Group)
 	}
 	r.collectPositions(r.readGroupsAndProgress(ctx, sortedUnique(groups)))
-	r.listEnds(ctx)
+	topics := map[string]string{}
+	for tp := range r.srcTPs {
+		topics[tp.Topic] = r.targetOf(tp).Topic
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { r.kinds = readTopicKinds(ctx, r.source, r.target, src, tgt, topics) })
+	wg.Go(func() { r.listEnds(ctx) })
+	wg.Wait()
 	r.searchAnchors(ctx)
 	r.searchCopies(ctx)
 	return r.conclude(), nil
@@ -177,10 +186,19 @@ func (r *exactRun) searchAnchors(ctx context.Context) {
 		if r.results[i].Err != nil {
 			continue
 		}
+		kind := r.kinds[p.tp.Topic]
+		if kind.err != nil {
+			r.results[i].Err = kind.err
+			continue
+		}
 		k := anchorKey{p.tp, p.c}
 		if _, ok := r.anchors[k]; !ok {
 			a := &anchorSearch{side: srcSide, tp: p.tp, committed: p.c, start: r.sStart[p.tp].Offset, end: r.sEnd[p.tp].Offset,
 				b: &budget{limit: r.limit, from: p.c}}
+			if kind.compacted {
+				a.following = map[uint64]int64{}
+				a.hash = func(rec kafka.Record) uint64 { return r.hasher.record(rec, !kind.appendTime) }
+			}
 			r.anchors[k] = a
 			searches = append(searches, a)
 		}
@@ -242,6 +260,7 @@ func (r *exactRun) searchCopies(ctx context.Context) {
 			ttp := k.tp
 			cs := &copySearch{side: tgtSide, tp: ttp, start: r.tStart[ttp].Offset, end: r.tEnd[ttp].Offset,
 				anchor: a.anchor, below: a.below != nil && a.below.found != nil, checkpoint: k.checkpoint, match: -1,
+				withTime: !r.kinds[p.tp.Topic].appendTime, wanted: a.following, hash: a.hash, matchedSource: -1,
 				b: &budget{limit: r.limit, from: max(k.checkpoint, r.tStart[ttp].Offset)}}
 			r.copies[k] = cs
 			searches = append(searches, cs)

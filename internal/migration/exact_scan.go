@@ -216,11 +216,11 @@ func newCursor(side *scanSide, tp kafka.TopicPartition, from, end int64, b *budg
 }
 
 // sameRecord reports whether two records hold the same key, value, headers
-// and timestamp: what MM2 copies unchanged (MirrorSourceTask.convertRecord),
+// and (withTime) timestamp: what MM2 copies unchanged (MirrorSourceTask.convertRecord),
 // so what a copy shares with its original. A null key or value differs from
 // an empty one.
-func sameRecord(a, b kafka.Record) bool {
-	if a.Timestamp != b.Timestamp || !sameBytes(a.Key, b.Key) || !sameBytes(a.Value, b.Value) || len(a.Headers) != len(b.Headers) {
+func sameRecord(a, b kafka.Record, withTime bool) bool {
+	if (withTime && a.Timestamp != b.Timestamp) || !sameBytes(a.Key, b.Key) || !sameBytes(a.Value, b.Value) || len(a.Headers) != len(b.Headers) {
 		return false
 	}
 	for i := range a.Headers {

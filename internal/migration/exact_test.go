@@ -35,6 +35,9 @@ type exactCase struct {
 	// progressUnreadable makes the Connect offsets topic unreadable.
 	progressUnreadable bool
 	limit              ScanLimit
+	// compacted makes the source topic compacted; appendTime makes the
+	// target topic stamp LogAppendTime.
+	compacted, appendTime bool
 
 	exact, replays, anchor, anchorCopy int64
 	how                                string
@@ -184,6 +187,27 @@ func exactCases() []exactCase {
 		c: 0, cpUp: -1, cpDown: -1, progress: -1, progressUnreadable: true,
 		err: "cannot tell whether MM2 has copied source record orders/0@0: its progress is unknown: cannot read mm2-offsets.old.internal: topic authorization failed",
 	}, {
+		name:      "compacted: the record below's copy is gone from the target, replaced by its key's later record",
+		compacted: true,
+		src:       []kafka.Record{kvRec(0, "x", "x1"), kvRec(1, "y", "y1"), kvRec(2, "x", "x2"), kvRec(3, "y", "y2")}, srcEnd: -1,
+		tgtStart: 10, tgt: []kafka.Record{kvRec(12, "x", "x2"), kvRec(13, "y", "y2")}, tgtEnd: -1,
+		c: 2, cpUp: -1, cpDown: -1, progress: 3,
+		exact: 12, replays: -1, anchor: 2, anchorCopy: 12, how: "copy of the first record at or after",
+	}, {
+		name:      "compacted: the first record at or after is gone from the target; the next both kept decides, from the checkpoint",
+		compacted: true,
+		src: []kafka.Record{kvRec(0, "x", "x1"), kvRec(1, "y", "y1"), kvRec(2, "z", "z1"), kvRec(3, "q", "q1"),
+			kvRec(4, "z", "z2")}, srcEnd: -1,
+		tgtStart: 10, tgt: []kafka.Record{kvRec(10, "x", "x1"), kvRec(11, "y", "y1"), kvRec(13, "q", "q1"), kvRec(14, "z", "z2")}, tgtEnd: -1,
+		c: 2, cpUp: 2, cpDown: 12, progress: 4,
+		exact: 13, replays: 0, anchor: 3, anchorCopy: 13, how: "copy of the first record at or after that both sides kept (compacted)",
+	}, {
+		name:       "a LogAppendTime target: copies recognised without their timestamps",
+		appendTime: true,
+		src:        dense(0, 10), srcEnd: -1, tgt: restamped(dense(0, 10)), tgtEnd: -1,
+		c: 5, cpUp: 5, cpDown: 5, progress: 9,
+		exact: 5, replays: 0, anchor: 4, anchorCopy: 4, how: "copy of the last record below",
+	}, {
 		name: "scan bound exceeded",
 		src:  dense(0, 2000), srcEnd: -1, tgt: dense(0, 2000), tgtEnd: -1,
 		c: 1500, cpUp: -1, cpDown: -1, progress: 1999, limit: ScanLimit{Offsets: 100, Bytes: 1 << 30},
@@ -200,6 +224,9 @@ func exactFixture(tc exactCase) (src, tgt *cutoverFake, flow mm2.Flow) {
 	src.put("orders", 0, tc.srcStart, tc.srcEnd, tc.src...)
 	src.abort("orders", 0, tc.aborted...)
 	src.fetchRecords = 3 // several rounds
+	if tc.compacted {
+		src.setConfig("orders", topicCleanupPolicy, "compact")
+	}
 	src.addGroup("g", "Empty", 0, map[kafka.TopicPartition]int64{tp("orders", 0): tc.c})
 
 	tgt = newCutoverFake(1, 2)
@@ -207,6 +234,9 @@ func exactFixture(tc exactCase) (src, tgt *cutoverFake, flow mm2.Flow) {
 	tgt.put("old.orders", 0, tc.tgtStart, tc.tgtEnd, tc.tgt...)
 	tgt.abort("old.orders", 0, tc.tgtAborted...)
 	tgt.fetchRecords = 4
+	if tc.appendTime {
+		tgt.setConfig("old.orders", topicTimestampType, "LogAppendTime")
+	}
 	tgt.addTopic(flow.ConnectOffsetsTopic(), 1)
 	tgt.addTopic(flow.CheckpointsTopic(), 1)
 	if tc.progress >= 0 {
@@ -369,8 +399,20 @@ func TestSameRecordComparesWhatMM2Copies(t *testing.T) {
 	} {
 		r := rec(0, "a")
 		tc.change(&r)
-		assert.Equal(t, tc.same, sameRecord(base, r), tc.name)
+		assert.Equal(t, tc.same, sameRecord(base, r, true), tc.name)
+		assert.Equal(t, tc.same || tc.name == "timestamp", sameRecord(base, r, false), "%s, a LogAppendTime copy", tc.name)
 	}
 	a, b := kafka.Record{Key: []byte{}}, kafka.Record{Key: nil}
-	assert.False(t, sameRecord(a, b))
+	assert.False(t, sameRecord(a, b, true))
+}
+
+// restamped is rs as a LogAppendTime target holds their copies: the
+// broker's append time replaces each timestamp.
+func restamped(rs []kafka.Record) []kafka.Record {
+	out := make([]kafka.Record, len(rs))
+	for i, r := range rs {
+		r.Timestamp = 1_800_000_000_000 + int64(i)
+		out[i] = r
+	}
+	return out
 }

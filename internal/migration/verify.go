@@ -129,7 +129,7 @@ type partitionEnds struct{ start, end, stable int64 }
 // verifyRun is one verifyPartitions' inputs and what it has gathered, so
 // that each pass is a step of its own.
 type verifyRun struct {
-	src, tgt       verifyWire
+	src, tgt       configWire
 	flow           mm2.Flow
 	opts           verifyOptions
 	errs           *itemErrors
@@ -154,7 +154,7 @@ type verifyRun struct {
 type windowPair struct{ s, t *window }
 
 // verifyPartitions is Verify over wire, so tests can use fakes.
-func verifyPartitions(ctx context.Context, src, tgt verifyWire, flow mm2.Flow, opts verifyOptions) (Verification, error) {
+func verifyPartitions(ctx context.Context, src, tgt configWire, flow mm2.Flow, opts verifyOptions) (Verification, error) {
 	if flow.SourceAlias == "" {
 		return Verification{}, errors.New("cannot verify partitions: flow has no source alias")
 	}

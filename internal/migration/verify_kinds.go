@@ -17,9 +17,9 @@ import (
 // side's cleaner chooses when to drop; a target topic that stamps
 // LogAppendTime cannot carry the source's timestamps.
 
-// verifyWire is what Verify speaks: the reads of wire, and the topic
+// configWire is what Verify speaks: the reads of wire, and the topic
 // configs that say each topic's kind.
-type verifyWire interface {
+type configWire interface {
 	wire
 	DescribeConfigs(ctx context.Context, broker int32, rs []kafka.ConfigResource) (map[kafka.ConfigResource]kafka.ConfigValue, error)
 }
@@ -40,48 +40,59 @@ type topicKind struct {
 	err        error
 }
 
-// readKinds asks each side, in one DescribeConfigs request to its
-// lowest-numbered broker, for the source topics' cleanup.policy and the
-// target topics' message.timestamp.type.
+// readKinds reads the kind of every partition whose check is still open.
 func (r *verifyRun) readKinds(ctx context.Context) {
-	srcTopics, tgtTopics := map[string]bool{}, map[string]bool{}
+	topics := map[string]string{}
 	for i, tp := range r.mirrored {
 		if r.checks[i].Err == nil {
-			srcTopics[tp.Topic], tgtTopics[r.targets[i].Topic] = true, true
+			topics[tp.Topic] = r.targets[i].Topic
 		}
+	}
+	kinds := readTopicKinds(ctx, r.source, r.target, r.src, r.tgt, topics)
+	r.kinds = make([]topicKind, len(r.mirrored))
+	for i, tp := range r.mirrored {
+		r.kinds[i] = kinds[tp.Topic]
+	}
+}
+
+// readTopicKinds asks each side, in one DescribeConfigs request to its
+// lowest-numbered broker, for the source topics' cleanup.policy and the
+// target topics' message.timestamp.type. topics maps each source topic to
+// its name on the target; the answer is by source topic.
+func readTopicKinds(ctx context.Context, source, target *side, src, tgt configWire, topics map[string]string) map[string]topicKind {
+	srcTopics, tgtTopics := map[string]bool{}, map[string]bool{}
+	for s, t := range topics {
+		srcTopics[s], tgtTopics[t] = true, true
 	}
 	var srcVals, tgtVals map[kafka.ConfigResource]kafka.ConfigValue
 	var srcErr, tgtErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tgtVals, tgtErr = topicConfigs(ctx, r.tgt, r.target.meta, tgtTopics, topicTimestampType)
+		tgtVals, tgtErr = topicConfigs(ctx, tgt, target.meta, tgtTopics, topicTimestampType)
 	}()
-	srcVals, srcErr = topicConfigs(ctx, r.src, r.source.meta, srcTopics, topicCleanupPolicy)
+	srcVals, srcErr = topicConfigs(ctx, src, source.meta, srcTopics, topicCleanupPolicy)
 	<-done
-	r.kinds = make([]topicKind, len(r.mirrored))
-	for i, tp := range r.mirrored {
-		if r.checks[i].Err != nil {
-			continue
-		}
-		k := &r.kinds[i]
-		policy, err := configOf(srcVals, srcErr, tp.Topic, topicCleanupPolicy)
+	out := make(map[string]topicKind, len(topics))
+	for s, t := range topics {
+		var k topicKind
+		policy, err := configOf(srcVals, srcErr, s, topicCleanupPolicy)
 		if err != nil {
 			k.err = fmt.Errorf("cannot read the source topic's %s: %w", topicCleanupPolicy, err)
-			continue
 		}
-		stamp, err := configOf(tgtVals, tgtErr, r.targets[i].Topic, topicTimestampType)
-		if err != nil {
-			k.err = fmt.Errorf("cannot read %s's %s on the target: %w", r.targets[i].Topic, topicTimestampType, err)
-			continue
+		stamp, err := configOf(tgtVals, tgtErr, t, topicTimestampType)
+		if err != nil && k.err == nil {
+			k.err = fmt.Errorf("cannot read %s's %s on the target: %w", t, topicTimestampType, err)
 		}
 		k.compacted = slices.Contains(strings.Split(policy, ","), "compact")
 		k.appendTime = stamp == "LogAppendTime"
+		out[s] = k
 	}
+	return out
 }
 
 // topicConfigs asks the lowest-numbered broker for config of every topic.
-func topicConfigs(ctx context.Context, w verifyWire, meta kafka.Meta, topics map[string]bool, config string) (map[kafka.ConfigResource]kafka.ConfigValue, error) {
+func topicConfigs(ctx context.Context, w configWire, meta kafka.Meta, topics map[string]bool, config string) (map[kafka.ConfigResource]kafka.ConfigValue, error) {
 	if len(topics) == 0 {
 		return nil, nil
 	}

@@ -58,6 +58,6 @@ func describeBoth(ctx context.Context, src, tgt wire) (srcMeta, tgtMeta kafka.Me
 var (
 	_ wire          = (*kafka.Cluster)(nil)
 	_ preflightWire = (*kafka.Cluster)(nil)
-	_ verifyWire    = (*kafka.Cluster)(nil)
+	_ configWire    = (*kafka.Cluster)(nil)
 	_ cutoverWire   = (*kafka.Cluster)(nil)
 )

@@ -28,6 +28,9 @@ type cutoverParams struct {
 	quietPeriod   time.Duration
 	keepMirroring bool
 	dryRun        bool
+	// syncHold is how long MM2's group-offset sync may take to leave written offsets alone
+	// (see holdOffsets); 0 when it is off.
+	syncHold time.Duration
 }
 
 func parseCutoverParams(p map[string]any) (cutoverParams, error) {
@@ -87,6 +90,9 @@ func (c *Charm) cutover(ctx context.Context, v view, params map[string]any) (map
 	defer s.Close()
 	flow := mm2.NewFlow(v.cfg.sourceAlias, v.cfg.targetAlias, v.cfg.settings)
 	deadline := c.now().Add(p.timeout)
+	if v.cfg.settings.SyncGroupOffsets {
+		p.syncHold = 2*time.Duration(v.cfg.settings.SyncGroupOffsetsIntervalSeconds)*time.Second + time.Second
+	}
 	if p.phase == "consumers" {
 		return c.cutoverConsumers(ctx, s, &v.peers, flow, p, deadline)
 	}

@@ -55,6 +55,12 @@ func (c *Charm) cutoverConsumers(ctx context.Context, s Session, pr *peers, flow
 			}
 			c.progress(ctx, "group %s: exact offsets written to the target and read back", g.Group)
 		}
+		var rewound []leftBehind
+		if movable, rewound, err = c.holdOffsets(ctx, s, movable, p.syncHold); err != nil {
+			return nil, err
+		}
+		left = append(left, rewound...)
+		sort.Slice(left, func(i, j int) bool { return left[i].group < left[j].group })
 		if err := c.setConsumersMoved(ctx, pr, consumersMoved{len(movable), len(gates.Groups)}); err != nil {
 			return nil, err
 		}
@@ -65,6 +71,50 @@ func (c *Charm) cutoverConsumers(ctx context.Context, s Session, pr *peers, flow
 			"run cutover phase=consumers again once they can move", results["status"], len(left), numbered(reasonsOf(left)))
 	}
 	return results, nil
+}
+
+// holdRounds is how many times a group rewound by MM2's group-offset sync is written again.
+const holdRounds = 3
+
+// holdOffsets waits until MM2's group-offset sync leaves the written offsets alone: it may
+// rewind them to its own coarser translation up to one sync interval after they were written
+// (see migration.Pair.WriteGroupOffsets), and never again once it has seen them, so hold is
+// two intervals. A group found rewound is written again, up to holdRounds times; one that still
+// does not hold is left behind, holding MM2's translation, which replays records but skips none.
+func (c *Charm) holdOffsets(ctx context.Context, s Session, groups []migration.GroupOffsets, hold time.Duration) (held []migration.GroupOffsets, left []leftBehind, err error) {
+	pending := groups
+	for round := 1; hold > 0 && len(pending) > 0; round++ {
+		c.progress(ctx, "waiting %s, two MirrorMaker 2 group-offset sync intervals, to check that the offsets of %d group(s) hold",
+			hold, len(pending))
+		if err := c.sleep(ctx, hold); err != nil {
+			return nil, nil, err
+		}
+		var rewound []migration.GroupOffsets
+		for _, g := range pending {
+			if err := s.CheckGroupOffsets(ctx, g.Group, g.Targets()); err != nil {
+				c.progress(ctx, "group %s: %v", g.Group, err)
+				rewound = append(rewound, g)
+				continue
+			}
+			held = append(held, g)
+		}
+		pending = nil
+		for _, g := range rewound {
+			if round == holdRounds {
+				left = append(left, leftBehind{g.Group, []string{fmt.Sprintf("group %s: its exact offsets were rewound %d times "+
+					"after writing (MirrorMaker 2's group-offset sync, or a client of the target); it holds what was last written there",
+					g.Group, holdRounds)}})
+				continue
+			}
+			if err := s.WriteGroupOffsets(ctx, g.Group, g.Targets()); err != nil {
+				left = append(left, leftBehind{g.Group, []string{fmt.Sprintf("group %s: rewound after writing, and %v", g.Group, err)}})
+				continue
+			}
+			c.progress(ctx, "group %s: exact offsets written again", g.Group)
+			pending = append(pending, g)
+		}
+	}
+	return append(held, pending...), left, nil
 }
 
 // awaitGates asks for the gates until they open or the deadline passes, and returns the last.

@@ -3,6 +3,7 @@ package charm
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,6 +26,10 @@ type fakeSession struct {
 	views   []migration.SyncView
 	verify  migration.Verification
 	written map[string][]migration.TargetOffset
+	// rewinds is how many checks of a group find it rewound (MM2's group-offset sync).
+	rewinds map[string]int
+	writes  map[string]int
+	checks  int
 	closed  bool
 	quiet   time.Duration
 }
@@ -61,6 +66,22 @@ func (f *fakeSession) WriteGroupOffsets(_ context.Context, group string, offsets
 		f.written = map[string][]migration.TargetOffset{}
 	}
 	f.written[group] = offsets
+	if f.writes == nil {
+		f.writes = map[string]int{}
+	}
+	f.writes[group]++
+	return nil
+}
+
+func (f *fakeSession) CheckGroupOffsets(_ context.Context, group string, offsets []migration.TargetOffset) error {
+	f.checks++
+	if f.rewinds[group] > 0 {
+		f.rewinds[group]--
+		return fmt.Errorf("offsets of group %s changed on the target: partition orders/0 reads back 420, not 500", group)
+	}
+	if !reflect.DeepEqual(f.written[group], offsets) {
+		return fmt.Errorf("group %s: checked offsets were never written", group)
+	}
 	return nil
 }
 
@@ -108,10 +129,50 @@ func TestGivenConsumersStillRunningWhenCutoverConsumersThenWaitsThenWritesExactO
 	assert.Equal(t, "420", a.Results["groups.0.partitions.0.mm2-translation"])
 	assert.Equal(t, "500", a.Results["groups.0.partitions.0.exact"])
 	assert.Equal(t, "80", a.Results["summary.replays-avoided"])
-	require.Len(t, a.Logs, 4)
+	require.Len(t, a.Logs, 5)
 	assert.Contains(t, a.Logs[0], "waiting: 1 blocker(s), first: group billing still has 2 active members on the source")
+	assert.Equal(t, "waiting 11s, two MirrorMaker 2 group-offset sync intervals, to check that the offsets of 1 group(s) hold", a.Logs[4])
+	assert.Equal(t, 1, s.checks)
 	assert.True(t, s.closed)
-	assert.Equal(t, 10*time.Second, h.now.Sub(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)), "two polls of 5s")
+	assert.Equal(t, 21*time.Second, h.now.Sub(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)), "two polls of 5s, then the hold")
+}
+
+// TestGivenMM2RewindsWrittenOffsetsWhenCutoverConsumersThenWritesAgainUntilTheyHold: MM2's
+// group-offset sync may rewind a group written within one of its intervals to its own
+// coarser translation; the phase checks after two intervals, writes again, and leaves behind
+// a group that keeps being rewound.
+func TestGivenMM2RewindsWrittenOffsetsWhenCutoverConsumersThenWritesAgainUntilTheyHold(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		rewinds int
+		failed  bool
+		writes  int
+	}{
+		{"rewound once: written again, then holds", 1, false, 2},
+		{"rewound every time: left behind", holdRounds, true, holdRounds},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := mirroring(t, 1)
+			exact := append(billingExact(), migration.GroupOffsets{Group: "audit", Partitions: []migration.PartitionOffset{
+				{Topic: "orders", TargetTopic: "orders", Partition: 0, SourceCommitted: 7, CheckpointUpstream: -1, Checkpoint: -1, Exact: 7,
+					ReplaysAvoided: -1, How: "copy of the last record below"}}})
+			s := &fakeSession{gates: []migration.Gates{{Groups: []string{"audit", "billing"}}}, exact: exact,
+				rewinds: map[string]int{"billing": tc.rewinds}}
+			h.kafka.session = s
+			a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers"})
+			assert.Equal(t, tc.writes, s.writes["billing"])
+			assert.Equal(t, 1, s.writes["audit"], "a group that holds is written once")
+			assert.Equal(t, tc.failed, a.Failed, a.FailMessage)
+			if tc.failed {
+				assert.Contains(t, a.FailMessage, "exact offsets written for 1 group(s)")
+				assert.Contains(t, a.FailMessage, "group billing: its exact offsets were rewound 3 times after writing")
+				assert.Equal(t, "billing", a.Results["left-behind.0.name"])
+				return
+			}
+			assert.Equal(t, "exact offsets written for 2 group(s): start their consumers on the target", a.Results["status"])
+			assert.Contains(t, strings.Join(a.Logs, "\n"), "group billing: offsets of group billing changed on the target")
+		})
+	}
 }
 
 func TestGivenBlockersWhenCutoverTimesOutThenFailsNamingEveryBlocker(t *testing.T) {

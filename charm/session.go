@@ -15,6 +15,7 @@ type Session interface {
 	Gates(ctx context.Context, flow mm2.Flow, groups []string) (migration.Gates, error)
 	ExactOffsets(ctx context.Context, flow mm2.Flow, groups []string) ([]migration.GroupOffsets, error)
 	WriteGroupOffsets(ctx context.Context, group string, offsets []migration.TargetOffset) error
+	CheckGroupOffsets(ctx context.Context, group string, offsets []migration.TargetOffset) error
 	Quiet(ctx context.Context, flow mm2.Flow, period time.Duration) ([]migration.EndMove, error)
 	Verify(ctx context.Context, flow mm2.Flow, sample int) (migration.Verification, error)
 	Close()

@@ -25,9 +25,16 @@ type cutoverWire interface {
 // WriteGroupOffsets commits offsets for group on the target and reads them
 // back, so the cutover proves what consumers will resume from rather than
 // assuming it. The group must have no active member on the target: Kafka
-// rejects commits from outside a live group, and MM2's own group-offset
-// sync writes only to empty groups and never moves one backwards, so an
-// exact offset written here stays (MM2's translation is never past it).
+// rejects commits from outside a live group.
+//
+// What is written may not stay: MM2's group-offset sync (3.9,
+// MirrorCheckpointTask.syncGroupOffset) compares its translation with a
+// snapshot of the target group's offsets taken up to one sync interval
+// earlier, and writes its translation whenever the snapshot is lower or the
+// group had none (a group that did not exist yet): an exact offset written
+// in between is rewound to MM2's coarser one. Once a snapshot taken after
+// the write is in place it never is again, as MM2's translation is never
+// past the exact offset. CheckGroupOffsets, two intervals later, tells.
 //
 // The error names each partition the coordinator refused or that reads
 // back differently; nil means every offset is committed as given.
@@ -92,16 +99,56 @@ func writeGroupOffsets(ctx context.Context, w cutoverWire, group string, offsets
 		return fmt.Errorf("cannot write offsets of group %s: %s", group, strings.Join(refused, "; "))
 	}
 
+	if mismatched, err := readBack(ctx, w, coordinator, group, want); err != nil {
+		return err
+	} else if len(mismatched) > 0 {
+		return fmt.Errorf("offsets of group %s differ after writing: %s", group, strings.Join(mismatched, "; "))
+	}
+	return nil
+}
+
+// CheckGroupOffsets reads group's offsets on the target and returns an
+// error naming each partition that no longer holds the offset given (see
+// WriteGroupOffsets for why one might not).
+func (p *Pair) CheckGroupOffsets(ctx context.Context, group string, offsets []TargetOffset) error {
+	if p.Target == nil {
+		return errors.New("cannot check group offsets: no target cluster")
+	}
+	return checkGroupOffsets(ctx, p.Target, group, offsets)
+}
+
+func checkGroupOffsets(ctx context.Context, w wire, group string, offsets []TargetOffset) error {
+	want := make(map[kafka.TopicPartition]int64, len(offsets))
+	for _, o := range offsets {
+		want[kafka.TopicPartition{Topic: o.Topic, Partition: o.Partition}] = o.Offset
+	}
+	coordinator, err := w.FindCoordinator(ctx, group)
+	if err != nil {
+		return fmt.Errorf("cannot check offsets of group %s: cannot find its coordinator: %w", group, err)
+	}
+	mismatched, err := readBack(ctx, w, coordinator, group, want)
+	if err != nil {
+		return err
+	}
+	if len(mismatched) > 0 {
+		return fmt.Errorf("offsets of group %s changed on the target: %s", group, strings.Join(mismatched, "; "))
+	}
+	return nil
+}
+
+// readBack fetches group's committed offsets from its coordinator and says
+// how each partition of want differs, sorted.
+func readBack(ctx context.Context, w wire, coordinator int32, group string, want map[kafka.TopicPartition]int64) ([]string, error) {
 	read, err := w.FetchOffsets(ctx, coordinator, []string{group})
 	if err != nil {
-		return fmt.Errorf("cannot read back offsets of group %s: %w", group, err)
+		return nil, fmt.Errorf("cannot read back offsets of group %s: %w", group, err)
 	}
 	got, ok := read[group]
 	switch {
 	case !ok:
-		return fmt.Errorf("cannot read back offsets of group %s: coordinator did not answer", group)
+		return nil, fmt.Errorf("cannot read back offsets of group %s: coordinator did not answer", group)
 	case got.Err != nil:
-		return fmt.Errorf("cannot read back offsets of group %s: %w", group, got.Err)
+		return nil, fmt.Errorf("cannot read back offsets of group %s: %w", group, got.Err)
 	}
 	var mismatched []string
 	for _, tp := range kafka.SortedPartitions(want) {
@@ -112,11 +159,8 @@ func writeGroupOffsets(ctx context.Context, w cutoverWire, group string, offsets
 			mismatched = append(mismatched, fmt.Sprintf("partition %s/%d reads back %d, not %d", tp.Topic, tp.Partition, off, want[tp]))
 		}
 	}
-	if len(mismatched) > 0 {
-		sort.Strings(mismatched)
-		return fmt.Errorf("offsets of group %s differ after writing: %s", group, strings.Join(mismatched, "; "))
-	}
-	return nil
+	sort.Strings(mismatched)
+	return mismatched, nil
 }
 
 // idleState is a group state without consumers: Empty, or Dead for a group

@@ -86,11 +86,12 @@ unit:
 	$(GO) test -short ./...
 
 ## test: lint, check-charm, unit and sandbox tests (real Kafka, real Pebble, real MM2, the shipped binary),
-## then the main scenario again on Kafka $(KAFKA4_VERSION). Packages run one at a time (-p 1):
+## then the main scenario and the consumer-protocol (KIP-848) groups test on Kafka $(KAFKA4_VERSION). Packages run one at a time (-p 1):
 ## the sandbox and Kafka tests each start JVMs, and two cores are all CI has.
 test: lint charm check-charm pebble kafka kafka4
 	MM_REQUIRE_SANDBOX=1 KAFKA_VERSION=$(KAFKA_VERSION) $(GO) test -p 1 -count=1 -timeout 35m ./...
-	MM_REQUIRE_SANDBOX=1 KAFKA_VERSION=$(KAFKA4_VERSION) $(GO) test -count=1 -timeout 15m -run 'TestMainScenario' ./internal/sandbox/
+	MM_REQUIRE_SANDBOX=1 KAFKA_VERSION=$(KAFKA4_VERSION) $(GO) test -p 1 -count=1 -timeout 15m \
+	  -run 'TestMainScenario|TestGivenAConsumerProtocolGroup' ./internal/sandbox/ ./internal/migration/
 
 ## demo: the whole user flow against two local Kafka clusters, then tear down
 demo: charm pebble kafka

@@ -105,6 +105,9 @@ func (c *Charm) cutoverProducers(ctx context.Context, s Session, v view, flow mm
 	for {
 		blocker, err := c.producerBlocker(ctx, s, flow, p.quietPeriod)
 		if err != nil {
+			if c.retryable(ctx, err, deadline, "watching the source") {
+				continue
+			}
 			return nil, err
 		}
 		if blocker == "" {
@@ -119,7 +122,7 @@ func (c *Charm) cutoverProducers(ctx context.Context, s Session, v view, flow mm
 		}
 	}
 	c.progress(ctx, "source quiet for %s and every partition copied; verifying counts and samples", p.quietPeriod)
-	ver, err := s.Verify(ctx, flow, verifySample)
+	ver, err := c.verify(ctx, s, flow, deadline)
 	if err != nil {
 		return nil, fmt.Errorf("cannot verify the copy: %w", err)
 	}

@@ -30,7 +30,7 @@ func (c *Charm) cutoverConsumers(ctx context.Context, s Session, pr *peers, flow
 		return nil, fmt.Errorf("consumers cannot move yet after %s: %s", p.timeout, numbered(gates.Blockers))
 	}
 	c.progress(ctx, "gates open for %d group(s); translating committed offsets exactly", len(ready))
-	exact, err := s.ExactOffsets(ctx, flow, ready)
+	exact, err := c.exactOffsets(ctx, s, flow, ready, deadline)
 	if err != nil {
 		return nil, fmt.Errorf("cannot translate the group offsets: %w", err)
 	}
@@ -122,6 +122,9 @@ func (c *Charm) awaitGates(ctx context.Context, s Session, flow mm2.Flow, p cuto
 	for {
 		gates, err := s.Gates(ctx, flow, p.groups)
 		if err != nil {
+			if c.retryable(ctx, err, deadline, "checking the groups") {
+				continue
+			}
 			return gates, fmt.Errorf("cannot check the groups: %w", err)
 		}
 		if gates.Open() || !c.now().Before(deadline) {

@@ -20,8 +20,13 @@ import (
 // fakeSession plays a cutover's view of both clusters: gates that open after some polls, a
 // source that goes quiet after some polls, and records what was written.
 type fakeSession struct {
-	gates   []migration.Gates // returned in turn; the last one repeats
-	exact   []migration.GroupOffsets
+	gates    []migration.Gates // returned in turn; the last one repeats
+	gatesErr []error           // returned in turn before gates, when set
+	exact    []migration.GroupOffsets
+	// exactSeq and verifySeq, when set, are answered in turn (the last repeats).
+	exactSeq  [][]migration.GroupOffsets
+	verifySeq []migration.Verification
+	asked     map[string][][]string // ExactOffsets' groups, in turn
 	moves   [][]migration.EndMove // Quiet answers in turn; the last one repeats
 	views   []migration.SyncView
 	verify  migration.Verification
@@ -50,6 +55,11 @@ func (f *fakeSession) Measure(context.Context, mm2.Flow) (migration.SyncView, er
 }
 
 func (f *fakeSession) Gates(context.Context, mm2.Flow, []string) (migration.Gates, error) {
+	if len(f.gatesErr) > 0 {
+		err := f.gatesErr[0]
+		f.gatesErr = f.gatesErr[1:]
+		return migration.Gates{}, err
+	}
 	g := nth(f.gates, 0)
 	if len(f.gates) > 1 {
 		f.gates = f.gates[1:]
@@ -57,7 +67,18 @@ func (f *fakeSession) Gates(context.Context, mm2.Flow, []string) (migration.Gate
 	return g, nil
 }
 
-func (f *fakeSession) ExactOffsets(context.Context, mm2.Flow, []string) ([]migration.GroupOffsets, error) {
+func (f *fakeSession) ExactOffsets(_ context.Context, _ mm2.Flow, groups []string) ([]migration.GroupOffsets, error) {
+	if f.asked == nil {
+		f.asked = map[string][][]string{}
+	}
+	f.asked["exact"] = append(f.asked["exact"], groups)
+	if len(f.exactSeq) > 0 {
+		e := nth(f.exactSeq, 0)
+		if len(f.exactSeq) > 1 {
+			f.exactSeq = f.exactSeq[1:]
+		}
+		return e, nil
+	}
 	return f.exact, nil
 }
 
@@ -95,6 +116,13 @@ func (f *fakeSession) Quiet(_ context.Context, _ mm2.Flow, period time.Duration)
 }
 
 func (f *fakeSession) Verify(context.Context, mm2.Flow, int) (migration.Verification, error) {
+	if len(f.verifySeq) > 0 {
+		v := nth(f.verifySeq, 0)
+		if len(f.verifySeq) > 1 {
+			f.verifySeq = f.verifySeq[1:]
+		}
+		return v, nil
+	}
 	return f.verify, nil
 }
 

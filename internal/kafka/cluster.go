@@ -68,6 +68,10 @@ type Cluster struct {
 	extra map[int32]*sarama.Broker
 	// sent counts requests by kind, for the benchmark's requests/op.
 	sent map[string]int
+	// apis caches, per broker asked, the API keys it speaks (ApiVersions).
+	apis map[int32]map[int16]bool
+	// modern holds connections announcing modernVersion, by address.
+	modern map[string]*sarama.Broker
 }
 
 // Dial connects to a cluster: one SASL handshake and one Metadata request,
@@ -110,6 +114,10 @@ func (c *Cluster) Close() error {
 		_ = b.Close()
 	}
 	c.extra = map[int32]*sarama.Broker{}
+	for _, b := range c.modern {
+		_ = b.Close()
+	}
+	c.modern = nil
 	c.mu.Unlock()
 	return c.client.Close()
 }

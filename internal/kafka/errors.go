@@ -4,6 +4,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
+	"net"
+	"syscall"
 
 	"github.com/IBM/sarama"
 )
@@ -35,4 +38,32 @@ func CoordinatorMoved(err error) bool {
 	return errors.Is(err, sarama.ErrNotCoordinatorForConsumer) ||
 		errors.Is(err, sarama.ErrConsumerCoordinatorNotAvailable) ||
 		errors.Is(err, sarama.ErrOffsetsLoadInProgress)
+}
+
+// Transient reports an error that asking again shortly may not repeat: a
+// partition's leadership or a group's coordinator moving, a broker briefly
+// unreachable or too slow, a replica set shrunk below its minimum. A
+// cutover step that meets one waits and tries again within its timeout
+// instead of failing; whatever else fails is reported at once.
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	for _, k := range []sarama.KError{
+		sarama.ErrNotLeaderForPartition, sarama.ErrLeaderNotAvailable, sarama.ErrRequestTimedOut,
+		sarama.ErrNetworkException, sarama.ErrNotEnoughReplicas, sarama.ErrNotEnoughReplicasAfterAppend,
+		sarama.ErrKafkaStorageError, sarama.ErrFencedLeaderEpoch, sarama.ErrUnknownLeaderEpoch,
+		sarama.ErrOffsetNotAvailable, sarama.ErrReplicaNotAvailable,
+	} {
+		if errors.Is(err, k) {
+			return true
+		}
+	}
+	if CoordinatorMoved(err) || errors.Is(err, sarama.ErrOutOfBrokers) || errors.Is(err, sarama.ErrNotConnected) ||
+		errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -254,12 +254,23 @@ func (c *Cluster) DescribeGroups(ctx context.Context, id int32, groups []string)
 		return nil, err
 	}
 	out := make(map[string]GroupState, len(groups))
+	var unknown []string
 	for _, g := range resp.Groups {
-		if !errors.Is(g.Err, sarama.ErrNoError) {
+		switch {
+		case errors.Is(g.Err, sarama.ErrGroupIDNotFound):
+			unknown = append(unknown, g.GroupId)
 			out[g.GroupId] = GroupState{Err: g.Err}
-			continue
+		case !errors.Is(g.Err, sarama.ErrNoError):
+			out[g.GroupId] = GroupState{Err: g.Err}
+		default:
+			out[g.GroupId] = GroupState{State: g.State, Members: len(g.Members)}
+			if g.State == "Dead" {
+				unknown = append(unknown, g.GroupId)
+			}
 		}
-		out[g.GroupId] = GroupState{State: g.State, Members: len(g.Members)}
+	}
+	if len(unknown) > 0 && c.speaks(ctx, id, b, apiConsumerGroupDescribe) {
+		c.describeConsumerGroups(ctx, b, unknown, out)
 	}
 	return out, nil
 }

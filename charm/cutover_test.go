@@ -27,10 +27,10 @@ type fakeSession struct {
 	exactSeq  [][]migration.GroupOffsets
 	verifySeq []migration.Verification
 	asked     map[string][][]string // ExactOffsets' groups, in turn
-	moves   [][]migration.EndMove // Quiet answers in turn; the last one repeats
-	views   []migration.SyncView
-	verify  migration.Verification
-	written map[string][]migration.TargetOffset
+	moves     [][]migration.EndMove // Quiet answers in turn; the last one repeats
+	views     []migration.SyncView
+	verify    migration.Verification
+	written   map[string][]migration.TargetOffset
 	// rewinds is how many checks of a group find it rewound (MM2's group-offset sync).
 	rewinds map[string]int
 	writes  map[string]int

@@ -51,6 +51,9 @@ func (e *ClusterError) Unwrap() error { return e.Err }
 // unreachable cluster cannot hold a hook for long.
 type KafkaProbe struct {
 	Timeout time.Duration
+	// BookPath is where the book of MM2's internal topics is kept between hooks, so that each
+	// measurement reads only what MM2 wrote since the last; "" reads them whole every time.
+	BookPath string
 }
 
 // probeTimeout bounds a whole measurement; Juju kills hooks only after much longer, but a
@@ -66,13 +69,14 @@ func (p KafkaProbe) Measure(ctx context.Context, source, target mm2.Cluster, flo
 	if err != nil {
 		return migration.SyncView{}, &ClusterError{Side: Source, Err: err}
 	}
-	pair := &migration.Pair{Source: src}
+	pair := &migration.Pair{Source: src, Book: loadBook(p.BookPath)}
 	defer pair.Close()
 	tgt, tgtErr := kafka.Dial(ctx, target.Access)
 	if tgtErr == nil {
 		pair.Target = tgt
 	}
 	view, err := pair.Measure(ctx, flow)
+	_ = saveBook(p.BookPath, pair.Book) // a cache: the next read rebuilds what is lost
 	if err != nil {
 		return view, err
 	}
@@ -127,7 +131,7 @@ func (p KafkaProbe) Open(ctx context.Context, source, target mm2.Cluster) (Sessi
 		src.Close()
 		return nil, &ClusterError{Side: Target, Err: err}
 	}
-	return &migration.Pair{Source: src, Target: tgt}, nil
+	return bookedPair{Pair: &migration.Pair{Source: src, Target: tgt, Book: loadBook(p.BookPath)}, path: p.BookPath}, nil
 }
 
 func (p KafkaProbe) timeout() time.Duration {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"mirrormaker-k8s/charm"
@@ -33,5 +34,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	return charm.New(hc, tools, w, charm.KafkaProbe{}).Run(ctx)
+	probe := charm.KafkaProbe{}
+	if hc.CharmDir != "" {
+		probe.BookPath = filepath.Join(hc.CharmDir, charm.BookFile)
+	}
+	return charm.New(hc, tools, w, probe).Run(ctx)
 }

@@ -116,7 +116,7 @@ func TestGivenAGroupStateWhenGatesAreJudgedThenEveryBlockerIsNamed(t *testing.T)
 			if tc.change != nil {
 				tc.change(src, tgt, flow)
 			}
-			view, err := measure(context.Background(), src, tgt, flow, time.Now())
+			view, err := measure(context.Background(), src, tgt, flow, time.Now(), nil)
 			require.NoError(t, err)
 			g := cutoverGates(context.Background(), src, flow, view, tc.groups)
 			assert.Equal(t, tc.blockers, g.Blockers)
@@ -194,11 +194,11 @@ func TestGivenAnEmptyTargetGroupWhenOffsetsAreWrittenThenTheyReadBack(t *testing
 // library as the cutover action will: gates, translation, write.
 func TestGivenExactOffsetsWhenWrittenThenTheGroupResumesThere(t *testing.T) {
 	src, tgt, flow := exactFixture(exactCases()[1])
-	view, err := measure(context.Background(), src, tgt, flow, time.Now())
+	view, err := measure(context.Background(), src, tgt, flow, time.Now(), nil)
 	require.NoError(t, err)
 	g := cutoverGates(context.Background(), src, flow, view, []string{"g"})
 	require.True(t, g.Open(), g.Blockers)
-	got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"g"}, defaultScanLimit)
+	got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"g"}, defaultScanLimit, nil)
 	require.NoError(t, err)
 	require.True(t, got[0].Complete())
 	require.NoError(t, writeGroupOffsets(context.Background(), tgt, "g", got[0].Targets()))

@@ -138,7 +138,7 @@ func (p *Pair) ExactOffsets(ctx context.Context, flow mm2.Flow, groups []string)
 	if source == nil || target == nil {
 		return nil, errors.New("cannot translate offsets: both clusters are needed")
 	}
-	return exactOffsets(ctx, source, target, flow, groups, defaultScanLimit)
+	return exactOffsets(ctx, source, target, flow, groups, defaultScanLimit, p.Book)
 }
 
 // conclude fills r from its searches; progress is MM2's last copied source

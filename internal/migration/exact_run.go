@@ -55,13 +55,14 @@ type exactRun struct {
 	srcTPs, tgtTPs             map[kafka.TopicPartition]bool
 	sStart, sEnd, tStart, tEnd map[kafka.TopicPartition]kafka.OffsetAnswer
 
+	book    *Book
 	kinds   map[string]topicKind // by source topic
 	hasher  recordHasher
 	anchors map[anchorKey]*anchorSearch
 	copies  map[copyKey]*copySearch
 }
 
-func exactOffsets(ctx context.Context, src, tgt configWire, flow mm2.Flow, groups []string, limit ScanLimit) ([]GroupOffsets, error) {
+func exactOffsets(ctx context.Context, src, tgt configWire, flow mm2.Flow, groups []string, limit ScanLimit, book *Book) ([]GroupOffsets, error) {
 	if flow.SourceAlias == "" {
 		return nil, errors.New("cannot translate offsets: flow has no source alias")
 	}
@@ -72,7 +73,7 @@ func exactOffsets(ctx context.Context, src, tgt configWire, flow mm2.Flow, group
 	if err != nil {
 		return nil, fmt.Errorf("cannot translate offsets: %w", err)
 	}
-	r := &exactRun{src: src, tgt: tgt, flow: flow, limit: limit, m: m, errs: &itemErrors{}, hasher: newRecordHasher()}
+	r := &exactRun{src: src, tgt: tgt, flow: flow, limit: limit, m: m, errs: &itemErrors{}, hasher: newRecordHasher(), book: book}
 	srcMeta, tgtMeta, err := describeBoth(ctx, src, tgt)
 	if err != nil {
 		return nil, err
@@ -103,7 +104,7 @@ func (r *exactRun) readGroupsAndProgress(ctx context.Context, groups []string) g
 	var wg sync.WaitGroup
 	wg.Go(func() { srcGroups = r.source.describeGroups(ctx, groups) })
 	wg.Go(func() {
-		internal = r.target.readTopics(ctx, []string{r.flow.ConnectOffsetsTopic(), r.flow.CheckpointsTopic()})
+		internal = r.target.readTopics(ctx, []string{r.flow.ConnectOffsetsTopic(), r.flow.CheckpointsTopic()}, r.book)
 	})
 	wg.Wait()
 	r.st = mm2Progress(r.flow, internal, nil, r.errs)

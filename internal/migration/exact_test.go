@@ -259,7 +259,7 @@ func TestGivenAGroupPositionWhenTranslatedExactlyThenTheCopyOfTheRecordBelowDeci
 			if limit == (ScanLimit{}) {
 				limit = defaultScanLimit
 			}
-			got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"g"}, limit)
+			got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"g"}, limit, nil)
 			require.NoError(t, err)
 			require.Len(t, got, 1)
 			require.NoError(t, got[0].Err)
@@ -298,7 +298,7 @@ func TestGivenScanLimitExceededThenTheErrorIsTyped(t *testing.T) {
 		}
 	}
 	src, tgt, flow := exactFixture(tc)
-	got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"g"}, tc.limit)
+	got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"g"}, tc.limit, nil)
 	require.NoError(t, err)
 	var limitErr *ScanLimitError
 	require.ErrorAs(t, got[0].Partitions[0].Err, &limitErr)
@@ -332,7 +332,7 @@ func TestGivenManyGroupsAndPartitionsWhenTranslatedThenFetchesAreBatched(t *test
 	fetches := map[int]int{}
 	for _, n := range []int{2, 16} {
 		src, tgt, flow := build(n)
-		got, err := exactOffsets(context.Background(), src, tgt, flow, nil, defaultScanLimit)
+		got, err := exactOffsets(context.Background(), src, tgt, flow, nil, defaultScanLimit, nil)
 		require.NoError(t, err)
 		require.Len(t, got, 2)
 		for _, g := range got {
@@ -356,7 +356,7 @@ func TestGivenGroupErrorsWhenTranslatedThenOnlyThatGroupFails(t *testing.T) {
 	src.down[2] = errors.New("broker 2 down")
 	src.movedTo = map[string]int32{"broken": 2}
 	src.addGroup("broken", "Empty", 0, map[kafka.TopicPartition]int64{tp("orders", 0): 1})
-	got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"other", "g", "broken", "g"}, defaultScanLimit)
+	got, err := exactOffsets(context.Background(), src, tgt, flow, []string{"other", "g", "broken", "g"}, defaultScanLimit, nil)
 	require.NoError(t, err)
 	require.Len(t, got, 3)
 	assert.Equal(t, "broken", got[0].Group)
@@ -371,12 +371,12 @@ func TestGivenGroupErrorsWhenTranslatedThenOnlyThatGroupFails(t *testing.T) {
 
 func TestGivenInvalidInputWhenTranslatedThenError(t *testing.T) {
 	src, tgt, flow := exactFixture(exactCases()[0])
-	_, err := exactOffsets(context.Background(), src, tgt, mm2.Flow{}, nil, defaultScanLimit)
+	_, err := exactOffsets(context.Background(), src, tgt, mm2.Flow{}, nil, defaultScanLimit, nil)
 	assert.ErrorContains(t, err, "cannot translate offsets: flow has no source alias")
-	_, err = exactOffsets(context.Background(), src, tgt, flow, nil, ScanLimit{})
+	_, err = exactOffsets(context.Background(), src, tgt, flow, nil, ScanLimit{}, nil)
 	assert.ErrorContains(t, err, "scan limit must be positive")
 	tgt.metaErr = errors.New("unreachable")
-	_, err = exactOffsets(context.Background(), src, tgt, flow, nil, defaultScanLimit)
+	_, err = exactOffsets(context.Background(), src, tgt, flow, nil, defaultScanLimit, nil)
 	assert.ErrorContains(t, err, "cannot describe clusters: unreachable")
 	_, err = (&Pair{}).ExactOffsets(context.Background(), flow, nil)
 	assert.ErrorContains(t, err, "both clusters are needed")

@@ -26,7 +26,11 @@ type topicRead struct {
 // so a transaction still open when the read starts is left for the next
 // read, and aborted ones are never seen. A missing topic reads as not found,
 // which is not an error: MM2 creates its topics when it first runs.
-func (sd *side) readTopics(ctx context.Context, topics []string) map[string]*topicRead {
+//
+// With a book, only what lies past the book's place is read, and the
+// records returned are the latest of each key (what a whole read of the
+// compacted topics comes to); the book is updated.
+func (sd *side) readTopics(ctx context.Context, topics []string, book *Book) map[string]*topicRead {
 	out := make(map[string]*topicRead, len(topics))
 	var tps []kafka.TopicPartition
 	for _, t := range topics {
@@ -57,6 +61,7 @@ func (sd *side) readTopics(ctx context.Context, topics []string) map[string]*top
 	wg.Wait()
 
 	ranges := make(map[kafka.TopicPartition]offsetRange, len(tps))
+	kept := make(map[kafka.TopicPartition]*BookPartition)
 	for _, tp := range tps {
 		s, e := starts[tp], ends[tp]
 		if err := errors.Join(s.Err, e.Err); err != nil {
@@ -64,12 +69,27 @@ func (sd *side) readTopics(ctx context.Context, topics []string) map[string]*top
 			continue
 		}
 		ranges[tp] = offsetRange{s.Offset, e.Offset}
+		if book != nil {
+			kept[tp] = book.partition(tp, s.Offset, e.Offset)
+			ranges[tp] = offsetRange{kept[tp].Next, e.Offset}
+		}
 	}
 	visit := func(tp kafka.TopicPartition, r kafka.Record) {
+		if book != nil {
+			kept[tp].keep(r)
+			return
+		}
 		out[tp.Topic].records[tp.Partition] = append(out[tp.Topic].records[tp.Partition], r)
 	}
-	for tp, err := range sd.readRanges(ctx, ranges, readCommitted, visit) {
+	failed := sd.readRanges(ctx, ranges, readCommitted, visit)
+	for tp, err := range failed {
 		out[tp.Topic].failed[tp.Partition] = err
+	}
+	for tp, p := range kept {
+		if _, bad := failed[tp]; !bad {
+			p.Next = ranges[tp].to // past markers and aborted records too
+		}
+		out[tp.Topic].records[tp.Partition] = p.records()
 	}
 	for t, r := range out {
 		for p, err := range r.failed {

@@ -34,11 +34,11 @@ func (p *Pair) Measure(ctx context.Context, flow mm2.Flow) (SyncView, error) {
 	if target != nil {
 		tgt = target
 	}
-	return measure(ctx, source, tgt, flow, time.Now())
+	return measure(ctx, source, tgt, flow, time.Now(), p.Book)
 }
 
 // measure is Measure over the wire interface, so tests can use fakes.
-func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time) (SyncView, error) {
+func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time, book *Book) (SyncView, error) {
 	if flow.SourceAlias == "" {
 		return SyncView{}, errors.New("cannot measure: flow has no source alias")
 	}
@@ -82,7 +82,7 @@ func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time) (
 	wg.Go(func() { ends = source.listOffsets(ctx, mirrored, kafka.OffsetLatest, readUncommitted) })
 	if tgtErr == nil {
 		wg.Go(func() {
-			internal = target.readTopics(ctx, []string{flow.ConnectOffsetsTopic(), flow.CheckpointsTopic()})
+			internal = target.readTopics(ctx, []string{flow.ConnectOffsetsTopic(), flow.CheckpointsTopic()}, book)
 		})
 	}
 	wg.Go(func() {

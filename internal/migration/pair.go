@@ -11,6 +11,9 @@ import (
 // The cutover's methods need both.
 type Pair struct {
 	Source, Target *kafka.Cluster
+	// Book, when set, makes reads of MM2's internal topics incremental (see
+	// Book); the Pair updates it. A Pair is not for concurrent use.
+	Book *Book
 }
 
 // Close closes the clusters that were dialled.

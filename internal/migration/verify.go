@@ -250,8 +250,9 @@ func (r *verifyRun) planWindows() []search {
 			if n <= 0 {
 				return
 			}
-			sw := newWindow(srcSide, tp, s.end-fromEnd, s.end-fromEnd+n)
-			tw := newWindow(tgtSide, r.targets[i], t.end-fromEnd, t.end-fromEnd+n)
+			withTime := !r.kinds[i].appendTime
+			sw := newWindow(srcSide, tp, s.end-fromEnd, s.end-fromEnd+n, withTime)
+			tw := newWindow(tgtSide, r.targets[i], t.end-fromEnd, t.end-fromEnd+n, withTime)
 			r.samples[i] = append(r.samples[i], windowPair{sw, tw})
 			searches = append(searches, sw, tw)
 		}
@@ -288,9 +289,8 @@ func (r *verifyRun) judgeWindows() (whole []int) {
 				break
 			}
 			dense = dense && p.s.dense() && p.t.dense()
-			withTime := !r.kinds[i].appendTime
-			equal = equal && p.s.sum(withTime) == p.t.sum(withTime)
-			n += len(p.s.records)
+			equal = equal && p.s.sum() == p.t.sum()
+			n += int(p.s.n)
 		}
 		if c.Err != nil {
 			continue

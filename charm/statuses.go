@@ -172,6 +172,7 @@ type syncLine struct {
 	eta                string // "ETA 3m", "not catching up" or ""
 	groupsSynced       int
 	groupsCounted      int
+	groupsCutoverOnly  int // groups MM2 will never sync: only the cutover can move them
 	// consumersMoved, once a consumers phase wrote exact offsets, replaces the groups MM2
 	// synced: the target groups then hold the cutover's offsets, not MM2's.
 	consumersMoved *consumersMoved
@@ -184,6 +185,7 @@ type syncLine struct {
 //
 //	mirroring 12 topics/72 partitions: 1,204,332 records behind, ETA 3m; groups 3/5 synced
 //	in sync 12 topics/72 partitions: 0 records behind; groups 5/5 synced
+//	in sync 12 topics/72 partitions: 0 records behind; groups 3/5 synced, 2 only by the cutover
 //
 // It waits, not active, while part of the view is missing or MM2 is down on some unit.
 func statusSync(l syncLine) status {
@@ -207,6 +209,9 @@ func statusSync(l syncLine) status {
 		fmt.Fprintf(&b, "; consumers moved: %d/%d groups at exact offsets", l.consumersMoved.moved, l.consumersMoved.judged)
 	case l.groupsCounted > 0:
 		fmt.Fprintf(&b, "; groups %d/%d synced", l.groupsSynced, l.groupsCounted)
+		if l.groupsCutoverOnly > 0 {
+			fmt.Fprintf(&b, ", %d only by the cutover", l.groupsCutoverOnly)
+		}
 	default:
 		b.WriteString("; no groups to sync")
 	}

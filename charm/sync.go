@@ -24,14 +24,15 @@ type summary struct {
 // moved, once a consumers phase wrote exact offsets, replaces the groups MM2 synced.
 func summarize(view migration.SyncView, prev *sample, now time.Time, flush time.Duration, down []string, moved *consumersMoved) summary {
 	line := syncLine{
-		topics:         len(view.Topics),
-		partitions:     len(view.Partitions),
-		phase:          phaseBehind,
-		behind:         view.RecordsBehind,
-		groupsSynced:   view.GroupsSynced,
-		groupsCounted:  view.GroupsCounted,
-		down:           down,
-		consumersMoved: moved,
+		topics:            len(view.Topics),
+		partitions:        len(view.Partitions),
+		phase:             phaseBehind,
+		behind:            view.RecordsBehind,
+		groupsSynced:      view.GroupsSynced,
+		groupsCounted:     view.GroupsCounted,
+		groupsCutoverOnly: view.GroupsCutoverOnly,
+		down:              down,
+		consumersMoved:    moved,
 	}
 	switch {
 	case line.partitions > 0 && view.PartitionsUnknown == line.partitions:

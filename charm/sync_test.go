@@ -211,3 +211,29 @@ func TestETASaysNotCatchingUpOnlyWhenTheLagGrewOverAFlushInterval(t *testing.T) 
 		})
 	}
 }
+
+// Groups MM2 will never sync are named as such: the status line counts them and sync-status says,
+// per group, what holds each back.
+func TestGivenGroupsOnlyTheCutoverCanMoveThenStatusAndSyncStatusSayWhy(t *testing.T) {
+	h := mirroring(t, 1)
+	v := lagView(0, 1)
+	v.GroupsCounted, v.GroupsSynced, v.GroupsCutoverOnly = 3, 1, 1
+	v.Groups[0].CutoverOnly = true
+	v.Groups[0].Partitions = []migration.GroupPartition{{Topic: "orders", Partition: 3, SourceCommitted: 4, TargetCommitted: -1,
+		Unsynced: migration.UnsyncedBelowLogStart}}
+	h.kafka.view = v
+	h.hook(h.unit(0), "update-status", nil, "")
+	assert.Contains(t, h.status(h.unit(0)).Message, "; groups 1/3 synced, 1 only by the cutover")
+
+	a := h.action(h.unit(0), "sync-status", map[string]any{"group": "billing"})
+	require.False(t, a.Failed, a.FailMessage)
+	for k, want := range map[string]string{
+		"summary.groups-cutover-only":  "1",
+		"groups.0.cutover-only":        "true",
+		"groups.0.unsynced":            "committed below the source's log start, which MM2 never checkpoints on 1/1 partitions",
+		"groups.0.offsets.0.unsynced":  migration.UnsyncedBelowLogStart,
+		"groups.0.offsets.0.partition": "3",
+	} {
+		assert.Equal(t, want, a.Results[k], k)
+	}
+}

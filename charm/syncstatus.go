@@ -39,6 +39,7 @@ func syncResults(view migration.SyncView, detailGroup string) map[string]string 
 		"summary.partitions-unknown":   strconv.Itoa(view.PartitionsUnknown),
 		"summary.groups-counted":       strconv.Itoa(view.GroupsCounted),
 		"summary.groups-synced":        strconv.Itoa(view.GroupsSynced),
+		"summary.groups-cutover-only":  strconv.Itoa(view.GroupsCutoverOnly),
 		"summary.complete":             strconv.FormatBool(view.Complete()),
 		"summary.in-sync":              strconv.FormatBool(view.CaughtUp()),
 		"summary.mirror-started":       strconv.FormatBool(view.MirrorStarted),
@@ -61,6 +62,10 @@ func syncResults(view migration.SyncView, detailGroup string) map[string]string 
 		r[k+"partitions"] = strconv.Itoa(len(g.Partitions))
 		r[k+"counted"] = strconv.FormatBool(g.Counted)
 		r[k+"synced"] = strconv.FormatBool(g.Synced)
+		r[k+"cutover-only"] = strconv.FormatBool(g.CutoverOnly)
+		if why := g.Unsynced(); why != "" {
+			r[k+"unsynced"] = why
+		}
 		if g.Err != nil {
 			r[k+"error"] = g.Err.Error()
 		}
@@ -74,6 +79,9 @@ func syncResults(view migration.SyncView, detailGroup string) map[string]string 
 			r[pk+"source-committed"] = i64(p.SourceCommitted)
 			r[pk+"target-committed"] = i64(p.TargetCommitted)
 			r[pk+"synced"] = strconv.FormatBool(p.Synced)
+			if p.Unsynced != "" {
+				r[pk+"unsynced"] = p.Unsynced
+			}
 			if p.Checkpoint != nil {
 				r[pk+"checkpoint-upstream"] = i64(p.Checkpoint.UpstreamOffset)
 				r[pk+"checkpoint-downstream"] = i64(p.Checkpoint.DownstreamOffset)

@@ -179,6 +179,9 @@ func (v *SyncView) summarise(flow mm2.Flow) {
 			if g.Synced {
 				v.GroupsSynced++
 			}
+			if g.CutoverOnly {
+				v.GroupsCutoverOnly++
+			}
 		}
 	}
 }
@@ -195,8 +198,10 @@ func unknownGroups(groups []string, err error) groupsInfo {
 }
 
 // groupViews joins each group's source and target offsets with MM2's
-// checkpoints and applies the Synced definition (see GroupView.Synced).
-func groupViews(flow mm2.Flow, mirrored []kafka.TopicPartition, groups []string, src, tgt groupsInfo, st mm2State, errs *itemErrors) []GroupView {
+// checkpoints and applies the Synced definition (see GroupView.Synced);
+// starts are the source log starts, which tell a partition MM2 will never
+// checkpoint.
+func groupViews(flow mm2.Flow, mirrored []kafka.TopicPartition, starts map[kafka.TopicPartition]kafka.OffsetAnswer, groups []string, src, tgt groupsInfo, st mm2State, errs *itemErrors) []GroupView {
 	isMirrored := make(map[kafka.TopicPartition]bool, len(mirrored))
 	for _, tp := range mirrored {
 		isMirrored[tp] = true
@@ -230,6 +235,12 @@ func groupViews(flow mm2.Flow, mirrored []kafka.TopicPartition, groups []string,
 				gp.Checkpoint = &c
 			}
 			gp.Synced = groupPartitionSynced(gp)
+			if s, ok := starts[tp]; ok && s.Err == nil {
+				gp.Unsynced = unsyncedReason(gp, s.Offset)
+			} else {
+				gp.Unsynced = unsyncedReason(gp, -1)
+			}
+			v.CutoverOnly = v.CutoverOnly || gp.Unsynced == UnsyncedBelowLogStart
 			v.Partitions = append(v.Partitions, gp)
 		}
 		sort.Slice(v.Partitions, func(i, j int) bool {

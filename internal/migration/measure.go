@@ -103,7 +103,7 @@ func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time, b
 	if tgtErr != nil {
 		tgtGroups = unknownGroups(groups, tgtErr)
 	}
-	view.Groups = groupViews(flow, mirrored, groups, srcGroups, tgtGroups, st, errs)
+	view.Groups = groupViews(flow, mirrored, starts, groups, srcGroups, tgtGroups, st, errs)
 	view.summarise(flow)
 	view.Errors = errs.sorted()
 	return view, nil

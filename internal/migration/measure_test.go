@@ -437,3 +437,51 @@ func TestGivenAConnectOffsetPastTheSourceEndWhenMeasuredThenTheLagIsUnknownNotZe
 	assert.False(t, v.CaughtUp())
 	assert.Contains(t, fmt.Sprint(v.Errors), "source partition orders/0: MM2's position 99", "named, so the gates hold")
 }
+
+// A group committed below the source's log start gets no checkpoint from MM2, ever (MM2 3.9
+// drops a translation below its first offset sync): the view says only the cutover can move it,
+// and why every other unsynced group is not synced.
+func TestGivenGroupsMM2CannotSyncWhenMeasuredThenTheViewSaysWhy(t *testing.T) {
+	src, tgt := migrationFixture()
+	// orders/2 starts at 10: "late" committed 5 there, and 3 on orders/3 (start 50) too.
+	src.addGroup("late", "Empty", 0, map[kafka.TopicPartition]int64{tp("orders", 2): 5, tp("orders", 3): 3, tp("orders", 1): 60})
+	v, err := measure(context.Background(), src, tgt, testFlow, time.Now(), nil)
+	require.NoError(t, err)
+	byName := map[string]GroupView{}
+	for _, g := range v.Groups {
+		byName[g.Group] = g
+	}
+	late, shop, billing := byName["late"], byName["shop"], byName["billing"]
+	assert.True(t, late.CutoverOnly)
+	assert.Equal(t, "no checkpoint from MM2 yet on 1/3 partitions; "+
+		"committed below the source's log start, which MM2 never checkpoints on 2/3 partitions", late.Unsynced())
+	assert.False(t, shop.CutoverOnly)
+	assert.Equal(t, "MM2's checkpoint is of an earlier commit on 1/1 partitions", shop.Unsynced())
+	assert.Equal(t, "", billing.Unsynced())
+	assert.Equal(t, 3, v.GroupsCounted)
+	assert.Equal(t, 1, v.GroupsSynced)
+	assert.Equal(t, 1, v.GroupsCutoverOnly)
+}
+
+func TestUnsyncedReason(t *testing.T) {
+	ck := func(up, down int64) *mm2.Checkpoint {
+		return &mm2.Checkpoint{UpstreamOffset: up, DownstreamOffset: down}
+	}
+	for _, tc := range []struct {
+		name  string
+		gp    GroupPartition
+		start int64
+		want  string
+	}{
+		{"synced", GroupPartition{SourceCommitted: 40, TargetCommitted: 38, Checkpoint: ck(40, 38), Synced: true}, 0, ""},
+		{"below the log start, no checkpoint", GroupPartition{SourceCommitted: 4, TargetCommitted: -1}, 10, UnsyncedBelowLogStart},
+		{"at the log start, no checkpoint", GroupPartition{SourceCommitted: 10, TargetCommitted: -1}, 10, UnsyncedNoCheckpoint},
+		{"log start unknown", GroupPartition{SourceCommitted: 4, TargetCommitted: -1}, -1, UnsyncedNoCheckpoint},
+		{"below the log start with a checkpoint of an earlier commit", GroupPartition{SourceCommitted: 4, TargetCommitted: -1, Checkpoint: ck(3, 1)}, 10, UnsyncedOldCommit},
+		{"checkpoint not applied", GroupPartition{SourceCommitted: 40, TargetCommitted: -1, Checkpoint: ck(40, 38)}, 0, UnsyncedTargetDiffers},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, unsyncedReason(tc.gp, tc.start))
+		})
+	}
+}

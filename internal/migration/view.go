@@ -2,6 +2,7 @@ package migration
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"mirrormaker-k8s/internal/mm2"
@@ -38,6 +39,9 @@ type SyncView struct {
 	// partitions; GroupsSynced those of them that are synced (see
 	// GroupView.Synced).
 	GroupsCounted, GroupsSynced int
+	// GroupsCutoverOnly counts the counted groups MM2 will never sync (see
+	// GroupView.CutoverOnly).
+	GroupsCutoverOnly int
 	// MirrorStarted reports that the flow's Connect offsets topic exists on
 	// the target: MM2 has run at least once.
 	MirrorStarted bool
@@ -118,7 +122,68 @@ type GroupView struct {
 	// on a synced group may still re-read records; ExactOffsets finds the
 	// exact position the cutover writes.
 	Synced bool
-	Err    error
+	// CutoverOnly means a partition of the group is committed below the
+	// source's log start with no checkpoint: MM2 translates no offset below
+	// the first offset sync it keeps (its checkpoint would be -1, which it
+	// drops), so it will never sync the group; only the cutover's exact
+	// translation can move it.
+	CutoverOnly bool
+	Err         error
+}
+
+// Why a group partition is not synced (GroupPartition.Unsynced), in the
+// words sync-status gives them.
+const (
+	UnsyncedBelowLogStart = "committed below the source's log start, which MM2 never checkpoints"
+	UnsyncedNoCheckpoint  = "no checkpoint from MM2 yet"
+	UnsyncedOldCommit     = "MM2's checkpoint is of an earlier commit"
+	UnsyncedTargetDiffers = "the target group does not hold MM2's checkpoint"
+)
+
+// unsyncedReason says why gp is not synced, "" when it is; start is the
+// source log start, -1 when unknown.
+func unsyncedReason(gp GroupPartition, start int64) string {
+	c := gp.Checkpoint
+	switch {
+	case gp.Synced:
+		return ""
+	case c == nil && start >= 0 && gp.SourceCommitted < start:
+		return UnsyncedBelowLogStart
+	case c == nil:
+		return UnsyncedNoCheckpoint
+	case c.UpstreamOffset != gp.SourceCommitted:
+		return UnsyncedOldCommit
+	default:
+		return UnsyncedTargetDiffers
+	}
+}
+
+// Unsynced says why the group is not synced, "" when it is: each reason with
+// the number of partitions it holds back, "no checkpoint from MM2 yet on
+// 53/100 partitions".
+func (g GroupView) Unsynced() string {
+	if g.Synced || !g.Counted {
+		return ""
+	}
+	if g.Err != nil {
+		return g.Err.Error()
+	}
+	counts := map[string]int{}
+	var order []string
+	for _, p := range g.Partitions {
+		if p.Unsynced == "" {
+			continue
+		}
+		if counts[p.Unsynced] == 0 {
+			order = append(order, p.Unsynced)
+		}
+		counts[p.Unsynced]++
+	}
+	parts := make([]string, len(order))
+	for i, r := range order {
+		parts[i] = fmt.Sprintf("%s on %d/%d partitions", r, counts[r], len(g.Partitions))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // GroupPartition is one group's position on one mirrored partition.
@@ -134,6 +199,9 @@ type GroupPartition struct {
 	Checkpoint *mm2.Checkpoint
 	// Synced is this partition's share of GroupView.Synced.
 	Synced bool
+	// Unsynced says why it is not synced, one of the Unsynced* reasons; ""
+	// when it is.
+	Unsynced string
 }
 
 // ItemError is one thing that could not be measured, named the way an

@@ -83,31 +83,44 @@ func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) Fetched {
 // state; a cleaned compacted log can so hold a segment of nothing but empty
 // batches, and a read that only counts the batches sarama returns (it leaves
 // empty ones out of RecordsSet) never gets past it. sarama computes this
-// offset while decoding, for its own consumer, which steps over empty
-// batches with it exactly as here (only when the batch is not partial and
-// the offset is not past the high watermark); it does not export it, so it
-// is read by reflection. TestFetchStepsOverEmptyBatches decodes a real
-// response through sarama and fails if an upgrade moves the field.
+// offset while decoding and does not export it, so it is read by reflection.
+//
+// sarama also sets it from a trailing batch cut short by the size limit
+// (whose header it decoded), which it leaves out of RecordsSet when whole
+// batches came before: its own consumer uses the offset only for an answer
+// without records. Here it is used only when no batch was cut short
+// (sarama's partialBatchSize is 0), else the read would step over a batch
+// it never received. TestFetchStepsOverEmptyBatches and
+// TestGivenABatchCutShortAfterAWholeOneWhenFetchedThenTheReadStopsBeforeIt
+// decode real answers through sarama and fail if an upgrade moves a field.
 func afterLastBatch(blk *sarama.FetchResponseBlock) (int64, bool) {
-	if nextOffsetField == nil {
+	if blockFields.next == nil || blockFields.partialSize == nil {
 		return 0, false
 	}
-	v := reflect.ValueOf(blk).Elem().FieldByIndex(nextOffsetField)
-	if v.IsNil() {
+	v := reflect.ValueOf(blk).Elem()
+	next := v.FieldByIndex(blockFields.next)
+	if next.IsNil() || v.FieldByIndex(blockFields.partialSize).Int() != 0 {
 		return 0, false
 	}
-	return v.Elem().Int(), true
+	return next.Elem().Int(), true
 }
 
-// nextOffsetField is the index of sarama's *int64 recordsNextOffset, looked up once rather
-// than by name for every partition of every answer; nil if this sarama has no such field.
-var nextOffsetField = func() []int {
-	f, ok := reflect.TypeFor[sarama.FetchResponseBlock]().FieldByName("recordsNextOffset")
-	if !ok || f.Type != reflect.TypeFor[*int64]() {
+// blockFields are the indexes of sarama's unexported recordsNextOffset
+// (*int64) and partialBatchSize (int32), looked up once rather than by name
+// for every partition of every answer; nil where this sarama has no such
+// field, and then afterLastBatch gives nothing.
+var blockFields = struct{ next, partialSize []int }{
+	next:        blockField("recordsNextOffset", reflect.TypeFor[*int64]()),
+	partialSize: blockField("partialBatchSize", reflect.TypeFor[int32]()),
+}
+
+func blockField(name string, typ reflect.Type) []int {
+	f, ok := reflect.TypeFor[sarama.FetchResponseBlock]().FieldByName(name)
+	if !ok || f.Type != typ {
 		return nil
 	}
 	return f.Index
-}()
+}
 
 func isAbortMarker(batch *sarama.RecordBatch) bool {
 	if len(batch.Records) == 0 || len(batch.Records[0].Key) < 4 {

@@ -91,7 +91,7 @@ func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) Fetched {
 // without records. Here it is used only when no batch was cut short
 // (sarama's partialBatchSize is 0), else the read would step over a batch
 // it never received. TestFetchStepsOverEmptyBatches and
-// TestGivenABatchCutShortAfterAWholeOneWhenFetchedThenTheReadStopsBeforeIt
+// TestGivenBatchesLargerThanTheRoomWhenFetchedThenNoneIsSkippedOrStuck
 // decode real answers through sarama and fail if an upgrade moves a field.
 func afterLastBatch(blk *sarama.FetchResponseBlock) (int64, bool) {
 	if blockFields.next == nil || blockFields.partialSize == nil {

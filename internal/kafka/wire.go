@@ -63,10 +63,12 @@ type FetchAsk struct {
 type Fetched struct {
 	Records []Record
 	Next    int64
-	// Partial says the answer ended in a batch cut short by the size asked
-	// for: ask again with more room. An answer with no record, not partial,
-	// is one the broker had no room left for in its response (its fetch.max
-	// bytes went to other partitions): ask again as it was.
+	// Partial says the answer ended in a batch cut short, before any whole
+	// one: ask again with more room. A broker speaking Fetch v3 or later
+	// never sends one: it answers a partition whose first batch is larger
+	// than the room left (the partition's, or the response's once other
+	// partitions filled it) with no record at all, as it answers one it had
+	// no room for, unless the partition comes first in its answer.
 	Partial bool
 	Err     error
 }

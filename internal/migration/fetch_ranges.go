@@ -115,21 +115,25 @@ type readStep struct {
 }
 
 // next is the step after answer f, which came from asking at s: on past it; or, when nothing
-// complete came back, again with twice the room if a batch was cut short, or as it was if the
-// broker had no room left for this partition. The error is for a batch that does not fit in
-// fetchPartitionMaxBytes, or a partition starved maxStarved times in a row.
+// came back, again with twice the room (up to fetchPartitionMaxBytes). A broker answers a
+// partition with nothing both when its response had no room left for it and when the first
+// batch there is larger than the room asked for (Fetch v3 and later send no part of it), and
+// the two cannot be told apart: more room costs nothing in the first case (the response's own
+// limit still bounds it) and is the only way on in the second, where otherwise only the rounds
+// in which the partition comes first in the answer would move it. The error is for a partition
+// that got nothing maxStarved times in a row.
 func (s readStep) next(f kafka.Fetched) (readStep, error) {
 	switch {
 	case f.Next > s.offset:
 		return readStep{offset: f.Next, maxBytes: fetchPartitionBytes}, nil
-	case !f.Partial && len(f.Records) == 0 && s.starved < maxStarved:
-		s.starved++
-		return s, nil
-	case f.Partial && s.maxBytes < fetchPartitionMaxBytes:
-		s.maxBytes *= 2
-		return s, nil
+	case len(f.Records) > 0:
+		return s, errNoProgress // records, all below the offset asked: not a broker's answer
+	case s.starved >= maxStarved:
+		return s, errNoProgress
 	}
-	return s, errNoProgress
+	s.starved++
+	s.maxBytes = min(2*s.maxBytes, fetchPartitionMaxBytes)
+	return s, nil
 }
 
 // advance visits the records of one fetched partition below end and moves its ask on.

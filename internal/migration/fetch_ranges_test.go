@@ -36,24 +36,34 @@ func TestGivenAResponseWithRoomForFewPartitionsWhenRangesAreReadThenEveryRecordA
 	}
 }
 
-// A batch cut short by the room asked for is asked again with more, and one that does not fit
-// in fetchPartitionMaxBytes fails; an empty answer is not that.
-func TestReadStepTellsACutShortBatchFromAStarvedAnswer(t *testing.T) {
-	s := readStep{offset: 5, maxBytes: fetchPartitionBytes}
-	next, err := s.next(kafka.Fetched{Next: 5, Partial: true})
-	require.NoError(t, err)
-	assert.Equal(t, int32(2*fetchPartitionBytes), next.maxBytes)
-
-	next, err = s.next(kafka.Fetched{Next: 5})
-	require.NoError(t, err)
-	assert.Equal(t, readStep{offset: 5, maxBytes: fetchPartitionBytes, starved: 1}, next, "asked again as it was")
-
-	_, err = readStep{offset: 5, maxBytes: fetchPartitionMaxBytes}.next(kafka.Fetched{Next: 5, Partial: true})
-	assert.ErrorIs(t, err, errNoProgress)
-	_, err = readStep{offset: 5, maxBytes: fetchPartitionBytes, starved: maxStarved}.next(kafka.Fetched{Next: 5})
-	assert.ErrorIs(t, err, errNoProgress)
-
-	next, err = readStep{offset: 5, maxBytes: 4 * fetchPartitionBytes, starved: 3}.next(kafka.Fetched{Next: 9})
-	require.NoError(t, err)
-	assert.Equal(t, readStep{offset: 9, maxBytes: fetchPartitionBytes}, next)
+// An answer with nothing (a response full of other partitions, or a first batch larger than the
+// room asked for: a broker sends no part of it) is asked again with twice the room, up to
+// fetchPartitionMaxBytes, and fails only after maxStarved in a row.
+func TestReadStepAsksAnEmptyAnswerAgainWithMoreRoom(t *testing.T) {
+	s := readStep{offset: 5, maxBytes: 64 << 10}
+	for _, tc := range []struct {
+		name string
+		from readStep
+		got  kafka.Fetched
+		want readStep
+		err  bool
+	}{
+		{"progress: on, with the usual room", readStep{offset: 5, maxBytes: 4 * fetchPartitionBytes, starved: 3},
+			kafka.Fetched{Next: 9}, readStep{offset: 9, maxBytes: fetchPartitionBytes}, false},
+		{"nothing: twice the room", s, kafka.Fetched{Next: 5}, readStep{offset: 5, maxBytes: 128 << 10, starved: 1}, false},
+		{"a batch cut short: twice the room", s, kafka.Fetched{Next: 5, Partial: true}, readStep{offset: 5, maxBytes: 128 << 10, starved: 1}, false},
+		{"nothing at the largest room: as it was", readStep{offset: 5, maxBytes: fetchPartitionMaxBytes, starved: 7},
+			kafka.Fetched{Next: 5}, readStep{offset: 5, maxBytes: fetchPartitionMaxBytes, starved: 8}, false},
+		{"nothing, maxStarved times", readStep{offset: 5, maxBytes: fetchPartitionMaxBytes, starved: maxStarved}, kafka.Fetched{Next: 5}, readStep{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			next, err := tc.from.next(tc.got)
+			if tc.err {
+				assert.ErrorIs(t, err, errNoProgress)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, next)
+		})
+	}
 }

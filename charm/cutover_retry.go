@@ -86,7 +86,10 @@ func onlyTransient(g migration.GroupOffsets) error {
 // compared failed on transient errors.
 func (c *Charm) verify(ctx context.Context, s Session, flow mm2.Flow, deadline time.Time) (migration.Verification, error) {
 	for {
-		ver, err := s.Verify(ctx, flow, verifySample)
+		ver, err := s.Verify(ctx, flow, verifySample, func(p migration.WholeProgress) {
+			c.progress(ctx, "proving the copy: %s records read of %d partitions read whole (markers, repeats, compaction or log starts that differ), round %d of %d",
+				thousands(p.Records), p.Partitions, p.Round, p.Rounds)
+		})
 		if err != nil {
 			if c.retryable(ctx, err, deadline, "verifying the copy") {
 				continue

@@ -30,7 +30,9 @@ type fakeSession struct {
 	moves     [][]migration.EndMove // Quiet answers in turn; the last one repeats
 	views     []migration.SyncView
 	verify    migration.Verification
-	written   map[string][]migration.TargetOffset
+	// wholeRounds are told to Verify's progress before it answers.
+	wholeRounds []migration.WholeProgress
+	written     map[string][]migration.TargetOffset
 	// rewinds is how many checks of a group find it rewound (MM2's group-offset sync).
 	rewinds map[string]int
 	writes  map[string]int
@@ -115,7 +117,10 @@ func (f *fakeSession) Quiet(_ context.Context, _ mm2.Flow, period time.Duration)
 	return m, nil
 }
 
-func (f *fakeSession) Verify(context.Context, mm2.Flow, int) (migration.Verification, error) {
+func (f *fakeSession) Verify(_ context.Context, _ mm2.Flow, _ int, progress func(migration.WholeProgress)) (migration.Verification, error) {
+	for _, p := range f.wholeRounds {
+		progress(p)
+	}
 	if len(f.verifySeq) > 0 {
 		v := nth(f.verifySeq, 0)
 		if len(f.verifySeq) > 1 {
@@ -409,4 +414,17 @@ func TestGivenTopicsOfEveryKindWhenProvedThenResultsSayWhatWasCompared(t *testin
 	assert.Equal(t, "counts by offsets and sampled records, without timestamps (the target stamps LogAppendTime)", r["topics.2.compared"])
 	assert.Equal(t, "20", r["summary.duplicates"])
 	assert.NotContains(t, r, "topics.2.duplicates")
+}
+
+// Reading every record of both clusters can take minutes: the action says how far it has got
+// after each round, so it never looks hung.
+func TestGivenPartitionsReadWholeWhenCutoverProducersThenEachRoundIsReported(t *testing.T) {
+	h := mirroring(t, 1)
+	h.kafka.session = &fakeSession{moves: [][]migration.EndMove{nil}, views: []migration.SyncView{lagView(0, 1)}, verify: equalCopy(),
+		wholeRounds: []migration.WholeProgress{{Round: 1, Rounds: 2, Partitions: 1200, Records: 2_097_152}, {Round: 2, Rounds: 2, Partitions: 1200, Records: 3_000_000}}}
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "producers", "keep-mirroring": true})
+	require.False(t, a.Failed, a.FailMessage)
+	logs := strings.Join(a.Logs, "\n")
+	assert.Contains(t, logs, "proving the copy: 2,097,152 records read of 1200 partitions read whole (markers, repeats, compaction or log starts that differ), round 1 of 2")
+	assert.Contains(t, logs, "proving the copy: 3,000,000 records read of 1200 partitions read whole (markers, repeats, compaction or log starts that differ), round 2 of 2")
 }

@@ -17,6 +17,7 @@ type Session interface {
 	WriteGroupOffsets(ctx context.Context, group string, offsets []migration.TargetOffset) error
 	CheckGroupOffsets(ctx context.Context, group string, offsets []migration.TargetOffset) error
 	Quiet(ctx context.Context, flow mm2.Flow, period time.Duration) ([]migration.EndMove, error)
-	Verify(ctx context.Context, flow mm2.Flow, sample int) (migration.Verification, error)
+	// Verify tells progress after each round of the partitions it reads whole.
+	Verify(ctx context.Context, flow mm2.Flow, sample int, progress func(migration.WholeProgress)) (migration.Verification, error)
 	Close()
 }

@@ -259,7 +259,7 @@ func TestGivenACompactedTopicCleanedOnOneSideWhenCutOverThenConsumersResumeWithN
 			where, p.Exact, p.How, len(onTarget), len(onSource), len(latest(onSource)))
 	}
 
-	v, err := pair.Verify(ctx, flow, 5)
+	v, err := pair.Verify(ctx, flow, 5, nil)
 	require.NoError(t, err)
 	for _, pc := range v.Partitions {
 		require.NoError(t, pc.Err, pc.Topic)

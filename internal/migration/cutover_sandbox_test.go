@@ -177,7 +177,7 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 	require.NoError(t, err)
 	assert.Empty(t, moved)
 	begin = time.Now()
-	v, err := (&Pair{Source: cl, Target: cl}).Verify(ctx, flow, 5)
+	v, err := (&Pair{Source: cl, Target: cl}).Verify(ctx, flow, 5, nil)
 	require.NoError(t, err)
 	t.Logf("verify: %v", time.Since(begin))
 	require.Len(t, v.Partitions, 3)
@@ -194,7 +194,7 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 
 	// One more record on the source, not copied: that partition differs.
 	k.write("orders", 1, msgs("s", 5, 1)...)
-	v, err = (&Pair{Source: cl, Target: cl}).Verify(ctx, flow, 5)
+	v, err = (&Pair{Source: cl, Target: cl}).Verify(ctx, flow, 5, nil)
 	require.NoError(t, err)
 	assert.False(t, v.Equal)
 	assert.True(t, v.Partitions[0].Equal)

@@ -85,41 +85,43 @@ type verifyOptions struct {
 	SampleSize int
 	// ReadAll reads every partition whole, never trusting offsets.
 	ReadAll bool
+	// Progress, when set, hears how far the partitions read whole have got.
+	Progress func(WholeProgress)
 }
 
 // spreadSamples is how many single records, evenly spaced over a
 // partition, are compared besides its tail.
 const spreadSamples = 4
 
-// Verify compares every mirrored partition, from its log start to its end,
-// with the copy on the target, reading the last sampleSize records of each
-// plus a few spread over it.
+// Verify compares every mirrored partition with its copy on the target,
+// by the topic's kind (see the README's "What the cutover proves"),
+// reading the last sampleSize records of each plus a few spread over it;
+// progress, when set, hears how far the partitions read whole have got.
 //
 // Counting records exactly needs reading them: transaction markers take
 // offsets without being records (and MM2 never copies them), a compacted
 // log has gaps, and an exactly-once MM2 writes markers of its own. Without
-// any of these, end - start is the count. So each partition's tail and a
-// few spread records are read on both sides first; when every offset read
-// holds a record on both sides and both span the same number of offsets,
-// the offsets are taken as the counts (CountedByOffsets) and the records
-// read are compared. Otherwise both sides are read whole (batched: one
-// Fetch per leader per round), counted and hashed in full. Offsets can be
-// fooled by a marker on one side and a duplicate on the other at the same
-// distance from the end; reading everything (verifyOptions.ReadAll, which
-// the tests use) would not be, at the cost of reading every record.
+// any of these, end - start is the count. So each delete-policy
+// partition's tail and a few spread records are read on both sides first;
+// when every offset read holds a record on both sides and both span the
+// same number of offsets, the offsets are taken as the counts
+// (CountedByOffsets) and the records read are compared. Otherwise both
+// sides are read whole (batched: one Fetch per leader per round, in rounds
+// of at most heldRecords per side), matched in order over the window both
+// sides still hold (CountedByRecords), or for a compacted topic by the
+// latest record of every key (CountedByKeys). Offsets can be fooled by a
+// marker on one side and a duplicate on the other at the same distance
+// from the end; reading everything (verifyOptions.ReadAll, which the tests
+// use) would not be, at the cost of reading every record.
 //
-// Both sides are compared from their log start, so records removed by
-// retention on one side only, or compacted differently, show as a
-// difference: the check is meant for topics both sides still hold whole.
-// Content is compared as sha256 over key, value, headers and timestamp, in
-// order. The error is for when nothing can be compared; what fails for a
+// The error is for when nothing can be compared; what fails for a
 // partition is in its Err.
-func (p *Pair) Verify(ctx context.Context, flow mm2.Flow, sampleSize int) (Verification, error) {
+func (p *Pair) Verify(ctx context.Context, flow mm2.Flow, sampleSize int, progress func(WholeProgress)) (Verification, error) {
 	source, target := p.Source, p.Target
 	if source == nil || target == nil {
 		return Verification{}, errors.New("cannot verify partitions: both clusters are needed")
 	}
-	return verifyPartitions(ctx, source, target, flow, verifyOptions{SampleSize: sampleSize})
+	return verifyPartitions(ctx, source, target, flow, verifyOptions{SampleSize: sampleSize, Progress: progress})
 }
 
 // partitionEnds are the offsets one side needs: start, high-water mark and

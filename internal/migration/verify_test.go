@@ -163,7 +163,7 @@ func TestGivenInvalidInputWhenVerifiedThenError(t *testing.T) {
 	src.metaErr = errors.New("unreachable")
 	_, err = verifyPartitions(context.Background(), src, tgt, testFlow, verifyOptions{})
 	assert.ErrorContains(t, err, "cannot describe clusters: unreachable")
-	_, err = (&Pair{}).Verify(context.Background(), testFlow, 1)
+	_, err = (&Pair{}).Verify(context.Background(), testFlow, 1, nil)
 	assert.ErrorContains(t, err, "both clusters are needed")
 }
 

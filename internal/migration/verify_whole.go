@@ -47,11 +47,30 @@ func (r *verifyRun) rounds(whole []int) [][]int {
 	return out
 }
 
-// readWhole compares the partitions at whole by their kind, round by round.
+// WholeProgress is how far the partitions read whole have got, after each
+// round: reading every record of both clusters can take minutes, and an
+// action that says nothing meanwhile looks hung.
+type WholeProgress struct {
+	// Round of Rounds is the round just read; Partitions are read whole in
+	// all, Records read so far on both sides.
+	Round, Rounds, Partitions int
+	Records                   int64
+}
+
+// readWhole compares the partitions at whole by their kind, round by round,
+// telling opts.Progress after each.
 func (r *verifyRun) readWhole(ctx context.Context, whole []int) {
 	hasher := newRecordHasher()
-	for _, round := range r.rounds(whole) {
+	rounds := r.rounds(whole)
+	var records int64
+	for i, round := range rounds {
 		r.readRound(ctx, hasher, round)
+		for _, j := range round {
+			records += max(r.checks[j].SourceRecords, 0) + max(r.checks[j].TargetRecords, 0)
+		}
+		if r.opts.Progress != nil {
+			r.opts.Progress(WholeProgress{Round: i + 1, Rounds: len(rounds), Partitions: len(whole), Records: records})
+		}
 	}
 }
 

@@ -87,6 +87,10 @@ type verifyOptions struct {
 	ReadAll bool
 	// Progress, when set, hears how far the partitions read whole have got.
 	Progress func(WholeProgress)
+	// WholeBelow is the estimated size in bytes under which a partition is
+	// read whole rather than sampled: wholeBelowBytes when 0, none when
+	// negative.
+	WholeBelow int64
 }
 
 // spreadSamples is how many single records, evenly spaced over a
@@ -147,8 +151,12 @@ type verifyRun struct {
 
 	// kinds are each partition's topic kind, index for index.
 	kinds []topicKind
-	// samples are the windows read of each partition in the first pass.
-	samples [][]windowPair
+	// samples are the windows read of each partition in the first pass,
+	// its tail first; small marks those whose tail says they are cheaper to
+	// read whole than to sample.
+	samples          [][]windowPair
+	small            []bool
+	srcScan, tgtScan *scanSide
 }
 
 // windowPair is one window read on both sides at the same distance from
@@ -188,9 +196,11 @@ func verifyPartitions(ctx context.Context, src, tgt configWire, flow mm2.Flow, o
 		}
 	}
 
-	// First pass: the windows, unless everything is to be read.
+	// First pass: the windows, unless everything is to be read: the tails,
+	// then spread records of the partitions too large to read whole.
 	if !opts.ReadAll {
-		runSearches(ctx, r.planWindows())
+		runSearches(ctx, r.planTails())
+		runSearches(ctx, r.planSpread())
 	}
 	whole := r.judgeWindows()
 	// Second pass: read whole, both sides at once.
@@ -231,46 +241,6 @@ func (r *verifyRun) openChecks() {
 	}
 }
 
-// planWindows sets the first pass's windows of each partition whose sides
-// span as many offsets: its tail and spreadSamples single records, and
-// returns them as the searches to run.
-func (r *verifyRun) planWindows() []search {
-	srcSide := &scanSide{side: r.source, iso: isolationOf(r.flow)}
-	tgtSide := &scanSide{side: r.target, iso: readCommitted}
-	r.samples = make([][]windowPair, len(r.mirrored))
-	var searches []search
-	for i, tp := range r.mirrored {
-		if r.checks[i].Err != nil {
-			continue
-		}
-		s, t := r.sEnds[tp], r.tEnds[r.targets[i]]
-		sn, tn := s.end-s.start, t.end-t.start
-		if sn != tn || r.kinds[i].compacted {
-			continue // the counts differ in offsets already, or compaction makes them: read whole
-		}
-		add := func(fromEnd, n int64) {
-			if n <= 0 {
-				return
-			}
-			withTime := !r.kinds[i].appendTime
-			sw := newWindow(srcSide, tp, s.end-fromEnd, s.end-fromEnd+n, withTime)
-			tw := newWindow(tgtSide, r.targets[i], t.end-fromEnd, t.end-fromEnd+n, withTime)
-			r.samples[i] = append(r.samples[i], windowPair{sw, tw})
-			searches = append(searches, sw, tw)
-		}
-		tail := min(int64(r.opts.SampleSize), sn)
-		add(tail, tail)
-		for k := int64(1); k <= spreadSamples; k++ {
-			// Evenly spaced over what the tail does not cover, as
-			// distances from the end so both sides line up.
-			if rest := sn - tail; rest >= spreadSamples {
-				add(sn-(k-1)*rest/spreadSamples, 1)
-			}
-		}
-	}
-	return searches
-}
-
 // judgeWindows counts by offsets the partitions whose windows were read
 // dense on both sides, and returns the indexes of those to read whole.
 func (r *verifyRun) judgeWindows() (whole []int) {
@@ -280,7 +250,7 @@ func (r *verifyRun) judgeWindows() (whole []int) {
 			continue
 		}
 		s, t := r.sEnds[r.mirrored[i]], r.tEnds[r.targets[i]]
-		if r.opts.ReadAll || s.end-s.start != t.end-t.start || r.kinds[i].compacted {
+		if r.opts.ReadAll || s.end-s.start != t.end-t.start || r.kinds[i].compacted || r.small[i] {
 			whole = append(whole, i)
 			continue
 		}

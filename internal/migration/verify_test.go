@@ -105,7 +105,7 @@ func TestGivenACopyWhenVerifiedThenCountsAndContentDecide(t *testing.T) {
 			if tc.tgtStable >= 0 {
 				tgt.stable[tp("old.orders", 0)] = tc.tgtStable
 			}
-			v, err := verifyPartitions(context.Background(), src, tgt, flow, verifyOptions{SampleSize: 10, ReadAll: tc.readAll})
+			v, err := verifyPartitions(context.Background(), src, tgt, flow, verifyOptions{SampleSize: 10, ReadAll: tc.readAll, WholeBelow: -1})
 			require.NoError(t, err)
 			require.Len(t, v.Partitions, 1)
 			p := v.Partitions[0]
@@ -165,6 +165,41 @@ func TestGivenInvalidInputWhenVerifiedThenError(t *testing.T) {
 	assert.ErrorContains(t, err, "cannot describe clusters: unreachable")
 	_, err = (&Pair{}).Verify(context.Background(), testFlow, 1, nil)
 	assert.ErrorContains(t, err, "both clusters are needed")
+}
+
+// A broker answers a read with whole producer batches, so sampling costs at least a batch per
+// window: a partition its tail says is small is read whole (the stronger proof, for less), a
+// large one is sampled.
+func TestGivenAPartitionsSizeWhenVerifiedThenSmallOnesAreReadWholeAndLargeOnesSampled(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		wholeBelow int64
+		countedBy  string
+		sampled    int
+		fetches    int // per side, for 2 partitions: reads are batched, windows of a partition take turns
+	}{
+		{"small (the default bound, 1 MiB)", 0, CountedByRecords, 100, 1 + 1},
+		{"large (estimated above the bound)", 100, CountedByOffsets, 10 + spreadSamples, 1 + spreadSamples},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			flow := mm2.Flow{SourceAlias: "old", TargetAlias: "new", Prefix: true, Filter: mm2.Filter{Topics: []string{"orders"}}}
+			src, tgt := newCutoverFake(1), newCutoverFake(1)
+			src.addTopic("orders", 2)
+			tgt.addTopic("old.orders", 2)
+			for p := range int32(2) {
+				src.put("orders", p, 0, -1, dense(0, 100)...)
+				tgt.put("old.orders", p, 0, -1, dense(0, 100)...)
+			}
+			v, err := verifyPartitions(context.Background(), src, tgt, flow, verifyOptions{SampleSize: 10, WholeBelow: tc.wholeBelow})
+			require.NoError(t, err)
+			p := v.Partitions[0]
+			require.NoError(t, p.Err)
+			assert.True(t, p.Equal)
+			assert.Equal(t, tc.countedBy, p.CountedBy)
+			assert.Equal(t, tc.sampled, p.Sampled)
+			assert.Equal(t, tc.fetches, src.calls["Fetch"], "source Fetch requests")
+		})
+	}
 }
 
 func TestGivenProducersWhenWatchedThenQuietOnlyWhenNoEndMoves(t *testing.T) {

@@ -28,6 +28,9 @@ type cutoverParams struct {
 	quietPeriod   time.Duration
 	keepMirroring bool
 	dryRun        bool
+	// scanOffsets is how many offsets one exact-offset search may read through
+	// (scan-limit); 0 for the default.
+	scanOffsets int64
 	// syncHold is how long MM2's group-offset sync may take to leave written offsets alone
 	// (see holdOffsets); 0 when it is off.
 	syncHold time.Duration
@@ -55,7 +58,46 @@ func parseCutoverParams(p map[string]any) (cutoverParams, error) {
 	}
 	c.keepMirroring, _ = p["keep-mirroring"].(bool)
 	c.dryRun, _ = p["dry-run"].(bool)
+	if v, ok := p["scan-limit"]; ok {
+		n, ok := intParam(v)
+		if !ok || n < minScanOffsets {
+			return c, fmt.Errorf("scan-limit: want a whole number of offsets of at least %d, got %v", minScanOffsets, v)
+		}
+		c.scanOffsets = n
+	}
 	return c, nil
+}
+
+// minScanOffsets is the smallest scan-limit: below a few thousand offsets a search cannot get
+// past one producer batch of markers and compaction gaps.
+const minScanOffsets = 1000
+
+// scanBytesPerOffset bounds the record bytes a search may read with the offsets it may: 256
+// bytes each, 256 MiB for the default million.
+const scanBytesPerOffset = 256
+
+// scanLimit is the bound of each exact-offset search; the zero limit is the default.
+func (p cutoverParams) scanLimit() migration.ScanLimit {
+	if p.scanOffsets == 0 {
+		return migration.ScanLimit{}
+	}
+	return migration.ScanLimit{Offsets: p.scanOffsets, Bytes: p.scanOffsets * scanBytesPerOffset}
+}
+
+// intParam reads an integer action parameter: Juju hands JSON numbers over as float64 (and
+// YAML ones as int).
+func intParam(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	case float64:
+		if n == float64(int64(n)) {
+			return int64(n), true
+		}
+	}
+	return 0, false
 }
 
 func durationParam(p map[string]any, name string, def time.Duration) (time.Duration, error) {

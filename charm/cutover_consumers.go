@@ -2,6 +2,7 @@ package charm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -30,7 +31,7 @@ func (c *Charm) cutoverConsumers(ctx context.Context, s Session, pr *peers, flow
 		return nil, fmt.Errorf("consumers cannot move yet after %s: %s", p.timeout, numbered(gates.Blockers))
 	}
 	c.progress(ctx, "gates open for %d group(s); translating committed offsets exactly", len(ready))
-	exact, err := c.exactOffsets(ctx, s, flow, ready, deadline)
+	exact, err := c.exactOffsets(ctx, s, flow, ready, p.scanLimit(), deadline)
 	if err != nil {
 		return nil, fmt.Errorf("cannot translate the group offsets: %w", err)
 	}
@@ -163,7 +164,7 @@ func splitExact(exact []migration.GroupOffsets) (movable []migration.GroupOffset
 		}
 		for _, po := range g.Partitions {
 			if po.Err != nil {
-				failures = append(failures, fmt.Sprintf("group %s, partition %s/%d: %v", g.Group, po.Topic, po.Partition, po.Err))
+				failures = append(failures, fmt.Sprintf("group %s, partition %s/%d: %v%s", g.Group, po.Topic, po.Partition, po.Err, raiseHint(po.Err)))
 			}
 		}
 		if len(failures) > 0 {
@@ -212,4 +213,15 @@ func consumerResults(exact []migration.GroupOffsets, left []leftBehind, dryRun b
 		r["status"] = fmt.Sprintf("exact offsets written for %d group(s): start their consumers on the target", len(exact))
 	}
 	return r
+}
+
+// raiseHint tells how to get past a search that reached its scan limit: the exact position is
+// further than the limit lets a search read (a consumer far behind, a group with no checkpoint
+// from MM2), and a larger one reads further.
+func raiseHint(err error) string {
+	var sl *migration.ScanLimitError
+	if !errors.As(err, &sl) {
+		return ""
+	}
+	return fmt.Sprintf(" (run again with scan-limit=%d to read further)", 10*sl.Limit.Offsets)
 }

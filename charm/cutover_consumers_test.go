@@ -2,6 +2,7 @@ package charm
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -108,4 +109,28 @@ func TestGivenCutoverCompleteWhenStartMigrationThenRefusedAndNothingStarts(t *te
 		"(kafka-k8s-0.kafka-k8s-endpoints:9092); mirroring again would write into its live topics "+
 		"(to migrate again, deploy a new application)", a.FailMessage)
 	assert.Equal(t, string(migrationComplete), h.peerData()[keyMigration])
+}
+
+// A search bounded by scan-limit that ends before the exact position leaves its group behind
+// saying how to read further; scan-limit reaches every search; a bad one is refused by name.
+func TestGivenAScanLimitWhenCutoverConsumersThenItBoundsEverySearchAndAGroupPastItSaysHowToMove(t *testing.T) {
+	h := mirroring(t, 1)
+	exact := append(billingExact(), migration.GroupOffsets{Group: "audit", Partitions: []migration.PartitionOffset{
+		{Topic: "orders", TargetTopic: "orders", Partition: 0, SourceCommitted: 7_000_000, CheckpointUpstream: -1, Checkpoint: -1, Exact: -1,
+			Err: fmt.Errorf("cannot find the copy: %w", &migration.ScanLimitError{Limit: migration.ScanLimit{Offsets: 5000, Bytes: 5000 * 256}, From: 0, At: 5001})}}})
+	s := &fakeSession{gates: []migration.Gates{{Groups: []string{"audit", "billing"}}}, exact: exact}
+	h.kafka.session = s
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers", "scan-limit": float64(5000)})
+	assert.Equal(t, migration.ScanLimit{Offsets: 5000, Bytes: 5000 * 256}, s.limit)
+	require.True(t, a.Failed)
+	assert.Contains(t, a.FailMessage, "group audit, partition orders/0: cannot find the copy: scan limit reached (5000 offsets or 1280000 bytes) "+
+		"reading from offset 0 to 5001 (run again with scan-limit=50000 to read further)")
+	assert.Equal(t, "billing", a.Results["groups.0.name"], "the other group moves")
+
+	h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers"})
+	assert.Equal(t, migration.ScanLimit{}, s.limit, "the default when not given")
+
+	bad := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers", "scan-limit": float64(10)})
+	require.True(t, bad.Failed)
+	assert.Contains(t, bad.FailMessage, "scan-limit: want a whole number of offsets of at least 1000, got 10")
 }

@@ -27,11 +27,11 @@ func (c *Charm) retryable(ctx context.Context, err error, deadline time.Time, wh
 
 // exactOffsets translates groups, translating again the groups whose only failures are
 // transient, until none is left or the deadline passes.
-func (c *Charm) exactOffsets(ctx context.Context, s Session, flow mm2.Flow, groups []string, deadline time.Time) ([]migration.GroupOffsets, error) {
+func (c *Charm) exactOffsets(ctx context.Context, s Session, flow mm2.Flow, groups []string, limit migration.ScanLimit, deadline time.Time) ([]migration.GroupOffsets, error) {
 	var out []migration.GroupOffsets
 	index := map[string]int{}
 	for len(groups) > 0 {
-		got, err := s.ExactOffsets(ctx, flow, groups)
+		got, err := s.ExactOffsets(ctx, flow, groups, limit)
 		if err != nil {
 			if c.retryable(ctx, err, deadline, "translating offsets") {
 				continue

@@ -39,6 +39,7 @@ type fakeSession struct {
 	checks  int
 	closed  bool
 	quiet   time.Duration
+	limit   migration.ScanLimit // ExactOffsets' last
 }
 
 func nth[T any](s []T, i int) T {
@@ -69,7 +70,8 @@ func (f *fakeSession) Gates(context.Context, mm2.Flow, []string) (migration.Gate
 	return g, nil
 }
 
-func (f *fakeSession) ExactOffsets(_ context.Context, _ mm2.Flow, groups []string) ([]migration.GroupOffsets, error) {
+func (f *fakeSession) ExactOffsets(_ context.Context, _ mm2.Flow, groups []string, limit migration.ScanLimit) ([]migration.GroupOffsets, error) {
+	f.limit = limit
 	if f.asked == nil {
 		f.asked = map[string][][]string{}
 	}

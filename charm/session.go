@@ -13,7 +13,7 @@ import (
 type Session interface {
 	Measure(ctx context.Context, flow mm2.Flow) (migration.SyncView, error)
 	Gates(ctx context.Context, flow mm2.Flow, groups []string) (migration.Gates, error)
-	ExactOffsets(ctx context.Context, flow mm2.Flow, groups []string) ([]migration.GroupOffsets, error)
+	ExactOffsets(ctx context.Context, flow mm2.Flow, groups []string, limit migration.ScanLimit) ([]migration.GroupOffsets, error)
 	WriteGroupOffsets(ctx context.Context, group string, offsets []migration.TargetOffset) error
 	CheckGroupOffsets(ctx context.Context, group string, offsets []migration.TargetOffset) error
 	Quiet(ctx context.Context, flow mm2.Flow, period time.Duration) ([]migration.EndMove, error)

@@ -221,7 +221,7 @@ func TestGivenACompactedTopicCleanedOnOneSideWhenCutOverThenConsumersResumeWithN
 
 	cl := mustDial(t, ctx, c)
 	pair := &Pair{Source: cl, Target: cl}
-	got, err := pair.ExactOffsets(ctx, flow, []string{"app"})
+	got, err := pair.ExactOffsets(ctx, flow, []string{"app"}, ScanLimit{})
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	require.True(t, got[0].Complete(), "%+v", got[0])

@@ -123,7 +123,7 @@ func TestGivenRealBrokerWhenCutoverThenExactOffsetsAreWrittenAndProved(t *testin
 	t.Logf("gates: %v", time.Since(begin))
 
 	begin = time.Now()
-	got, err := (&Pair{Source: cl, Target: cl}).ExactOffsets(ctx, flow, []string{"billing", "shop"})
+	got, err := (&Pair{Source: cl, Target: cl}).ExactOffsets(ctx, flow, []string{"billing", "shop"}, ScanLimit{})
 	require.NoError(t, err)
 	t.Logf("exact offsets: %v", time.Since(begin))
 	type row struct {

@@ -113,8 +113,8 @@ func (g GroupOffsets) Targets() []TargetOffset {
 }
 
 // ExactOffsets translates the committed offsets of groups (every consumer
-// group the flow's filter selects when nil) exactly, within DefaultScanLimit
-// per search.
+// group the flow's filter selects when nil) exactly, within limit per
+// search (the zero ScanLimit is a million offsets or 256 MiB).
 //
 // For each group and mirrored partition with source committed offset C it
 // reads, on the source, the last record below C that MM2 copies (skipping
@@ -133,12 +133,15 @@ func (g GroupOffsets) Targets() []TargetOffset {
 // taking turns. The error is for when nothing can be translated (no
 // cluster, an invalid flow, a cluster that cannot describe its topics);
 // what fails for a group or a partition is in its Err.
-func (p *Pair) ExactOffsets(ctx context.Context, flow mm2.Flow, groups []string) ([]GroupOffsets, error) {
+func (p *Pair) ExactOffsets(ctx context.Context, flow mm2.Flow, groups []string, limit ScanLimit) ([]GroupOffsets, error) {
 	source, target := p.Source, p.Target
 	if source == nil || target == nil {
 		return nil, errors.New("cannot translate offsets: both clusters are needed")
 	}
-	return exactOffsets(ctx, source, target, flow, groups, defaultScanLimit, p.Book)
+	if limit == (ScanLimit{}) {
+		limit = defaultScanLimit
+	}
+	return exactOffsets(ctx, source, target, flow, groups, limit, p.Book)
 }
 
 // conclude fills r from its searches; progress is MM2's last copied source

@@ -378,7 +378,7 @@ func TestGivenInvalidInputWhenTranslatedThenError(t *testing.T) {
 	tgt.metaErr = errors.New("unreachable")
 	_, err = exactOffsets(context.Background(), src, tgt, flow, nil, defaultScanLimit, nil)
 	assert.ErrorContains(t, err, "cannot describe clusters: unreachable")
-	_, err = (&Pair{}).ExactOffsets(context.Background(), flow, nil)
+	_, err = (&Pair{}).ExactOffsets(context.Background(), flow, nil, ScanLimit{})
 	assert.ErrorContains(t, err, "both clusters are needed")
 }
 

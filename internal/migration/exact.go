@@ -310,7 +310,10 @@ func containsKey[K comparable, V any](m map[K]V, k K) bool {
 // exactly-once MM2 may sit between), which is where the search starts; the
 // copy of the first record at or after C is at or after W. A checkpoint of
 // an offset above C (the group rewound since) bounds nothing, and neither
-// does a missing one: the search then starts at the target's log start.
+// does a missing one: the search then starts at the first target record
+// stamped at or after the anchor (MM2 copies timestamps, so the copy is
+// there or later), or at the target's log start for a LogAppendTime target
+// or a compacted topic's candidates (see startAtTimestamps).
 type copySearch struct {
 	side       *scanSide
 	tp         kafka.TopicPartition // target

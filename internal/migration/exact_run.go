@@ -267,7 +267,38 @@ func (r *exactRun) searchCopies(ctx context.Context) {
 			searches = append(searches, cs)
 		}
 	}
+	r.startAtTimestamps(ctx)
 	runSearches(ctx, searches)
+}
+
+// startAtTimestamps moves the start of every copy search that MM2's
+// checkpoint does not bound (a group it never checkpointed, or one that
+// rewound) from the target's log start to the first target record stamped
+// at or after its anchor: MM2 copies timestamps, so the copy is there or
+// later, whatever the order of timestamps in the log. Not for a target
+// stamping LogAppendTime, nor for a compacted topic's candidates.
+func (r *exactRun) startAtTimestamps(ctx context.Context) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for _, cs := range r.copies {
+		if cs.checkpoint >= 0 || cs.anchor == nil || !cs.withTime || cs.wanted != nil || cs.anchor.Timestamp < 0 {
+			continue
+		}
+		p, ok := r.target.l[cs.tp]
+		if !ok || p.Err != nil || p.Leader < 0 {
+			continue // the search fails on it, saying so
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			got, err := r.tgt.ListOffsets(ctx, p.Leader, cs.anchor.Timestamp, false, []kafka.TopicPartition{cs.tp})
+			if a, ok := got[cs.tp]; err == nil && ok && a.Err == nil && a.Offset > cs.start {
+				cs.start = a.Offset // only this goroutine touches cs
+				cs.b.from = a.Offset
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // conclude fills each position's result from its searches and MM2's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 
 	"mirrormaker-k8s/internal/kafka"
@@ -208,7 +209,12 @@ func exactCases() []exactCase {
 		c: 5, cpUp: 5, cpDown: 5, progress: 9,
 		exact: 5, replays: 0, anchor: 4, anchorCopy: 4, how: "copy of the last record below",
 	}, {
-		name: "scan bound exceeded",
+		name: "no checkpoint: the search starts at the first target record stamped at or after the anchor, not at the log start",
+		src:  inOrder(dense(0, 2000)), srcEnd: -1, tgt: inOrder(dense(0, 2000)), tgtEnd: -1,
+		c: 1500, cpUp: -1, cpDown: -1, progress: 1999, limit: ScanLimit{Offsets: 100, Bytes: 1 << 30},
+		exact: 1500, replays: -1, anchor: 1499, anchorCopy: 1499, how: "copy of the last record below",
+	}, {
+		name: "scan bound exceeded (timestamps out of order: the first one at or after the anchor's is near the start)",
 		src:  dense(0, 2000), srcEnd: -1, tgt: dense(0, 2000), tgtEnd: -1,
 		c: 1500, cpUp: -1, cpDown: -1, progress: 1999, limit: ScanLimit{Offsets: 100, Bytes: 1 << 30},
 		err: "cannot find the copy on old.orders/0: scan limit reached (100 offsets or 1073741824 bytes) reading from offset 0 to",
@@ -293,7 +299,7 @@ func TestGivenAGroupPositionWhenTranslatedExactlyThenTheCopyOfTheRecordBelowDeci
 func TestGivenScanLimitExceededThenTheErrorIsTyped(t *testing.T) {
 	var tc exactCase
 	for _, c := range exactCases() {
-		if c.name == "scan bound exceeded" {
+		if strings.HasPrefix(c.name, "scan bound exceeded") {
 			tc = c
 		}
 	}
@@ -404,6 +410,17 @@ func TestSameRecordComparesWhatMM2Copies(t *testing.T) {
 	}
 	a, b := kafka.Record{Key: []byte{}}, kafka.Record{Key: nil}
 	assert.False(t, sameRecord(a, b, true))
+}
+
+// inOrder is rs stamped one millisecond apart, in offset order, as most
+// producers write.
+func inOrder(rs []kafka.Record) []kafka.Record {
+	out := make([]kafka.Record, len(rs))
+	for i, r := range rs {
+		r.Timestamp = 1_700_000_000_000 + r.Offset
+		out[i] = r
+	}
+	return out
 }
 
 // restamped is rs as a LogAppendTime target holds their copies: the

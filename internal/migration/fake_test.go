@@ -185,10 +185,19 @@ func (f *fakeCluster) ListOffsets(ctx context.Context, broker int32, at int64, c
 			out[tp] = kafka.OffsetAnswer{Offset: -1, Err: sarama.ErrNotLeaderForPartition}
 			continue
 		}
-		if at == kafka.OffsetEarliest {
+		switch at {
+		case kafka.OffsetEarliest:
 			out[tp] = kafka.OffsetAnswer{Offset: f.start[tp]}
-		} else {
+		case kafka.OffsetLatest:
 			out[tp] = kafka.OffsetAnswer{Offset: f.endOf(tp)}
+		default: // a timestamp: the first record stamped at or after it, -1 for none
+			out[tp] = kafka.OffsetAnswer{Offset: -1}
+			for _, r := range f.logs[tp] {
+				if r.Offset >= f.start[tp] && r.Timestamp >= at {
+					out[tp] = kafka.OffsetAnswer{Offset: r.Offset}
+					break
+				}
+			}
 		}
 	}
 	return out, nil

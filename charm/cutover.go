@@ -163,7 +163,7 @@ func (c *Charm) cutoverProducers(ctx context.Context, s Session, v view, flow mm
 			return nil, err
 		}
 	}
-	c.progress(ctx, "source quiet for %s and every partition copied; verifying counts and samples", p.quietPeriod)
+	c.progress(ctx, "source quiet for %s and every partition copied; proving the copy, topic by topic", p.quietPeriod)
 	ver, err := c.verify(ctx, s, flow, deadline)
 	if err != nil {
 		return nil, fmt.Errorf("cannot verify the copy: %w", err)

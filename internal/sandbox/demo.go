@@ -89,6 +89,9 @@ func runDemo(ctx context.Context, out io.Writer, dir string) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := d.showCompaction(ctx); err != nil {
+		return err
+	}
 	if err := d.cutoverProducers(ctx); err != nil {
 		return err
 	}
@@ -97,7 +100,7 @@ func runDemo(ctx context.Context, out io.Writer, dir string) (err error) {
 		return err
 	}
 	d.step("Done: %d records in %d topics migrated, consumers and producers moved; start-migration to cutover complete %s, whole demo %s",
-		total, len(demoTopics), time.Since(mirrorStart).Round(time.Second), time.Since(d.start).Round(time.Second))
+		total, len(demoTopics)+1, time.Since(mirrorStart).Round(time.Second), time.Since(d.start).Round(time.Second))
 	return nil
 }
 
@@ -129,12 +132,15 @@ type production struct {
 // startProduction starts the source's producer, as the applications keep
 // writing while MirrorMaker 2 copies.
 func (d *demo) startProduction(ctx context.Context) production {
-	d.step("Production keeps running: a producer writes %d records per topic every %s", demoBatch, demoProduceEvery)
+	d.step("Production keeps running: a producer writes %d records per topic every %s, and %d new versions to %s",
+		demoBatch, demoProduceEvery, demoChangelogBatch, demoChangelog)
 	prodCtx, cancel := context.WithCancel(ctx)
 	p := production{cancel: cancel, done: make(chan produceResult, 1)}
 	go func() {
+		changelog := make(chan error, 1)
+		go func() { changelog <- d.produceChangelog(prodCtx) }()
 		n, err := d.srcT.ProduceUntil(prodCtx, demoTopics, demoBatch, demoProduceEvery)
-		p.done <- produceResult{n, err}
+		p.done <- produceResult{n, errors.Join(err, <-changelog)}
 	}()
 	return p
 }
@@ -148,8 +154,9 @@ func (d *demo) stopProduction(p production) (int64, error) {
 	if pr.err != nil {
 		return 0, pr.err
 	}
-	total := int64(len(demoTopics)*demoRecords + len(demoTopics)*pr.n)
-	d.say("producer stopped: the source holds %d records in total", total)
+	total := int64(len(demoTopics)*demoRecords + len(demoTopics)*pr.n + d.changelog.written)
+	d.say("producer stopped: %d records written in all, %d of them versions of %s's %d keys",
+		total, d.changelog.written, demoChangelog, demoChangelogKeys)
 	return total, nil
 }
 
@@ -215,6 +222,7 @@ type demo struct {
 	srcT, dstT *localkafka.Kit
 	sim        *jujusim.Sim
 	consumers  map[string]*localkafka.GroupConsumer // running on the source, by group
+	changelog  *changelogWriter
 }
 
 func (d *demo) step(format string, args ...any) {
@@ -282,7 +290,7 @@ func (d *demo) fillSource() error {
 		}
 		d.say("group %-9s committed %3.0f%% of %s", g.group, g.fraction*100, g.topic)
 	}
-	return nil
+	return d.fillChangelog()
 }
 
 // watch prints source and target record counts every few seconds until done holds for every

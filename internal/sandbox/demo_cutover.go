@@ -133,10 +133,15 @@ func (d *demo) cutoverProducers(ctx context.Context) error {
 	}
 	r := res.Results
 	w := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "\ttopic\tpartitions\tsource records\ttarget records\tsampled by content\t")
+	fmt.Fprintln(w, "\ttopic\tpartitions\tsource records\ttarget records\tcompared by content\tduplicates\t how")
 	for i := 0; r["topics."+strconv.Itoa(i)+".name"] != ""; i++ {
 		k := "topics." + strconv.Itoa(i) + "."
-		fmt.Fprintf(w, "\t%s\t%s\t%s\t%s\t%s\t\n", r[k+"name"], r[k+"partitions"], r[k+"source-records"], r[k+"target-records"], r[k+"sampled"])
+		dups := r[k+"duplicates"]
+		if dups == "" {
+			dups = "0"
+		}
+		fmt.Fprintf(w, "\t%s\t%s\t%s\t%s\t%s\t%s\t %s\n", r[k+"name"], r[k+"partitions"], r[k+"source-records"], r[k+"target-records"],
+			r[k+"sampled"], dups, r[k+"compared"])
 	}
 	if err := w.Flush(); err != nil {
 		return err

@@ -343,19 +343,77 @@ func (v *validator) patterns(name, list string, required bool) []string {
 	return out
 }
 
-// checkJavaRegex rejects patterns that are broken in any regex dialect (unbalanced parentheses
-// or brackets, a dangling repetition, a trailing backslash). Go's RE2 lacks some Java syntax
-// (lookaround, back-references, possessive quantifiers), so those errors are let through for
-// MM2's own parser rather than refusing a pattern Java accepts.
+// checkJavaRegex accepts the patterns Java's and Go's engines read alike. MirrorMaker 2 selects
+// topics and groups with Java's; the charm measures, proves and cuts over with Go's the topics
+// and groups it believes MM2 selected. A pattern only Java reads (lookaround, back-references,
+// possessive quantifiers, atomic groups, POSIX \p{Lower}) left the charm unable to measure
+// anything once mirroring had started, and one both read differently (Java's class intersection
+// [a-z&&[^x]] and nested classes, which Go takes as literal characters) made it prove other
+// topics than MM2 copies; both are refused here, naming the construct.
 func checkJavaRegex(p string) error {
+	if what := javaOnlySyntax(p); what != "" {
+		return fmt.Errorf("%q uses %s, which MirrorMaker 2 (Java) and the charm's proof (Go) read differently: "+
+			"write it with the syntax both share", p, what)
+	}
 	_, err := syntax.Parse(p, syntax.Perl)
 	var se *syntax.Error
-	if err == nil || !errors.As(err, &se) {
+	switch {
+	case err == nil:
 		return nil
+	case !errors.As(err, &se):
+		return fmt.Errorf("%q is not a valid regular expression: %w", p, err)
 	}
 	switch se.Code {
-	case syntax.ErrInvalidPerlOp, syntax.ErrInvalidEscape, syntax.ErrInvalidRepeatOp, syntax.ErrInvalidNamedCapture:
-		return nil
+	case syntax.ErrInvalidPerlOp, syntax.ErrInvalidEscape, syntax.ErrInvalidRepeatOp, syntax.ErrInvalidNamedCapture, syntax.ErrInvalidCharRange:
+		return fmt.Errorf("%q uses syntax the charm's proof (Go) does not read (%s %s): write it with the syntax Java and Go share",
+			p, se.Code, se.Expr)
 	}
 	return fmt.Errorf("%q is not a valid regular expression: %s", p, se.Code)
+}
+
+// javaOnlySyntax names the first construct of p that Java reads and Go does not, or reads
+// otherwise; "" when there is none.
+func javaOnlySyntax(p string) string {
+	inClass, quantified := false, false
+	for i := 0; i < len(p); i++ {
+		c, rest := p[i], p[i:]
+		wasQuantified := quantified
+		quantified = false
+		switch {
+		case c == '\\' && i+1 < len(p):
+			if n := p[i+1]; !inClass && (n >= '1' && n <= '9' || strings.HasPrefix(p[i+1:], "k<")) {
+				return "a back-reference (" + rest[:2] + ")"
+			}
+			i++
+			if n := p[i]; (n == 'p' || n == 'P' || n == 'x') && strings.HasPrefix(p[i+1:], "{") {
+				if end := strings.IndexByte(p[i:], '}'); end > 0 {
+					i += end // \p{...}, \x{...}: one escape, whatever its braces hold
+				}
+			}
+		case inClass && c == '[':
+			return "a class inside a class (" + rest[:1] + ")"
+		case inClass && strings.HasPrefix(rest, "&&"):
+			return "a class intersection (&&)"
+		case inClass && c == ']':
+			inClass = false
+		case inClass:
+		case c == '[':
+			inClass = true
+			if strings.HasPrefix(p[i+1:], "^") {
+				i++
+			}
+			if strings.HasPrefix(p[i+1:], "]") { // a leading ] is a literal in both
+				i++
+			}
+		case strings.HasPrefix(rest, "(?=") || strings.HasPrefix(rest, "(?!") || strings.HasPrefix(rest, "(?<=") || strings.HasPrefix(rest, "(?<!"):
+			return "a lookaround (" + rest[:3] + "...)"
+		case strings.HasPrefix(rest, "(?>"):
+			return "an atomic group ((?>...))"
+		case c == '+' && wasQuantified:
+			return "a possessive quantifier (" + p[i-1:i+1] + ")"
+		case c == '*' || c == '+' || c == '?' || c == '}':
+			quantified = true
+		}
+	}
+	return ""
 }

@@ -277,13 +277,38 @@ func TestGivenBadConfigWhenConfigChangedThenBlockedNamingOptionAndStopped(t *tes
 	}
 }
 
-// Java regex syntax that Go's RE2 lacks must not be refused: MM2 accepts it.
-func TestGivenJavaOnlyRegexWhenConfiguredThenAccepted(t *testing.T) {
+// MM2 selects topics with Java's regular expressions and the charm proves them with Go's: a
+// pattern only Java reads would leave the charm unable to measure once mirroring started, and
+// one the two read differently would make it prove other topics than MM2 copies. Both are
+// refused, naming the construct; the syntax both share is accepted.
+func TestGivenARegexJavaAndGoReadDifferentlyWhenConfiguredThenBlockedNamingIt(t *testing.T) {
+	for _, tc := range []struct{ pattern, want string }{
+		{`(?!internal).*`, "a lookaround ((?!...)"},
+		{`orders\d++`, "a possessive quantifier (++)"},
+		{`orders.*+`, "a possessive quantifier (*+)"},
+		{`[a-z&&[^x]]+`, "a class intersection (&&)"},
+		{`[[a-c][x-z]]+`, "a class inside a class ([)"},
+		{`[[:alpha:]]+`, "a class inside a class ([)"},
+		{`(\w)\1`, "a back-reference (\\1)"},
+		{`(?>a|ab)c`, "an atomic group ((?>...))"},
+		{`\p{Lower}+`, "uses syntax the charm's proof (Go) does not read (invalid character class range"},
+	} {
+		t.Run(tc.pattern, func(t *testing.T) {
+			h := newHarness(t, 1)
+			h.ready()
+			h.m.Config["topics"] = "orders, " + tc.pattern
+			h.hook(h.unit(0), "config-changed", nil, "")
+			st := h.status(h.unit(0))
+			assert.Equal(t, "blocked", st.Name)
+			assert.Contains(t, st.Message, fmt.Sprintf("invalid config: topics: %q ", tc.pattern))
+			assert.Contains(t, st.Message, tc.want)
+		})
+	}
 	h := newHarness(t, 1)
 	h.ready()
-	h.m.Config["topics"] = `(?!internal).*, orders\d++`
+	h.m.Config["topics"] = `orders-[0-9]+, (?i)PAY.*, []a-c]x, [^-.]+\.events, a{2,3}?b`
 	h.hook(h.unit(0), "config-changed", nil, "")
-	assert.Equal(t, wantActive("ready: run start-migration"), h.status(h.unit(0)))
+	assert.Equal(t, wantActive("ready: run start-migration"), h.status(h.unit(0)), "the syntax both share")
 }
 
 func TestGivenExternalSourceWhenSecretGrantedThenReady(t *testing.T) {

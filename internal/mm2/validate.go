@@ -127,6 +127,14 @@ func validateSettings(s Settings) error {
 				// Kafka's ConfigTransformer would take it for a ${provider:path:key} reference.
 				return invalid(f+field, "holds %q: \"${\" is not allowed", p)
 			}
+			if !utf8.ValidString(p) {
+				return invalid(f+field, "holds a pattern that is not valid UTF-8")
+			}
+			if hasControl(p) {
+				// Kafka trims a list value of every character up to ' ': MM2 would read
+				// another pattern than the charm proves with. No topic name holds one.
+				return invalid(f+field, "holds %q: control characters are not allowed", p)
+			}
 		}
 	}
 	if s.ReplicationPolicy != PolicyIdentity && s.ReplicationPolicy != PolicyPrefix {
@@ -234,4 +242,9 @@ func CheckCA(pemText string) error {
 		}
 	}
 	return nil
+}
+
+// hasControl reports an ASCII control character in s.
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0
 }

@@ -332,6 +332,10 @@ func (v *validator) patterns(name, list string, required bool) []string {
 			// MM2 would take it for a config provider reference.
 			v.fail(name, fmt.Sprintf("%q must not contain ${", p))
 		}
+		if strings.IndexFunc(p, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
+			// Kafka trims list values of them: MM2 would read another pattern than the charm's.
+			v.fail(name, fmt.Sprintf("%q must not contain control characters", p))
+		}
 		if err := checkJavaRegex(p); err != nil {
 			v.fail(name, err.Error())
 		}

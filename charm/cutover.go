@@ -60,8 +60,8 @@ func parseCutoverParams(p map[string]any) (cutoverParams, error) {
 	c.dryRun, _ = p["dry-run"].(bool)
 	if v, ok := p["scan-limit"]; ok {
 		n, ok := intParam(v)
-		if !ok || n < minScanOffsets {
-			return c, fmt.Errorf("scan-limit: want a whole number of offsets of at least %d, got %v", minScanOffsets, v)
+		if !ok || n < minScanOffsets || n > maxScanOffsets {
+			return c, fmt.Errorf("scan-limit: want a whole number of offsets from %d to %d, got %v", minScanOffsets, int64(maxScanOffsets), v)
 		}
 		c.scanOffsets = n
 	}
@@ -71,6 +71,10 @@ func parseCutoverParams(p map[string]any) (cutoverParams, error) {
 // minScanOffsets is the smallest scan-limit: below a few thousand offsets a search cannot get
 // past one producer batch of markers and compaction gaps.
 const minScanOffsets = 1000
+
+// maxScanOffsets is the largest scan-limit, a trillion offsets: far past any partition a search
+// could read within an action, and small enough that its bytes (scanBytesPerOffset each) fit.
+const maxScanOffsets = 1e12
 
 // scanBytesPerOffset bounds the record bytes a search may read with the offsets it may: 256
 // bytes each, 256 MiB for the default million.

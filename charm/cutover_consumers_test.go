@@ -132,5 +132,5 @@ func TestGivenAScanLimitWhenCutoverConsumersThenItBoundsEverySearchAndAGroupPast
 
 	bad := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers", "scan-limit": float64(10)})
 	require.True(t, bad.Failed)
-	assert.Contains(t, bad.FailMessage, "scan-limit: want a whole number of offsets of at least 1000, got 10")
+	assert.Contains(t, bad.FailMessage, "scan-limit: want a whole number of offsets from 1000 to 1000000000000, got 10")
 }

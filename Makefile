@@ -18,7 +18,7 @@ CHARMCRAFT         := $(CHARMCRAFT_VENV)/bin/charmcraft
 export PEBBLE_BIN     := $(PEBBLE)
 export CHARM_FILE     := $(CHARM)
 
-.PHONY: all build charm check-charm pebble kafka kafka4 lint unit test demo clean
+.PHONY: fuzz all build charm check-charm pebble kafka kafka4 lint unit test demo clean
 
 all: build
 
@@ -85,10 +85,20 @@ lint:
 unit:
 	$(GO) test -short ./...
 
-## test: lint, check-charm, unit and sandbox tests (real Kafka, real Pebble, real MM2, the shipped binary),
-## then the main scenario and the consumer-protocol (KIP-848) groups test on Kafka $(KAFKA4_VERSION). Packages run one at a time (-p 1):
-## the sandbox and Kafka tests each start JVMs, and two cores are all CI has.
-test: lint charm check-charm pebble kafka kafka4
+## fuzz: each fuzz target for FUZZTIME, new inputs beyond its corpus (testdata/fuzz and the seeds,
+## which every go test run replays); a failing input is written to testdata/fuzz to be checked in.
+FUZZTIME ?= 15s
+FUZZ_TARGETS = internal/mm2:FuzzRender internal/mm2:FuzzCredentialRoundTrip internal/kafkaclient:FuzzParse \
+  charm:FuzzConfig charm:FuzzCutoverParams
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "fuzz $$fn (./$$pkg) for $(FUZZTIME)"; \
+	  $(GO) test -run XXX -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; done
+
+## test: lint, check-charm, fuzzing, unit and sandbox tests (real Kafka, real Pebble, real MM2, the shipped
+## binary), then the main scenario and the consumer-protocol (KIP-848) groups test on Kafka $(KAFKA4_VERSION).
+## Packages run one at a time (-p 1): the sandbox and Kafka tests each start JVMs, and two cores are all CI has.
+test: lint charm check-charm pebble kafka kafka4 fuzz
 	MM_REQUIRE_SANDBOX=1 KAFKA_VERSION=$(KAFKA_VERSION) $(GO) test -p 1 -count=1 -timeout 35m ./...
 	MM_REQUIRE_SANDBOX=1 KAFKA_VERSION=$(KAFKA4_VERSION) $(GO) test -p 1 -count=1 -timeout 15m \
 	  -run 'TestMainScenario|TestGivenAConsumerProtocolGroup' ./internal/sandbox/ ./internal/migration/

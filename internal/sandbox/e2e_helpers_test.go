@@ -107,7 +107,7 @@ func newMigrationOf(t *testing.T, units int, config map[string]any, tune func(*l
 
 	m.sim, err = jujusim.Open(jujusim.Options{
 		Dir: filepath.Join(t.TempDir(), "juju"), CharmFile: charmFile, PebbleBin: pebble,
-		KafkaHome: dist.Home, HookTimeout: 2 * time.Minute,
+		KafkaHome: dist.Home, HookTimeout: 2 * time.Minute, OwnPods: true,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() {

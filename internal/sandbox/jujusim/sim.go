@@ -37,6 +37,10 @@ type Options struct {
 	KafkaHome string
 	// HookTimeout bounds each hook and action; 5 minutes when zero.
 	HookTimeout time.Duration
+	// OwnPods makes the pods this process's (pods.Options.Owned): a test
+	// killed by its timeout leaves pods that the next run reaps. The CLI's
+	// pods outlive each call and are not owned.
+	OwnPods bool
 }
 
 // simState is what the simulator keeps besides the model, in sim.json, so
@@ -67,6 +71,7 @@ type Sim struct {
 	pods    map[string]*pods.Pod
 	updates *ticking // nil unless StartUpdateStatus
 	kubelet *kubelet // nil unless StartKubelet
+	ownPods bool
 }
 
 // Open opens the simulator in opts.Dir, resuming the state an earlier
@@ -80,7 +85,8 @@ func Open(opts Options) (*Sim, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create sim dir: %w", err)
 	}
-	s := &Sim{dir: dir, store: modelStore{path: filepath.Join(dir, "model.json")}, pods: map[string]*pods.Pod{}, timeout: opts.HookTimeout}
+	s := &Sim{dir: dir, store: modelStore{path: filepath.Join(dir, "model.json")}, pods: map[string]*pods.Pod{}, timeout: opts.HookTimeout,
+		ownPods: opts.OwnPods}
 	if s.timeout == 0 {
 		s.timeout = 5 * time.Minute
 	}
@@ -291,7 +297,8 @@ func (s *Sim) launchPod(ctx context.Context, unit string) error {
 // podOptions are unit's pod: the unit's folder, the model's Pebble and
 // Kafka, and the rock's own layer.
 func (s *Sim) podOptions(unit string) pods.Options {
-	return pods.Options{Dir: s.UnitDir(unit), PebbleBin: s.state.PebbleBin, KafkaHome: s.state.KafkaHome, BaseLayer: rockLayer}
+	return pods.Options{Dir: s.UnitDir(unit), PebbleBin: s.state.PebbleBin, KafkaHome: s.state.KafkaHome, BaseLayer: rockLayer,
+		Owned: s.ownPods}
 }
 
 // Pod returns unit's pod, attaching to one a previous process started.

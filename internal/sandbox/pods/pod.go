@@ -48,6 +48,10 @@ type Options struct {
 	// rock's /var/lib/pebble/default, the pod's Pebble gets it through
 	// PEBBLE_COPY_ONCE: copied into an empty $PEBBLE on first start only.
 	BaseLayer []byte
+	// Owned makes the pod this process's: if the process dies without
+	// stopping it, a later Reap kills what is left (see reap.go). The CLI's
+	// pods, meant to outlive each call, are not owned.
+	Owned bool
 }
 
 // Pod is one unit's "pod": a real Pebble daemon in its own mount namespace
@@ -121,6 +125,9 @@ func Start(ctx context.Context, opts Options) (*Pod, error) {
 	defer logFile.Close()
 	cmd := exec.Command("unshare", args...)
 	cmd.Env = podEnv(dir, copyOnce)
+	if opts.Owned {
+		cmd.Env = append(cmd.Env, ownerEnv+"="+ownerMark())
+	}
 	cmd.Dir = dir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile

@@ -2,8 +2,10 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -33,6 +35,9 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 	m.startMigration()
 	m.waitMirroring()
 	m.waitCopied(2*time.Minute, topic)
+	for _, u := range m.units() {
+		assert.Equal(t, "-Xmx"+e2eConfig(nil)["heap-size"].(string), m.mm2MaxHeap(u), "%s: the JVM's heap is heap-size", u)
+	}
 
 	producing, stopProducing := context.WithCancel(m.ctx)
 	defer stopProducing()
@@ -89,6 +94,7 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 		pid := m.mm2PID(victim)
 		return pid != 0 && pid != before && m.service(victim).Current == client.StatusActive, nil
 	}, "MM2 back on "+victim+" after its container restarted"))
+	assert.Equal(t, "-Xmx"+e2eConfig(nil)["heap-size"].(string), m.mm2MaxHeap(victim), "the restarted container's JVM keeps heap-size")
 	for _, f := range []string{mm2.PropertiesPath, mm2.SecretsPath} {
 		info, err := os.Stat(filepath.Join(m.sim.UnitDir(victim), "etc-kafka", filepath.Base(f)))
 		require.NoError(t, err, "%s pushed again", f)
@@ -149,4 +155,21 @@ func TestTargetRelationRemovedStopsAndResumes(t *testing.T) {
 	records, dups := m.assertNoneMissing(t, topic)
 	assert.Equal(t, 6000, records)
 	t.Logf("%d records on the target after resuming; %d duplicates", records, dups)
+}
+
+// mm2MaxHeap is the -Xmx option MM2's JVM on unit runs with: the last one on its command line,
+// the one the JVM obeys.
+func (m *migration) mm2MaxHeap(unit string) string {
+	m.t.Helper()
+	pid := m.mm2PID(unit)
+	require.NotZero(m.t, pid, "%s: no MM2 process", unit)
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	require.NoError(m.t, err)
+	last := ""
+	for _, arg := range strings.Split(string(cmdline), "\x00") {
+		if strings.HasPrefix(arg, "-Xmx") {
+			last = arg
+		}
+	}
+	return last
 }

@@ -66,10 +66,8 @@ type Cluster struct {
 	// extra holds brokers a Metadata answer named that the sarama client
 	// had not registered, opened on first use.
 	extra map[int32]*sarama.Broker
-	// sent counts requests by kind, for the benchmark's requests/op;
-	// fetchedBytes the keys and values Fetch answers brought, for MB read.
-	sent         map[string]int
-	fetchedBytes int64
+	// sent counts requests by kind, for the benchmark's requests/op.
+	sent map[string]int
 	// apis caches, per broker asked, the API keys it speaks (ApiVersions).
 	apis map[int32]map[int16]bool
 	// modern holds connections announcing modernVersion, by address.

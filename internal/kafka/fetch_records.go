@@ -61,6 +61,7 @@ func fetchedRecords(blk *sarama.FetchResponseBlock, from int64) Fetched {
 		case batch.IsTransactional && abortedProducers[batch.ProducerID]:
 		default:
 			for _, r := range batch.Records {
+				f.Bytes += int64(len(r.Key) + len(r.Value))
 				off := batch.FirstOffset + r.OffsetDelta
 				if off >= from {
 					f.Records = append(f.Records, Record{Offset: off, Key: r.Key, Value: r.Value,

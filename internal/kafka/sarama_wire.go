@@ -48,17 +48,6 @@ func (c *Cluster) RequestsSent() map[string]int {
 	return out
 }
 
-// BytesFetched is the size of the keys and values Fetch answers brought
-// through c since the last call, every record decoded counted, those the
-// reader skipped too; it resets the count.
-func (c *Cluster) BytesFetched() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := c.fetchedBytes
-	c.fetchedBytes = 0
-	return n
-}
-
 // broker returns an open connection to broker id.
 func (c *Cluster) broker(id int32) (*sarama.Broker, error) {
 	b, err := c.client.Broker(id)
@@ -312,23 +301,12 @@ func (c *Cluster) Fetch(ctx context.Context, id int32, committedOnly bool, asks 
 		return nil, err
 	}
 	out := make(map[TopicPartition]Fetched, len(asks))
-	var n int64
 	for _, a := range asks {
 		blk := resp.GetBlock(a.TP.Topic, a.TP.Partition)
 		if blk == nil {
 			continue
 		}
 		out[a.TP] = fetchedRecords(blk, a.Offset)
-		for _, rs := range blk.RecordsSet {
-			if rs.RecordBatch != nil {
-				for _, r := range rs.RecordBatch.Records {
-					n += int64(len(r.Key) + len(r.Value))
-				}
-			}
-		}
 	}
-	c.mu.Lock()
-	c.fetchedBytes += n
-	c.mu.Unlock()
 	return out, nil
 }

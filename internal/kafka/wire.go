@@ -70,7 +70,11 @@ type Fetched struct {
 	// partitions filled it) with no record at all, as it answers one it had
 	// no room for, unless the partition comes first in its answer.
 	Partial bool
-	Err     error
+	// Bytes is the size of the keys and values of the data records the
+	// answer brought, those below the offset asked for (in the same batch)
+	// too: what a read cost, for the benchmarks.
+	Bytes int64
+	Err   error
 }
 
 type Record struct {

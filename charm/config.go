@@ -153,19 +153,35 @@ func (d *decoder) str(name string) string {
 	return s
 }
 
-// integer is an int option; JSON gives every number as a float64.
+// integer is an int option.
 func (d *decoder) integer(name string) int {
 	v, ok := d.raw[name]
 	if !ok {
 		d.errs[name] = "missing"
 		return 0
 	}
-	f, ok := v.(float64)
-	if !ok || f != float64(int(f)) {
+	n, ok := wholeNumber(v)
+	if !ok {
 		d.errs[name] = fmt.Sprintf("want an integer, got %v", v)
 		return 0
 	}
-	return int(f)
+	return int(n)
+}
+
+// wholeNumber reads an integer option or action parameter: Juju hands JSON numbers over as
+// float64 (and YAML ones as int).
+func wholeNumber(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	case float64:
+		if n == float64(int64(n)) {
+			return int64(n), true
+		}
+	}
+	return 0, false
 }
 
 func (d *decoder) boolean(name string) bool {
@@ -328,13 +344,8 @@ func (v *validator) patterns(name, list string, required bool) []string {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
-		if strings.Contains(p, "${") {
-			// MM2 would take it for a config provider reference.
-			v.fail(name, fmt.Sprintf("%q must not contain ${", p))
-		}
-		if strings.IndexFunc(p, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
-			// Kafka trims list values of them: MM2 would read another pattern than the charm's.
-			v.fail(name, fmt.Sprintf("%q must not contain control characters", p))
+		if err := mm2.CheckPattern(p); err != nil {
+			v.fail(name, fmt.Sprintf("%q %v", p, err))
 		}
 		if err := checkJavaRegex(p); err != nil {
 			v.fail(name, err.Error())

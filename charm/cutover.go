@@ -59,7 +59,7 @@ func parseCutoverParams(p map[string]any) (cutoverParams, error) {
 	c.keepMirroring, _ = p["keep-mirroring"].(bool)
 	c.dryRun, _ = p["dry-run"].(bool)
 	if v, ok := p["scan-limit"]; ok {
-		n, ok := intParam(v)
+		n, ok := wholeNumber(v)
 		if !ok || n < minScanOffsets || n > maxScanOffsets {
 			return c, fmt.Errorf("scan-limit: want a whole number of offsets from %d to %d, got %v", minScanOffsets, int64(maxScanOffsets), v)
 		}
@@ -86,22 +86,6 @@ func (p cutoverParams) scanLimit() migration.ScanLimit {
 		return migration.ScanLimit{}
 	}
 	return migration.ScanLimit{Offsets: p.scanOffsets, Bytes: p.scanOffsets * scanBytesPerOffset}
-}
-
-// intParam reads an integer action parameter: Juju hands JSON numbers over as float64 (and
-// YAML ones as int).
-func intParam(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int:
-		return int64(n), true
-	case int64:
-		return n, true
-	case float64:
-		if n == float64(int64(n)) {
-			return int64(n), true
-		}
-	}
-	return 0, false
 }
 
 func durationParam(p map[string]any, name string, def time.Duration) (time.Duration, error) {

@@ -3,6 +3,7 @@ package mm2
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -120,20 +121,8 @@ func validateSettings(s Settings) error {
 	}{{"Topics", s.Topics}, {"TopicsExclude", s.TopicsExclude}, {"Groups", s.Groups}, {"GroupsExclude", s.GroupsExclude}} {
 		field := l.field
 		for _, p := range l.list {
-			if strings.TrimSpace(p) == "" || strings.Contains(p, ",") {
-				return invalid(f+field, "holds %q: each entry must be one non-empty regex without a comma", p)
-			}
-			if strings.Contains(p, "${") {
-				// Kafka's ConfigTransformer would take it for a ${provider:path:key} reference.
-				return invalid(f+field, "holds %q: \"${\" is not allowed", p)
-			}
-			if !utf8.ValidString(p) {
-				return invalid(f+field, "holds a pattern that is not valid UTF-8")
-			}
-			if hasControl(p) {
-				// Kafka trims a list value of every character up to ' ': MM2 would read
-				// another pattern than the charm proves with. No topic name holds one.
-				return invalid(f+field, "holds %q: control characters are not allowed", p)
+			if err := CheckPattern(p); err != nil {
+				return invalid(f+field, "holds %q, which %v", p, err)
 			}
 		}
 	}
@@ -244,7 +233,22 @@ func CheckCA(pemText string) error {
 	return nil
 }
 
-// hasControl reports an ASCII control character in s.
-func hasControl(s string) bool {
-	return strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0
+// CheckPattern says why p cannot be one entry of a topics or groups list
+// as MM2 reads it, nil when it can. The charm checks its options with it,
+// so that it names the option before Render would refuse.
+func CheckPattern(p string) error {
+	switch {
+	case strings.TrimSpace(p) == "" || strings.Contains(p, ","):
+		return errors.New("must be one non-empty regex without a comma")
+	case strings.Contains(p, "${"):
+		// Kafka's ConfigTransformer would take it for a ${provider:path:key} reference.
+		return errors.New("must not contain ${")
+	case !utf8.ValidString(p):
+		return errors.New("must be valid UTF-8")
+	case strings.IndexFunc(p, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0:
+		// Kafka trims a list value of every character up to ' ': MM2 would read
+		// another pattern than the charm proves with. No topic name holds one.
+		return errors.New("must not contain control characters")
+	}
+	return nil
 }

@@ -235,11 +235,11 @@ func groupViews(flow mm2.Flow, mirrored []kafka.TopicPartition, starts map[kafka
 				gp.Checkpoint = &c
 			}
 			gp.Synced = groupPartitionSynced(gp)
+			start := int64(-1) // unknown
 			if s, ok := starts[tp]; ok && s.Err == nil {
-				gp.Unsynced = unsyncedReason(gp, s.Offset)
-			} else {
-				gp.Unsynced = unsyncedReason(gp, -1)
+				start = s.Offset
 			}
+			gp.Unsynced = unsyncedReason(gp, start)
 			v.CutoverOnly = v.CutoverOnly || gp.Unsynced == UnsyncedBelowLogStart
 			v.Partitions = append(v.Partitions, gp)
 		}

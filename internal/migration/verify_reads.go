@@ -121,6 +121,10 @@ func (r *verifyRun) planTails() []search {
 // costs at least a batch: a partition whose size, estimated from its tail's
 // records, is under wholeBelowBytes is cheaper to read whole, and is.
 func (r *verifyRun) planSpread() []search {
+	below := r.opts.WholeBelow
+	if below == 0 {
+		below = wholeBelowBytes
+	}
 	var searches []search
 	for i := range r.mirrored {
 		sn, ok := r.sampled(i)
@@ -130,10 +134,6 @@ func (r *verifyRun) planSpread() []search {
 		tail := r.samples[i][0]
 		if tail.s.cur.err != nil || tail.t.cur.err != nil {
 			continue // judged as such
-		}
-		below := r.opts.WholeBelow
-		if below == 0 {
-			below = wholeBelowBytes
 		}
 		if tail.s.n > 0 && sn*tail.s.bytes/tail.s.n <= below {
 			r.small[i] = true

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"os"
-	"slices"
 	"testing"
 	"time"
 
@@ -21,13 +20,7 @@ import (
 func TestConfigChangeRestartsOnceOnEveryUnit(t *testing.T) {
 	m := newMigration(t, 2, nil)
 	const kept = "cfg-kept"
-	m.createTopic(kept, 2)
-	require.NoError(t, m.src.Produce(kept, 2000))
-	m.relate("source")
-	m.relate("target")
-	m.startMigration()
-	m.waitMirroring()
-	m.waitCopied(2*time.Minute, kept)
+	m.mirrorPrefilled(kept, 2, 2000)
 
 	type unitState struct {
 		props   string
@@ -46,15 +39,6 @@ func TestConfigChangeRestartsOnceOnEveryUnit(t *testing.T) {
 		}
 		return out
 	}
-	newChanges := func(before, after []*client.Change) []string {
-		var kinds []string
-		for _, c := range after {
-			if !slices.ContainsFunc(before, func(b *client.Change) bool { return b.ID == c.ID }) {
-				kinds = append(kinds, c.Kind+" "+c.Status)
-			}
-		}
-		return kinds
-	}
 
 	before := snapshot()
 	require.NoError(t, m.sim.SetConfig(m.ctx, map[string]any{
@@ -65,7 +49,7 @@ func TestConfigChangeRestartsOnceOnEveryUnit(t *testing.T) {
 		c := changed[u]
 		assert.NotEqual(t, b.props, c.props, "%s: mm2.properties re-rendered", u)
 		assert.Contains(t, c.props, `cfg-skipped.*`, "%s: the new exclusion is in mm2.properties", u)
-		assert.Equal(t, []string{"restart Done"}, newChanges(b.changes, c.changes), "%s: Pebble changes after the config change", u)
+		assert.Equal(t, []string{"restart Done"}, changesSince(b.changes, c.changes), "%s: Pebble changes after the config change", u)
 		assert.NotEqual(t, b.pid, c.pid, "%s: MM2 runs in a new JVM", u)
 		assert.True(t, c.since.After(b.since), "%s: the service restarted", u)
 	}
@@ -76,7 +60,7 @@ func TestConfigChangeRestartsOnceOnEveryUnit(t *testing.T) {
 	settled := snapshot()
 	for u, c := range changed {
 		s := settled[u]
-		assert.Empty(t, newChanges(c.changes, s.changes), "%s: update-status must restart nothing", u)
+		assert.Empty(t, changesSince(c.changes, s.changes), "%s: update-status must restart nothing", u)
 		assert.Equal(t, c.pid, s.pid, "%s: same JVM after update-status", u)
 		assert.True(t, c.since.Equal(s.since), "%s: service not restarted by update-status", u)
 		assert.Equal(t, c.props, s.props, "%s: mm2.properties unchanged by update-status", u)

@@ -33,13 +33,7 @@ func TestExactlyOnceSurvivesRepeatedSIGKILL(t *testing.T) {
 	}
 	m := newMigration(t, 2, nil)
 	const topic = "eos"
-	m.createTopic(topic, 4)
-	require.NoError(t, m.src.Produce(topic, 2000))
-	m.relate("source")
-	m.relate("target")
-	m.startMigration()
-	m.waitMirroring()
-	m.waitCopied(2*time.Minute, topic)
+	m.mirrorPrefilled(topic, 4, 2000)
 
 	for _, mode := range []string{mm2.ExactlyOncePreparing, mm2.ExactlyOnceEnabled} {
 		require.NoError(t, m.sim.SetConfig(m.ctx, map[string]any{"exactly-once": mode}))

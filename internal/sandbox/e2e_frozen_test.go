@@ -19,13 +19,7 @@ import (
 func TestFrozenSourceDoesNotHoldTheLeaderHook(t *testing.T) {
 	m := newMigration(t, 1, nil)
 	const topic = "frozen-orders"
-	m.createTopic(topic, 3)
-	require.NoError(t, m.src.Produce(topic, 300))
-	m.relate("source")
-	m.relate("target")
-	m.startMigration()
-	m.waitMirroring()
-	m.waitCopied(2*time.Minute, topic)
+	m.mirrorPrefilled(topic, 3, 300)
 	leader, _ := m.leaderAndOther()
 
 	require.NoError(t, m.source.Freeze())

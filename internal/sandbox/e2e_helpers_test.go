@@ -249,6 +249,22 @@ func (m *migration) relate(endpoint string) int {
 	return id
 }
 
+// mirrorPrefilled is the start most scenarios share: topic created with
+// partitions and filled with records, both relations, start-migration, MM2
+// mirroring on every unit and the records copied. It returns the source
+// relation's id.
+func (m *migration) mirrorPrefilled(topic string, partitions int32, records int) int {
+	m.t.Helper()
+	m.createTopic(topic, partitions)
+	require.NoError(m.t, m.src.Produce(topic, records))
+	src := m.relate("source")
+	m.relate("target")
+	m.startMigration()
+	m.waitMirroring()
+	m.waitCopied(2*time.Minute, topic)
+	return src
+}
+
 // startMigration runs the action on the leader, as a user would.
 func (m *migration) startMigration() {
 	m.t.Helper()

@@ -170,3 +170,15 @@ func (m *migration) serviceChanges(unit string) []*client.Change {
 	slices.SortFunc(out, func(a, b *client.Change) int { return a.SpawnTime.Compare(b.SpawnTime) })
 	return out
 }
+
+// changesSince is the changes in after that before did not hold, as
+// "<kind> <status>" ("restart Done"), oldest first.
+func changesSince(before, after []*client.Change) []string {
+	var kinds []string
+	for _, c := range after {
+		if !slices.ContainsFunc(before, func(b *client.Change) bool { return b.ID == c.ID }) {
+			kinds = append(kinds, c.Kind+" "+c.Status)
+		}
+	}
+	return kinds
+}

@@ -28,13 +28,7 @@ import (
 func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 	m := newMigration(t, 2, nil)
 	const topic = "killed-events"
-	m.createTopic(topic, 4)
-	require.NoError(t, m.src.Produce(topic, 4000))
-	m.relate("source")
-	m.relate("target")
-	m.startMigration()
-	m.waitMirroring()
-	m.waitCopied(2*time.Minute, topic)
+	m.mirrorPrefilled(topic, 4, 4000)
 	for _, u := range m.units() {
 		assert.Equal(t, "-Xmx"+e2eConfig(nil)["heap-size"].(string), m.mm2MaxHeap(u), "%s: the JVM's heap is heap-size", u)
 	}

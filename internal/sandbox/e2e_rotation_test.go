@@ -7,7 +7,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,13 +27,7 @@ func TestCredentialRotationRestartsMM2OncePerUnit(t *testing.T) {
 	begin := time.Now()
 	m := newMigration(t, 2, nil)
 	const topic = "rot"
-	m.createTopic(topic, 3)
-	require.NoError(t, m.src.Produce(topic, 1500))
-	srcRel := m.relate("source")
-	m.relate("target")
-	m.startMigration()
-	m.waitMirroring()
-	m.waitCopied(2*time.Minute, topic)
+	srcRel := m.mirrorPrefilled(topic, 3, 1500)
 
 	model, err := m.sim.Model(m.ctx)
 	require.NoError(t, err)
@@ -79,13 +72,7 @@ func TestCredentialRotationRestartsMM2OncePerUnit(t *testing.T) {
 	after := snapshot()
 	for u, b := range before {
 		a := after[u]
-		var added []string
-		for _, c := range a.changes {
-			if !slices.ContainsFunc(b.changes, func(o *client.Change) bool { return o.ID == c.ID }) {
-				added = append(added, c.Kind+" "+c.Status)
-			}
-		}
-		assert.Equal(t, []string{"restart Done"}, added, "%s: one restart for the new password", u)
+		assert.Equal(t, []string{"restart Done"}, changesSince(b.changes, a.changes), "%s: one restart for the new password", u)
 		assert.NotEqual(t, b.pid, a.pid, "%s: MM2 runs in a new JVM", u)
 		secrets, err := os.ReadFile(podFile(m.pod(u), mm2.SecretsPath))
 		require.NoError(t, err)

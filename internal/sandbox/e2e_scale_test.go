@@ -20,13 +20,7 @@ func TestScaleOneToThreeToOneUnderLoad(t *testing.T) {
 	begin := time.Now()
 	m := newMigration(t, 1, map[string]any{"tasks-max": 6})
 	const topic = "scale"
-	m.createTopic(topic, 6)
-	require.NoError(t, m.src.Produce(topic, 3000))
-	m.relate("source")
-	m.relate("target")
-	m.startMigration()
-	m.waitMirroring()
-	m.waitCopied(2*time.Minute, topic)
+	m.mirrorPrefilled(topic, 6, 3000)
 	stop := produceInBackground(t, m.ctx, func() error { return m.src.Produce(topic, 30) })
 	step := func(format string, args ...any) {
 		t.Logf("[%5.1fs] "+format, append([]any{time.Since(begin).Seconds()}, args...)...)

@@ -26,13 +26,7 @@ const checkWindow = 3*30*time.Second + 3*5*time.Second
 func TestStopMigration(t *testing.T) {
 	m := newMigration(t, 2, nil)
 	const topic = "stopped-orders"
-	m.createTopic(topic, 3)
-	require.NoError(t, m.src.Produce(topic, 1000))
-	m.relate("source")
-	m.relate("target")
-	m.startMigration()
-	m.waitMirroring()
-	m.waitCopied(2*time.Minute, topic)
+	m.mirrorPrefilled(topic, 3, 1000)
 
 	_, other := m.leaderAndOther()
 	peerEvents := countHookRuns(t, m.sim, other, "cluster-relation-changed")

@@ -31,7 +31,6 @@ var demoChangelogConfig = map[string]string{
 // changelogWriter writes versions of the changelog's keys, key i to partition i % partitions.
 type changelogWriter struct {
 	k       *localkafka.Kit
-	version int
 	written int
 }
 
@@ -40,11 +39,11 @@ func (w *changelogWriter) write(n int) error {
 	byPartition := map[int32][]localkafka.Message{}
 	for range n {
 		i := w.written % demoChangelogKeys
-		w.version = w.written / demoChangelogKeys
+		version := w.written / demoChangelogKeys
 		p := int32(i % demoChangelogPartitions)
 		byPartition[p] = append(byPartition[p], localkafka.Message{
 			Key:   []byte(fmt.Sprintf("customer-%04d", i)),
-			Value: []byte(fmt.Sprintf(`{"customer":%d,"version":%d}`, i, w.version))})
+			Value: []byte(fmt.Sprintf(`{"customer":%d,"version":%d}`, i, version))})
 		w.written++
 	}
 	for p, ms := range byPartition {

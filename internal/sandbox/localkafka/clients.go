@@ -24,7 +24,8 @@ const scramIterations = 4096
 
 // Config is a sarama client config that authenticates to this cluster as
 // creds over SASL_PLAINTEXT SCRAM-SHA-512, speaking the cluster's protocol
-// version. Producers report successes and wait for all replicas; consumers
+// version. Producers report successes, wait for all replicas and retry
+// through leader moves; consumers
 // start at the oldest offset, which is what tests want to read back.
 func (c *Cluster) Config(creds Credentials) *sarama.Config {
 	cfg := sarama.NewConfig()
@@ -41,6 +42,13 @@ func (c *Cluster) Config(creds Credentials) *sarama.Config {
 	cfg.Metadata.Retry.Backoff = 200 * time.Millisecond
 	cfg.Admin.Timeout = 15 * time.Second
 	cfg.Producer.Return.Successes = true
+	// A leader that moves (a node of a replicated cluster restarting) answers
+	// NOT_LEADER until the client's metadata catches up, and a crashed one
+	// answers nothing until the controller fences it (broker.session.timeout.ms,
+	// 9 s): retry for 30 s, as a production client's delivery timeout would,
+	// not 300 ms.
+	cfg.Producer.Retry.Max = 120
+	cfg.Producer.Retry.Backoff = 250 * time.Millisecond
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	return cfg
@@ -48,7 +56,7 @@ func (c *Cluster) Config(creds Credentials) *sarama.Config {
 
 // NewClient connects a sarama client as creds.
 func (c *Cluster) NewClient(creds Credentials) (sarama.Client, error) {
-	cl, err := sarama.NewClient([]string{c.Bootstrap}, c.Config(creds))
+	cl, err := sarama.NewClient(c.Addrs(), c.Config(creds))
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to %s as %q: %w", c.Name, creds.Username, err)
 	}
@@ -57,7 +65,7 @@ func (c *Cluster) NewClient(creds Credentials) (sarama.Client, error) {
 
 // NewAdmin connects a sarama cluster admin as creds.
 func (c *Cluster) NewAdmin(creds Credentials) (sarama.ClusterAdmin, error) {
-	a, err := sarama.NewClusterAdmin([]string{c.Bootstrap}, c.Config(creds))
+	a, err := sarama.NewClusterAdmin(c.Addrs(), c.Config(creds))
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect admin to %s as %q: %w", c.Name, creds.Username, err)
 	}

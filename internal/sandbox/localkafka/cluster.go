@@ -9,17 +9,12 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
-	"syscall"
 	"time"
-
-	"mirrormaker-k8s/internal/sandbox/internal/logtail"
-
-	"github.com/IBM/sarama"
 )
 
 // ClusterOptions describe one sandbox Kafka cluster.
@@ -27,8 +22,14 @@ type ClusterOptions struct {
 	// Name labels the cluster in errors and client ids ("old", "new").
 	Name string
 	// Dir holds everything of the cluster: server.properties, data/, logs/,
-	// broker.out. Required; a test passes t.TempDir().
+	// broker.out, each in node-<id>/ when there are several nodes. Required; a
+	// test passes t.TempDir().
 	Dir string
+	// Nodes is how many KRaft combined-mode nodes (broker and controller) the
+	// cluster runs; default 1. With three, topics default to replication
+	// factor 3 and min.insync.replicas 2, as in production, and one node at a
+	// time may restart (RestartNode) without the cluster losing its quorum.
+	Nodes int
 	// AdminPassword is the password of the "admin" user created at format
 	// time; generated when empty. It must be alphanumeric: it is written into
 	// a JAAS string and passed to the storage tool. Hostile passwords belong
@@ -37,25 +38,26 @@ type ClusterOptions struct {
 	// ServerProperties override or add broker settings.
 	ServerProperties map[string]string
 	// StartTimeout bounds formatting plus startup; default 90 s (two JVMs on
-	// two cores can be slow).
+	// two cores can be slow), 60 s more per node beyond the first.
 	StartTimeout time.Duration
 	// Detached lets the broker outlive the process that started it (for a
 	// long-lived demo). Otherwise the kernel kills the broker when its parent
-	// dies, so a crashed test leaves no JVM behind.
+	// dies, so a crashed test leaves no JVM behind. Only with one node.
 	Detached bool
 	// TLS, when set, adds a SASL_SSL listener (Cluster.TLSBootstrap) with a
-	// certificate for 127.0.0.1 and localhost signed by TLS.Authority.
+	// certificate for 127.0.0.1 and localhost signed by TLS.Authority. Only
+	// with one node.
 	TLS *ClusterTLS
 }
 
-// Cluster is one running single-node Kafka (KRaft combined mode) listening
+// Cluster is one running Kafka cluster of KRaft combined-mode nodes listening
 // on 127.0.0.1 with SASL_PLAINTEXT SCRAM-SHA-512, started from a KafkaDist.
 type Cluster struct {
 	Name string
-	// Bootstrap is the client address, 127.0.0.1:port.
+	// Bootstrap is the client addresses, 127.0.0.1:port, one per node and
+	// comma-separated (as the kafka_client relation's endpoints); Addrs
+	// splits it.
 	Bootstrap string
-	// Controller is the PLAINTEXT KRaft controller address (loopback only).
-	Controller string
 	// TLSBootstrap is the SASL_SSL client address (host:port, the host as
 	// ClusterTLS.Host says), or "" without TLS.
 	TLSBootstrap string
@@ -68,27 +70,25 @@ type Cluster struct {
 	Admin Credentials
 	Dist  KafkaDist
 	Dir   string
-	// Pid is the broker JVM's pid (and process group id).
+	// Pid is the first node's JVM pid (and process group id) as started.
 	Pid int
 
-	logFlags []string // the JVM flags that select the logging config
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	waitErr  error
+	nodes    []*node
+	java     string
 	stopOnce sync.Once
 	stopErr  error
 }
 
-// stopGrace is how long Stop lets the broker shut down cleanly before
-// SIGKILL; a single node normally needs a few seconds.
+// stopGrace is how long Stop lets a node shut down cleanly before SIGKILL;
+// a node normally needs a few seconds.
 const stopGrace = 30 * time.Second
 
 var alnum = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 
-// StartCluster formats a KRaft node in o.Dir and starts it, returning once a
-// SCRAM-authenticated admin request succeeds. The broker runs in its own
-// process group with output in Dir/broker.out; if it dies while starting the
-// error carries the tail of that log.
+// StartCluster formats the KRaft nodes in o.Dir and starts them, returning
+// once a SCRAM-authenticated admin request sees every node as a broker and a
+// controller elected. Each node runs in its own process group with output in
+// its broker.out; if one dies while starting the error carries its log's tail.
 //
 // The admin password is on the argv of the short-lived storage-format
 // process (--add-scram); that is acceptable only because it is a generated
@@ -111,18 +111,20 @@ func StartCluster(ctx context.Context, d KafkaDist, o ClusterOptions) (*Cluster,
 	if err != nil {
 		return nil, err
 	}
-	outPath := filepath.Join(c.Dir, "broker.out")
-	out, err := os.OpenFile(outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open %s: %w", outPath, err)
+	c.java = java
+	clusterID := newClusterID()
+	for _, n := range c.nodes {
+		if err := n.formatOnce(ctx, d, java, clusterID, o.AdminPassword); err != nil {
+			return nil, fmt.Errorf("cannot start cluster %s: %w", c.Name, err)
+		}
 	}
-	defer out.Close()
-	if err := c.formatOnce(ctx, java, out, o.AdminPassword); err != nil {
-		return nil, err
+	for _, n := range c.nodes {
+		if err := n.start(d, java, o.Detached); err != nil {
+			c.Kill()
+			return nil, fmt.Errorf("cannot start cluster %s: %w", c.Name, err)
+		}
 	}
-	if err := c.start(java, out, o.Detached); err != nil {
-		return nil, err
-	}
+	c.Pid = c.nodes[0].running().pid
 	if err := c.waitReady(ctx); err != nil {
 		c.Kill()
 		return nil, err
@@ -138,8 +140,14 @@ func (o *ClusterOptions) complete() error {
 	if o.Name == "" {
 		o.Name = "kafka"
 	}
+	if o.Nodes == 0 {
+		o.Nodes = 1
+	}
+	if o.Nodes < 1 || (o.Nodes > 1 && (o.TLS != nil || o.Detached)) {
+		return fmt.Errorf("cannot start cluster %s: %d nodes (TLS and Detached need exactly one)", o.Name, o.Nodes)
+	}
 	if o.StartTimeout == 0 {
-		o.StartTimeout = 90 * time.Second
+		o.StartTimeout = 90*time.Second + time.Duration(o.Nodes-1)*time.Minute
 	}
 	if o.AdminPassword == "" {
 		o.AdminPassword = randomAlnum(24)
@@ -149,96 +157,60 @@ func (o *ClusterOptions) complete() error {
 	return nil
 }
 
-// layOut prepares o.Dir for a broker (data dir, free ports, TLS listener,
-// server.properties and logging configs) and returns the cluster it will be,
-// not yet running.
+// layOut prepares o.Dir for the nodes (data dirs, free ports, TLS listener,
+// server.properties and logging configs) and returns the cluster they will
+// be, not yet running.
 func layOut(d KafkaDist, o ClusterOptions) (*Cluster, error) {
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("cannot start cluster %s: %w", o.Name, err)
 	}
-	dataDir := filepath.Join(dir, "data")
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create %s: %w", dataDir, err)
-	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	cport, err := freePort()
-	if err != nil {
-		return nil, err
+	ports := make([][2]int, o.Nodes) // client, controller
+	voters := make([]string, o.Nodes)
+	for i := range ports {
+		for j := range ports[i] {
+			if ports[i][j], err = freePort(); err != nil {
+				return nil, err
+			}
+		}
+		voters[i] = fmt.Sprintf("%d@127.0.0.1:%d", i+1, ports[i][1])
 	}
 	c := &Cluster{
-		Name:       o.Name,
-		Bootstrap:  fmt.Sprintf("127.0.0.1:%d", port),
-		Controller: fmt.Sprintf("127.0.0.1:%d", cport),
-		Admin:      Credentials{Username: "admin", Password: o.AdminPassword},
-		Dist:       d,
-		Dir:        dir,
-		exited:     make(chan struct{}),
+		Name:  o.Name,
+		Admin: Credentials{Username: "admin", Password: o.AdminPassword},
+		Dist:  d,
+		Dir:   dir,
 	}
-	extra := o.ServerProperties
-	if o.TLS != nil {
-		if extra, c.TLSBootstrap, c.TLSMisnamed, err = withTLSListener(o, port, cport); err != nil {
-			return nil, fmt.Errorf("cannot start cluster %s: %w", o.Name, err)
+	addrs := make([]string, o.Nodes)
+	for i, p := range ports {
+		n := &node{id: i + 1, dir: dir, addr: fmt.Sprintf("127.0.0.1:%d", p[0])}
+		if o.Nodes > 1 {
+			n.dir = filepath.Join(dir, fmt.Sprintf("node-%d", n.id))
 		}
-		c.CAPEM = o.TLS.Authority.CAPEM
+		if err := os.MkdirAll(filepath.Join(n.dir, "data"), 0o700); err != nil {
+			return nil, fmt.Errorf("cannot create %s: %w", n.dir, err)
+		}
+		extra := o.ServerProperties
+		if o.TLS != nil {
+			if extra, c.TLSBootstrap, c.TLSMisnamed, err = withTLSListener(o, p[0], p[1]); err != nil {
+				return nil, fmt.Errorf("cannot start cluster %s: %w", o.Name, err)
+			}
+			c.CAPEM = o.TLS.Authority.CAPEM
+		}
+		props := serverProperties(nodeLayout{id: n.id, port: p[0], controllerPort: p[1], voters: strings.Join(voters, ","),
+			nodes: o.Nodes, dataDir: filepath.Join(n.dir, "data")}, o.AdminPassword, extra)
+		if n.logFlags, err = writeBrokerFiles(n.dir, props); err != nil {
+			return nil, err
+		}
+		c.nodes = append(c.nodes, n)
+		addrs[i] = n.addr
 	}
-	if c.logFlags, err = writeBrokerFiles(dir, serverProperties(port, cport, dataDir, o.AdminPassword, extra)); err != nil {
-		return nil, err
-	}
+	c.Bootstrap = strings.Join(addrs, ",")
 	return c, nil
 }
 
-// jvm is the java command line that runs main from the dist's jars with the
-// broker's JVM and logging flags.
-func (c *Cluster) jvm(main string, args ...string) []string {
-	a := append([]string{}, brokerJVMArgs...)
-	a = append(a, c.logFlags...)
-	a = append(a, "-cp", filepath.Join(c.Dist.libsDir(), "*"), main)
-	return append(a, args...)
-}
-
-// formatOnce formats the node's storage with the admin user, unless it was
-// formatted before: a restarted cluster (same Dir) keeps its data.
-func (c *Cluster) formatOnce(ctx context.Context, java string, out *os.File, adminPassword string) error {
-	if _, err := os.Stat(filepath.Join(c.Dir, "data", "meta.properties")); err == nil {
-		return nil
-	}
-	format := exec.CommandContext(ctx, java, c.jvm("kafka.tools.StorageTool", "format",
-		"-t", newClusterID(), "-c", filepath.Join(c.Dir, "server.properties"),
-		"--add-scram", "SCRAM-SHA-512=[name=admin,password="+adminPassword+"]")...)
-	format.Dir = c.Dir
-	format.Stdout, format.Stderr = out, out
-	format.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := format.Run(); err != nil {
-		return fmt.Errorf("cannot format storage of %s: %w\n%s", c.Name, err, logtail.Of(out.Name(), 30))
-	}
-	return nil
-}
-
-// start starts the broker JVM in its own process group, writing to out. A
-// detached broker outlives this process; otherwise the kernel kills it with
-// its parent.
-func (c *Cluster) start(java string, out *os.File, detached bool) error {
-	c.cmd = exec.Command(java, c.jvm("kafka.Kafka", filepath.Join(c.Dir, "server.properties"))...)
-	c.cmd.Dir = c.Dir
-	c.cmd.Stdout, c.cmd.Stderr = out, out
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if !detached {
-		c.cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	}
-	if err := c.cmd.Start(); err != nil {
-		return fmt.Errorf("cannot start broker %s: %w", c.Name, err)
-	}
-	c.Pid = c.cmd.Process.Pid
-	go func() {
-		c.waitErr = c.cmd.Wait()
-		close(c.exited)
-	}()
-	return nil
-}
+// Addrs is Bootstrap as a list, as Kafka clients take it.
+func (c *Cluster) Addrs() []string { return strings.Split(c.Bootstrap, ",") }
 
 // withTLSListener returns o's broker settings plus the SASL_SSL listeners
 // on free ports (o.ServerProperties still win), and their addresses.
@@ -267,47 +239,6 @@ func withTLSListener(o ClusterOptions, port, cport int) (props map[string]string
 		net.JoinHostPort(misnamedHost, strconv.Itoa(misnamedPort)), nil
 }
 
-// waitReady asks the broker, as admin over SCRAM, to describe the cluster
-// until it answers with itself as a broker and a controller.
-func (c *Cluster) waitReady(ctx context.Context) error {
-	var lastErr error
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if lastErr = c.probe(); lastErr == nil {
-			return nil
-		}
-		select {
-		case <-c.exited:
-			return fmt.Errorf("cannot start broker %s: exited early (%v)\n%s", c.Name, c.waitErr, c.logTail(40))
-		case <-ctx.Done():
-			return fmt.Errorf("cannot start broker %s: not ready in time (%v; last error: %v)\n%s",
-				c.Name, ctx.Err(), lastErr, c.logTail(40))
-		case <-tick.C:
-		}
-	}
-}
-
-func (c *Cluster) probe() error {
-	cfg := c.Config(c.Admin)
-	cfg.Net.DialTimeout = time.Second
-	cfg.Metadata.Retry.Max = 0
-	cfg.Admin.Retry.Max = 0
-	a, err := sarama.NewClusterAdmin([]string{c.Bootstrap}, cfg)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	brokers, controller, err := a.DescribeCluster()
-	if err != nil {
-		return err
-	}
-	if len(brokers) == 0 || controller < 0 {
-		return errors.New("no broker or controller yet")
-	}
-	return nil
-}
-
 // newClusterID is a Kafka cluster id: 16 random bytes, URL-safe base64
 // without padding, as Uuid.randomUuid().toString(). Like Kafka, it never
 // starts with '-', which the tool's argument parser would take for a flag.
@@ -330,3 +261,8 @@ func randomAlnum(n int) string {
 	}
 	return string(out)
 }
+
+// replicas is the replication factor of the cluster's topics: one per node,
+// at most 3. A Cluster rebuilt from a record (the CLI's) has no nodes here
+// and is a single node.
+func (c *Cluster) replicas() int16 { return int16(min(max(len(c.nodes), 1), 3)) }

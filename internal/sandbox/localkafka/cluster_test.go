@@ -130,30 +130,49 @@ func TestGivenKafkaDistWhenClusterStartsThenSCRAMClientsProduceConsumeAndStop(t 
 			conn.Close()
 		}
 		assert.Error(t, err, "broker port still open after Stop")
-		select {
-		case <-c.exited:
-		default:
-			t.Fatal("broker process still running after Stop")
-		}
+		assert.True(t, c.nodes[0].running().hasExited(), "broker process still running after Stop")
 	})
 }
 
-func TestServerPropertiesAreLoopbackSCRAMWithRF1(t *testing.T) {
-	p := serverProperties(19092, 19093, "/d", "Secret1", map[string]string{"num.partitions": "3"})
-	for _, want := range []string{
-		"listeners=SASL_PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093\n",
-		"controller.quorum.voters=1@127.0.0.1:19093\n",
-		"sasl.enabled.mechanisms=SCRAM-SHA-512\n",
-		"offsets.topic.replication.factor=1\n",
-		"transaction.state.log.replication.factor=1\n",
-		"group.initial.rebalance.delay.ms=0\n",
-		"auto.create.topics.enable=false\n",
-		"num.partitions=3\n",
-		`username="admin" password="Secret1";` + "\n",
-	} {
-		assert.Contains(t, p, want)
+func TestServerPropertiesAreLoopbackSCRAMReplicatedAsTheNodesAllow(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		nodes int
+		want  []string
+	}{{
+		name: "one node", nodes: 1,
+		want: []string{
+			"node.id=1\n",
+			"controller.quorum.voters=1@127.0.0.1:19093\n",
+			"default.replication.factor=1\n", "min.insync.replicas=1\n",
+			"offsets.topic.replication.factor=1\n", "transaction.state.log.replication.factor=1\n",
+		},
+	}, {
+		name: "three nodes", nodes: 3,
+		want: []string{
+			"node.id=1\n",
+			"controller.quorum.voters=1@127.0.0.1:19093\n",
+			"default.replication.factor=3\n", "min.insync.replicas=2\n",
+			"offsets.topic.replication.factor=3\n", "transaction.state.log.replication.factor=3\n",
+			"transaction.state.log.min.isr=2\n",
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := serverProperties(nodeLayout{id: 1, port: 19092, controllerPort: 19093, voters: "1@127.0.0.1:19093",
+				nodes: tc.nodes, dataDir: "/d"}, "Secret1", map[string]string{"num.partitions": "3"})
+			for _, want := range append(tc.want,
+				"listeners=SASL_PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093\n",
+				"sasl.enabled.mechanisms=SCRAM-SHA-512\n",
+				"group.initial.rebalance.delay.ms=0\n",
+				"auto.create.topics.enable=false\n",
+				"num.partitions=3\n",
+				`username="admin" password="Secret1";`+"\n",
+			) {
+				assert.Contains(t, p, want)
+			}
+			assert.NotContains(t, p, "authorizer")
+		})
 	}
-	assert.NotContains(t, p, "authorizer")
 }
 
 func TestClusterIDsAreKafkaUUIDs(t *testing.T) {

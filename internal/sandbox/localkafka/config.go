@@ -9,9 +9,6 @@ import (
 	"strings"
 )
 
-// brokerNodeID is the node id of the single combined-mode node.
-const brokerNodeID = 1
-
 // brokerJVMArgs keeps each broker small and quick to start: the sandbox runs
 // several JVMs on two cores. C1-only JIT starts faster and the sandbox's
 // traffic is tiny.
@@ -29,38 +26,51 @@ func adminJAAS(adminPassword string) string {
 		`username="admin" password="` + adminPassword + `";`
 }
 
-// serverProperties renders a KRaft combined broker+controller on loopback with
-// SASL_PLAINTEXT SCRAM-SHA-512 clients, as Charmed Kafka serves its clients.
+// nodeLayout is where one node of a cluster listens and keeps its data.
+type nodeLayout struct {
+	id                   int
+	port, controllerPort int
+	voters               string // controller.quorum.voters: every node's id@controller address
+	nodes                int    // how many nodes the cluster has
+	dataDir              string
+}
+
+// serverProperties renders a KRaft combined broker+controller node on
+// loopback with SASL_PLAINTEXT SCRAM-SHA-512 clients, as Charmed Kafka serves
+// its clients. With three nodes or more, topics (internal ones included)
+// default to replication factor 3 and min.insync.replicas 2, as a production
+// cluster's; with fewer, to what the nodes can hold.
 //
 // There is deliberately no authorizer: any authenticated user may do anything.
 // The sandbox tests authentication and replication, not ACLs; Charmed Kafka's
 // admin role gives the charm's user super-user rights anyway.
 // The CONTROLLER listener is PLAINTEXT (SCRAM cannot guard it), so it only
 // ever binds 127.0.0.1.
-func serverProperties(port, controllerPort int, dataDir, adminPassword string, extra map[string]string) string {
+func serverProperties(n nodeLayout, adminPassword string, extra map[string]string) string {
+	rf, minISR := min(n.nodes, 3), max(min(n.nodes, 3)-1, 1)
 	props := map[string]string{
 		"process.roles":                        "broker,controller",
-		"node.id":                              fmt.Sprint(brokerNodeID),
-		"controller.quorum.voters":             fmt.Sprintf("%d@127.0.0.1:%d", brokerNodeID, controllerPort),
-		"listeners":                            fmt.Sprintf("SASL_PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", port, controllerPort),
-		"advertised.listeners":                 fmt.Sprintf("SASL_PLAINTEXT://127.0.0.1:%d", port),
+		"node.id":                              fmt.Sprint(n.id),
+		"controller.quorum.voters":             n.voters,
+		"listeners":                            fmt.Sprintf("SASL_PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", n.port, n.controllerPort),
+		"advertised.listeners":                 fmt.Sprintf("SASL_PLAINTEXT://127.0.0.1:%d", n.port),
 		"controller.listener.names":            "CONTROLLER",
 		"inter.broker.listener.name":           "SASL_PLAINTEXT",
 		"listener.security.protocol.map":       "CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
 		"sasl.enabled.mechanisms":              "SCRAM-SHA-512",
 		"sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
 		"listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": adminJAAS(adminPassword),
-		"log.dirs":                                         dataDir,
+		"log.dirs":                                         n.dataDir,
 		"num.partitions":                                   "1",
-		"default.replication.factor":                       "1",
-		"min.insync.replicas":                              "1",
-		"offsets.topic.replication.factor":                 "1",
+		"default.replication.factor":                       fmt.Sprint(rf),
+		"min.insync.replicas":                              fmt.Sprint(minISR),
+		"offsets.topic.replication.factor":                 fmt.Sprint(rf),
 		"offsets.topic.num.partitions":                     "5",
-		"transaction.state.log.replication.factor":         "1",
-		"transaction.state.log.min.isr":                    "1",
+		"transaction.state.log.replication.factor":         fmt.Sprint(rf),
+		"transaction.state.log.min.isr":                    fmt.Sprint(minISR),
 		"transaction.state.log.num.partitions":             "5",
-		"share.coordinator.state.topic.replication.factor": "1",
-		"share.coordinator.state.topic.min.isr":            "1",
+		"share.coordinator.state.topic.replication.factor": fmt.Sprint(rf),
+		"share.coordinator.state.topic.min.isr":            fmt.Sprint(minISR),
 		"group.initial.rebalance.delay.ms":                 "0",
 		"auto.create.topics.enable":                        "false",
 		"log.segment.bytes":                                "16777216",
@@ -75,7 +85,7 @@ func serverProperties(port, controllerPort int, dataDir, adminPassword string, e
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	b.WriteString("# Written by the mirrormaker-k8s sandbox: one KRaft combined-mode node.\n")
+	b.WriteString("# Written by the mirrormaker-k8s sandbox: a KRaft combined-mode node.\n")
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%s=%s\n", k, props[k])
 	}

@@ -88,7 +88,7 @@ func (k *Kit) StartConsumer(ctx context.Context, group string, topics ...string)
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	cfg.Consumer.Offsets.AutoCommit.Enable = true
 	cfg.Consumer.Offsets.AutoCommit.Interval = 200 * time.Millisecond
-	g, err := sarama.NewConsumerGroup([]string{c.Bootstrap}, group, cfg)
+	g, err := sarama.NewConsumerGroup(c.Addrs(), group, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot join group %s on %s: %w", group, c.Name, err)
 	}

@@ -66,7 +66,8 @@ type Record struct {
 	Timestamp time.Time
 }
 
-// CreateTopic creates a topic with RF 1 and extra configs (e.g.
+// CreateTopic creates a topic replicated as the cluster's default (one
+// replica per node, at most 3) with extra configs (e.g.
 // cleanup.policy), remembers its partitions for Produce, and returns once
 // every partition has a leader.
 func (k *Kit) CreateTopic(name string, partitions int32, configs map[string]string) error {
@@ -74,7 +75,7 @@ func (k *Kit) CreateTopic(name string, partitions int32, configs map[string]stri
 	for key, v := range configs {
 		entries[key] = &v
 	}
-	err := k.admin.CreateTopic(name, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1, ConfigEntries: entries}, false)
+	err := k.admin.CreateTopic(name, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: k.c.replicas(), ConfigEntries: entries}, false)
 	if err != nil {
 		return fmt.Errorf("cannot create topic %s on %s: %w", name, k.c.Name, err)
 	}

@@ -1,71 +1,58 @@
 package localkafka
 
 import (
+	"errors"
 	"fmt"
-	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
-
-	"mirrormaker-k8s/internal/sandbox/internal/logtail"
 )
 
-// Stop shuts the broker down: SIGTERM to its process group, then SIGKILL if
-// it is still there after a grace period. Safe to call twice, and after Kill.
+// Stop shuts every node down at once: SIGTERM to each process group, then
+// SIGKILL if one is still there after a grace period. Safe to call twice, and
+// after Kill.
 func (c *Cluster) Stop() error {
-	c.stopOnce.Do(func() { c.stopErr = c.signalAndWait(syscall.SIGTERM, stopGrace) })
+	c.stopOnce.Do(func() { c.stopErr = c.eachNode(func(n *node) error { return n.stop(syscall.SIGTERM, stopGrace) }) })
 	return c.stopErr
 }
 
-// Freeze stops the broker's process group (SIGSTOP), as a hung JVM or a
+// Kill SIGKILLs every node's process group at once, as a crash would, and
+// waits for them to be gone. A later Stop is a no-op.
+func (c *Cluster) Kill() {
+	c.stopOnce.Do(func() { c.stopErr = c.eachNode(func(n *node) error { return n.stop(syscall.SIGKILL, stopGrace) }) })
+}
+
+// Freeze stops every node's process group (SIGSTOP), as a hung JVM or a
 // black-holed host looks to clients: the kernel still accepts connections on
-// its port, and nothing ever answers on them. Thaw resumes it.
-func (c *Cluster) Freeze() error { return c.signal(syscall.SIGSTOP) }
+// its ports, and nothing ever answers on them. Thaw resumes it.
+func (c *Cluster) Freeze() error {
+	return c.eachNode(func(n *node) error { return n.signal(syscall.SIGSTOP) })
+}
 
-// Thaw resumes a frozen broker (SIGCONT); a broker not frozen is unaffected.
-func (c *Cluster) Thaw() error { return c.signal(syscall.SIGCONT) }
+// Thaw resumes a frozen cluster (SIGCONT); nodes not frozen are unaffected.
+func (c *Cluster) Thaw() error {
+	return c.eachNode(func(n *node) error { return n.signal(syscall.SIGCONT) })
+}
 
-func (c *Cluster) signal(sig syscall.Signal) error {
-	if c.cmd == nil || c.cmd.Process == nil {
-		return fmt.Errorf("cannot signal broker %s: not started here", c.Name)
+// eachNode runs f on every node concurrently (so that a whole cluster stops
+// within one grace period, not one per node) and joins the errors.
+func (c *Cluster) eachNode(f func(*node) error) error {
+	errs := make([]error, len(c.nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(n)
+		}()
 	}
-	if err := syscall.Kill(-c.Pid, sig); err != nil {
-		return fmt.Errorf("cannot signal broker %s (pid %d): %w", c.Name, c.Pid, err)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
 	return nil
 }
 
-// Kill SIGKILLs the broker's process group at once, as a crash would, and
-// waits for it to be gone. A later Stop is a no-op.
-func (c *Cluster) Kill() {
-	c.stopOnce.Do(func() { c.stopErr = c.signalAndWait(syscall.SIGKILL, stopGrace) })
-}
-
-func (c *Cluster) signalAndWait(sig syscall.Signal, grace time.Duration) error {
-	if c.cmd == nil || c.cmd.Process == nil {
-		return nil
-	}
-	select {
-	case <-c.exited:
-		return nil
-	default:
-	}
-	_ = syscall.Kill(-c.Pid, syscall.SIGCONT) // a frozen broker cannot act on SIGTERM
-	_ = syscall.Kill(-c.Pid, sig)
-	select {
-	case <-c.exited:
-		return nil
-	case <-time.After(grace):
-	}
-	_ = syscall.Kill(-c.Pid, syscall.SIGKILL)
-	select {
-	case <-c.exited:
-		return nil
-	case <-time.After(10 * time.Second):
-		return fmt.Errorf("cannot stop broker %s (pid %d)", c.Name, c.Pid)
-	}
-}
-
-// logTail is the last n lines of Dir/broker.out, for error messages.
-func (c *Cluster) logTail(n int) string {
-	return logtail.Of(filepath.Join(c.Dir, "broker.out"), n)
-}
+// restartGrace bounds a node's controlled shutdown in RestartNode: its
+// leaderships move to the other nodes first, which takes seconds.
+const restartGrace = 60 * time.Second

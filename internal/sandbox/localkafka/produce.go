@@ -86,7 +86,7 @@ func (k *Kit) produceRange(topic string, partitions int32, start, n int) error {
 	// A sync producer: it returns only once every record is acknowledged or has failed, retries
 	// included. An async one closed right after the last send refuses the retries it still owes
 	// ("message received by producer in process of shutting down").
-	producer, err := sarama.NewSyncProducer([]string{k.c.Bootstrap}, cfg)
+	producer, err := sarama.NewSyncProducer(k.c.Addrs(), cfg)
 	if err != nil {
 		return fmt.Errorf("cannot make a producer for %s: %w", k.c.Name, err)
 	}

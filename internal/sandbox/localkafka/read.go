@@ -89,7 +89,7 @@ func (k *Kit) ReadCommitted(ctx context.Context, topic string, partition int32, 
 	c := k.c
 	cfg := c.Config(c.Admin)
 	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
-	consumer, err := sarama.NewConsumer([]string{c.Bootstrap}, cfg)
+	consumer, err := sarama.NewConsumer(c.Addrs(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot make a consumer for %s: %w", c.Name, err)
 	}

@@ -74,7 +74,7 @@ func (k *Kit) exactProducer() (sarama.SyncProducer, error) {
 	// after the cleaner removes all its records, which readers must step over.
 	cfg.Producer.Idempotent = true
 	cfg.Net.MaxOpenRequests = 1
-	p, err := sarama.NewSyncProducer([]string{k.c.Bootstrap}, cfg)
+	p, err := sarama.NewSyncProducer(k.c.Addrs(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot make a producer for %s: %w", k.c.Name, err)
 	}
@@ -94,7 +94,7 @@ func (k *Kit) SendTxn(topic string, partition int32, commit bool, ms ...Message)
 	cfg.Producer.Idempotent = true
 	cfg.Producer.Transaction.ID = "sandbox-kit-txn"
 	cfg.Net.MaxOpenRequests = 1
-	p, err := sarama.NewSyncProducer([]string{k.c.Bootstrap}, cfg)
+	p, err := sarama.NewSyncProducer(k.c.Addrs(), cfg)
 	if err != nil {
 		return fmt.Errorf("cannot make a transactional producer for %s: %w", k.c.Name, err)
 	}

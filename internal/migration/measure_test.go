@@ -453,7 +453,7 @@ func TestGivenGroupsMM2CannotSyncWhenMeasuredThenTheViewSaysWhy(t *testing.T) {
 	}
 	late, shop, billing := byName["late"], byName["shop"], byName["billing"]
 	assert.True(t, late.CutoverOnly)
-	assert.Equal(t, "no checkpoint from MM2 yet on 1/3 partitions; "+
+	assert.Equal(t, "no checkpoint from MM2 yet (it gives none for an offset before the first offset sync it keeps) on 1/3 partitions; "+
 		"committed below the source's log start, which MM2 never checkpoints on 2/3 partitions", late.Unsynced())
 	assert.False(t, shop.CutoverOnly)
 	assert.Equal(t, "MM2's checkpoint is of an earlier commit on 1/1 partitions", shop.Unsynced())

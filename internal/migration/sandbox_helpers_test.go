@@ -44,7 +44,7 @@ func requireKafka(tb testing.TB, name string, props map[string]string) *localkaf
 }
 
 func adminAccess(c *localkafka.Cluster) kafka.Access {
-	return kafka.Access{BootstrapServers: []string{c.Bootstrap}, SecurityProtocol: kafka.SASLPlaintext, Mechanism: kafka.ScramSHA512,
+	return kafka.Access{BootstrapServers: c.Addrs(), SecurityProtocol: kafka.SASLPlaintext, Mechanism: kafka.ScramSHA512,
 		Username: c.Admin.Username, Password: c.Admin.Password}
 }
 

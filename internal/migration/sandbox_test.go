@@ -156,7 +156,7 @@ func TestGivenSCRAMUsersWhenDialledThenOnlyTheRightPasswordConnects(t *testing.T
 	const hostile = "p\"a's\\s=w:o#r${d} ,n=e\u00e9\u2603 \u00a0tab\there!"
 	require.NoError(t, c.CreateUser(ctx, "relation-7", hostile))
 
-	a := kafka.Access{BootstrapServers: []string{c.Bootstrap}, Username: "relation-7", Password: hostile}
+	a := kafka.Access{BootstrapServers: c.Addrs(), Username: "relation-7", Password: hostile}
 	cl, err := kafka.Dial(ctx, a)
 	require.NoError(t, err)
 	meta, err := cl.Metadata(ctx)

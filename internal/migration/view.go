@@ -135,7 +135,7 @@ type GroupView struct {
 // words sync-status gives them.
 const (
 	UnsyncedBelowLogStart = "committed below the source's log start, which MM2 never checkpoints"
-	UnsyncedNoCheckpoint  = "no checkpoint from MM2 yet"
+	UnsyncedNoCheckpoint  = "no checkpoint from MM2 yet (it gives none for an offset before the first offset sync it keeps)"
 	UnsyncedOldCommit     = "MM2's checkpoint is of an earlier commit"
 	UnsyncedTargetDiffers = "the target group does not hold MM2's checkpoint"
 )
@@ -159,8 +159,8 @@ func unsyncedReason(gp GroupPartition, start int64) string {
 }
 
 // Unsynced says why the group is not synced, "" when it is: each reason with
-// the number of partitions it holds back, "no checkpoint from MM2 yet on
-// 53/100 partitions".
+// the number of partitions it holds back, "MM2's checkpoint is of an earlier
+// commit on 53/100 partitions".
 func (g GroupView) Unsynced() string {
 	if g.Synced || !g.Counted {
 		return ""

@@ -72,7 +72,7 @@ func newSeqWriter(t *testing.T, c *localkafka.Cluster, topic string, partitions 
 	// refuses a batch larger than a segment.
 	cfg.Producer.Flush.MaxMessages = 20
 	cfg.Producer.Transaction.ID = txnID
-	p, err := sarama.NewSyncProducer([]string{c.Bootstrap}, cfg)
+	p, err := sarama.NewSyncProducer(c.Addrs(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close() })
 	return &seqWriter{topic: topic, partitions: partitions, p: p, txn: txnID != "", last: map[int32]int{}}

@@ -100,7 +100,7 @@ func endsClient(t *testing.T, c *localkafka.Cluster) sarama.Client {
 	t.Helper()
 	cfg := c.Config(c.Admin)
 	cfg.Metadata.Retry.Max = 0
-	cl, err := sarama.NewClient([]string{c.Bootstrap}, cfg)
+	cl, err := sarama.NewClient(c.Addrs(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = cl.Close() })
 	return cl

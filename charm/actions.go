@@ -37,6 +37,12 @@ func (c *Charm) runAction(ctx context.Context) error {
 	}
 	results, err := handler(ctx, v, params)
 	if err != nil {
+		// Leadership can move while an action runs (the unit's lease lapsed); from then on its
+		// writes of the migration's decisions are refused. Say so, and where to go on.
+		if still, lerr := c.tools.IsLeader(ctx); lerr == nil && !still {
+			err = fmt.Errorf("%w; leadership moved to another unit while %s ran, so it stopped here: "+
+				"run it again on the leader (juju run %s/leader %s), which takes up what is left", err, name, c.hook.App, name)
+		}
 		// A handler may have done part of its work (the groups a cutover moved): its results
 		// say what, beside the failure.
 		if len(results) > 0 {

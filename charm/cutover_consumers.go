@@ -63,7 +63,9 @@ func (c *Charm) cutoverConsumers(ctx context.Context, s Session, pr *peers, flow
 		left = append(left, rewound...)
 		sort.Slice(left, func(i, j int) bool { return left[i].group < left[j].group })
 		if err := c.setConsumersMoved(ctx, pr, consumersMoved{len(movable), len(gates.Groups)}); err != nil {
-			return nil, err
+			// The groups are moved on the target whatever this unit can record: say which.
+			return consumerResults(movable, left, false), fmt.Errorf("the exact offsets of %d group(s) are written "+
+				"(see the results), but %w", len(movable), err)
 		}
 	}
 	results := consumerResults(movable, left, p.dryRun)

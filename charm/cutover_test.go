@@ -40,6 +40,8 @@ type fakeSession struct {
 	closed  bool
 	quiet   time.Duration
 	limit   migration.ScanLimit // ExactOffsets' last
+	// afterWrite, when set, runs after each group's offsets are written.
+	afterWrite func(group string)
 }
 
 func nth[T any](s []T, i int) T {
@@ -95,6 +97,9 @@ func (f *fakeSession) WriteGroupOffsets(_ context.Context, group string, offsets
 		f.writes = map[string]int{}
 	}
 	f.writes[group]++
+	if f.afterWrite != nil {
+		f.afterWrite(group)
+	}
 	return nil
 }
 
@@ -429,4 +434,29 @@ func TestGivenPartitionsReadWholeWhenCutoverProducersThenEachRoundIsReported(t *
 	logs := strings.Join(a.Logs, "\n")
 	assert.Contains(t, logs, "proving the copy: 2,097,152 records read of 1200 partitions read whole (markers, repeats, compaction or log starts that differ), round 1 of 2")
 	assert.Contains(t, logs, "proving the copy: 3,000,000 records read of 1200 partitions read whole (markers, repeats, compaction or log starts that differ), round 2 of 2")
+}
+
+// TestGivenLeadershipMovesWhenCutoverConsumersWritesThenFailsSayingWhatIsWrittenAndWhereToGoOn:
+// the leader's lease may lapse while its cutover runs; the groups it wrote stay written on the
+// target, its record of them is refused, and the action says both and sends the user to the
+// new leader, whose run takes up what is left.
+func TestGivenLeadershipMovesWhenCutoverConsumersWritesThenFailsSayingWhatIsWrittenAndWhereToGoOn(t *testing.T) {
+	h := mirroring(t, 2)
+	s := &fakeSession{gates: []migration.Gates{{Groups: []string{"billing"}}}, exact: billingExact()}
+	s.afterWrite = func(string) { h.m.Leader = h.unit(1) }
+	h.kafka.session = s
+	a := h.action(h.unit(0), "cutover", map[string]any{"phase": "consumers"})
+	require.True(t, a.Failed)
+	assert.Contains(t, a.FailMessage, "the exact offsets of 1 group(s) are written (see the results), but cannot record the groups moved")
+	assert.Contains(t, a.FailMessage, "leadership moved to another unit while cutover ran, so it stopped here: "+
+		"run it again on the leader (juju run mirrormaker-k8s/leader cutover)")
+	assert.Equal(t, "billing", a.Results["groups.0.name"])
+	assert.Equal(t, "500", a.Results["groups.0.partitions.0.exact"])
+	assert.Empty(t, h.peerData()[keyConsumersMoved], "the old leader recorded nothing")
+
+	// The new leader's run takes up the job: the clusters say what is left.
+	a = h.action(h.unit(1), "cutover", map[string]any{"phase": "consumers"})
+	require.False(t, a.Failed, a.FailMessage)
+	assert.Equal(t, "exact offsets written for 1 group(s): start their consumers on the target", a.Results["status"])
+	assert.NotEmpty(t, h.peerData()[keyConsumersMoved])
 }

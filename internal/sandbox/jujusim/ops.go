@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"time"
 
 	"mirrormaker-k8s/hooks/hookstest"
@@ -162,6 +163,15 @@ func (s *Sim) Run(ctx context.Context, unit, action string, params map[string]an
 	}
 	all := maps.Clone(defaults)
 	maps.Copy(all, params)
+	// Juju queues an action behind the one running on the unit. The model has
+	// one action slot, so the simulator queues every action behind the one
+	// running anywhere (stricter than Juju, never looser): a second `juju run`
+	// waits instead of taking over the running action's parameters and results.
+	lock, err := lockFile(ctx, filepath.Join(s.dir, "action.lock"))
+	if err != nil {
+		return ActionResult{}, fmt.Errorf("cannot run action %q: %w", action, err)
+	}
+	defer lock.unlock()
 	err = s.store.update(ctx, func(m *hookstest.Model) error {
 		m.StartAction(unit, action, all)
 		return nil

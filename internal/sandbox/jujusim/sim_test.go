@@ -252,6 +252,50 @@ func TestGivenDeployedWhenActionsRunThenResultsLogsAndFailuresComeBack(t *testin
 	assert.Equal(t, "refused", res.Message)
 }
 
+// TestGivenARunningActionWhenAnotherIsRunAndLeadershipMovesThenItQueuesAndTheOldLeaderIsRefused:
+// Juju queues an action behind the one running (the model's single action slot is not taken
+// over), and a leader whose lease lapses mid-action finds is-leader false and its application
+// data writes refused, while the new leader gets leader-elected at once.
+func TestGivenARunningActionWhenAnotherIsRunAndLeadershipMovesThenItQueuesAndTheOldLeaderIsRefused(t *testing.T) {
+	sim := newTestSim(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	require.NoError(t, sim.Deploy(ctx, 2, nil))
+	etc := filepath.Join(sim.UnitDir("mirrormaker-k8s/0"), "etc-kafka")
+
+	type outcome struct {
+		res ActionResult
+		err error
+	}
+	held, greeted := make(chan outcome, 1), make(chan outcome, 1)
+	go func() {
+		res, err := sim.Run(ctx, "leader", "hold", nil)
+		held <- outcome{res, err}
+	}()
+	require.Eventually(t, func() bool { _, err := os.Stat(filepath.Join(etc, "holding")); return err == nil },
+		time.Minute, 20*time.Millisecond, "the hold action to start")
+	go func() {
+		res, err := sim.Run(ctx, "mirrormaker-k8s/0", "hello", map[string]any{"name": "queue"})
+		greeted <- outcome{res, err}
+	}()
+	require.NoError(t, sim.MoveLeadership(ctx, "mirrormaker-k8s/1"))
+	evs := events(t, sim, "mirrormaker-k8s/1")
+	assert.Equal(t, "hooks/leader-elected", evs[len(evs)-1])
+	require.NoError(t, os.WriteFile(filepath.Join(etc, "release"), nil, 0o600))
+
+	h := <-held
+	require.NoError(t, h.err)
+	assert.Equal(t, map[string]string{"held": "yes", "leader": "false", "shared": "refused"}, h.res.Results,
+		"the old leader's action keeps its slot, is no longer leader and may not write application data")
+	g := <-greeted
+	require.NoError(t, g.err)
+	assert.Equal(t, map[string]string{"greeting": "hello queue", "unit": "mirrormaker-k8s/0"}, g.res.Results,
+		"the queued action ran after, with its own parameters and results")
+	leader, err := sim.Leader(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "mirrormaker-k8s/1", leader)
+}
+
 func TestGivenFailingHookWhenConfigChangedThenErrorCarriesTailAndStatusShowsIt(t *testing.T) {
 	sim := newTestSim(t)
 	ctx := context.Background()

@@ -152,6 +152,29 @@ func (s *Sim) Leader(ctx context.Context) (string, error) {
 	return m.Leader, nil
 }
 
+// MoveLeadership makes unit the leader, as Juju does when the leader's lease
+// lapses (its agent lost the controller, say): the model's leader changes at
+// once and the new leader gets leader-elected. The old leader is told
+// nothing: a hook or action running there goes on, and finds is-leader false
+// and its application-data writes refused from then on.
+func (s *Sim) MoveLeadership(ctx context.Context, unit string) error {
+	unit, err := s.resolveUnit(ctx, unit)
+	if err != nil {
+		return err
+	}
+	err = s.store.update(ctx, func(m *hookstest.Model) error {
+		if m.Leader == unit {
+			return fmt.Errorf("cannot move leadership to %s: it leads already", unit)
+		}
+		m.Leader = unit
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.fire(ctx, unit, event{hook: "leader-elected"})
+}
+
 // resolveUnit maps "leader", "<app>/leader" and unit numbers ("1") to a
 // unit name, as `juju run` accepts them.
 func (s *Sim) resolveUnit(ctx context.Context, unit string) (string, error) {

@@ -60,6 +60,13 @@ actions/share)
 actions/refuse)
 	action-fail "refused"
 	;;
+actions/hold)
+	touch /etc/kafka/holding
+	while [ ! -e /etc/kafka/release ]; do sleep 0.05; done
+	rm -f /etc/kafka/release /etc/kafka/holding
+	if echo '{"phase":"held"}' | relation-set -r "$(relation-ids cluster)" --app --file - 2>/dev/null; then shared=yes; else shared=refused; fi
+	action-set held=yes leader="$(is-leader --format=json)" shared="$shared"
+	;;
 esac
 `
 
@@ -96,6 +103,7 @@ const fakeActions = `hello:
       default: world
 refuse: {}
 share: {}
+hold: {}
 `
 
 // FakeCharm packs the fake charm as a .charm zip in a temp dir and returns

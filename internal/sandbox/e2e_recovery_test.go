@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -83,19 +84,25 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 	// charm's layer are gone, Pebble starts empty but for the rock's layer, and the unit gets
 	// pebble-ready, from which the charm must bring MM2 back by itself.
 	before := m.mm2PID(victim)
+	pushed := m.pushedFiles(victim)
+	changes := m.serviceChanges(victim) // Pebble's state is on a pod volume: it outlives the container
 	require.NoError(t, m.sim.RestartContainer(m.ctx, victim))
 	require.NoError(t, poll.Until(m.ctx, time.Minute, 200*time.Millisecond, func() (bool, error) {
 		pid := m.mm2PID(victim)
 		return pid != 0 && pid != before && m.service(victim).Current == client.StatusActive, nil
 	}, "MM2 back on "+victim+" after its container restarted"))
 	assert.Equal(t, "-Xmx"+e2eConfig(nil)["heap-size"].(string), m.mm2MaxHeap(victim), "the restarted container's JVM keeps heap-size")
-	for _, f := range []string{mm2.PropertiesPath, mm2.SecretsPath} {
-		info, err := os.Stat(filepath.Join(m.sim.UnitDir(victim), "etc-kafka", filepath.Base(f)))
-		require.NoError(t, err, "%s pushed again", f)
-		if f == mm2.SecretsPath {
-			assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "%s mode", f)
+	assert.Equal(t, pushed, m.pushedFiles(victim), "the files pushed again, byte for byte and mode for mode")
+	// Since the snapshot: the old Pebble's own shutdown (SIGTERM from Kubernetes), then the
+	// charm's one start in the new container.
+	var since []string
+	for _, c := range m.serviceChanges(victim) {
+		if !slices.ContainsFunc(changes, func(b *client.Change) bool { return b.ID == c.ID }) {
+			since = append(since, c.Summary+": "+c.Status)
 		}
 	}
+	assert.Equal(t, []string{"Stop all running services: Done", `Start service "mirrormaker": Done`}, since,
+		"MM2 started once in the new container")
 	require.NoError(t, m.src.Produce(topic, 1000))
 	m.waitCopied(2*time.Minute, topic)
 
@@ -166,4 +173,32 @@ func (m *migration) mm2MaxHeap(unit string) string {
 		}
 	}
 	return last
+}
+
+// pushedFile is one file the charm pushed into a unit's /etc/kafka.
+type pushedFile struct {
+	content string
+	mode    os.FileMode
+}
+
+// pushedFiles is every file in unit's /etc/kafka, by name.
+func (m *migration) pushedFiles(unit string) map[string]pushedFile {
+	m.t.Helper()
+	dir := filepath.Join(m.sim.UnitDir(unit), "etc-kafka")
+	entries, err := os.ReadDir(dir)
+	require.NoError(m.t, err)
+	out := map[string]pushedFile{}
+	for _, e := range entries {
+		info, err := e.Info()
+		require.NoError(m.t, err)
+		if !info.Mode().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(m.t, err)
+		out[e.Name()] = pushedFile{string(data), info.Mode().Perm()}
+	}
+	require.Contains(m.t, out, filepath.Base(mm2.SecretsPath))
+	require.Equal(m.t, os.FileMode(0o600), out[filepath.Base(mm2.SecretsPath)].mode, "the secrets file's mode")
+	return out
 }

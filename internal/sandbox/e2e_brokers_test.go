@@ -25,10 +25,7 @@ const restartsGroup = "rolling-app"
 // status says mirroring, with its figures, at every look; the group committed on the
 // source is proved and moved by the cutover afterwards.
 func TestBrokerRestartsOnBothClustersUnderLoad(t *testing.T) {
-	begin := time.Now()
-	step := func(format string, args ...any) {
-		t.Logf("[%5.1fs] "+format, append([]any{time.Since(begin).Seconds()}, args...)...)
-	}
+	step := stepLogger(t)
 	m := newMigrationOf(t, 1, map[string]any{"replication-factor": 3, "internal-replication-factor": 3},
 		func(o *localkafka.ClusterOptions) { o.Nodes = 3 })
 	const topic = "rolling"
@@ -61,13 +58,7 @@ func TestBrokerRestartsOnBothClustersUnderLoad(t *testing.T) {
 		look()
 		step("%s node %d restarted (%s), %d records produced meanwhile", r.side, r.node, r.sig, m.src.Produced(topic)-before)
 	}
-	require.NoError(t, m.src.Produce(topic, 600))
-	stop()
-	copied := time.Now()
-	m.waitCopied(4*time.Minute, topic)
-	step("copied everything %s after the producer stopped", time.Since(copied).Round(time.Second))
-	records, duplicates := m.assertNoneMissing(t, topic)
-	step("%d records, none missing, %d duplicates", records, duplicates)
+	m.drainAndCompare(step, stop, topic, 4*time.Minute)
 
 	// Whether MM2 synced the group depends on where its first offset sync of each partition
 	// landed (see README: a pending sync is replaced under load); the cutover proves the group

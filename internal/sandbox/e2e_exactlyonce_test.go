@@ -27,10 +27,7 @@ const eosKills = 10
 // Read as a read_committed consumer reads it, the target holds every source record once, in
 // order: 0 lost, 0 duplicates.
 func TestExactlyOnceSurvivesRepeatedSIGKILL(t *testing.T) {
-	begin := time.Now()
-	step := func(format string, args ...any) {
-		t.Logf("[%5.1fs] "+format, append([]any{time.Since(begin).Seconds()}, args...)...)
-	}
+	step := stepLogger(t)
 	m := newMigration(t, 2, nil)
 	const topic = "eos"
 	m.mirrorPrefilled(topic, 4, 2000)

@@ -57,10 +57,7 @@ func (m *migration) waitActionLog(unit, action, want string) {
 // stops MM2 everywhere, start-migration resumes it, and the next cutover completes and proves
 // the copy.
 func TestLeaderChangeAndStopMigrationDuringCutover(t *testing.T) {
-	begin := time.Now()
-	step := func(format string, args ...any) {
-		t.Logf("[%5.1fs] "+format, append([]any{time.Since(begin).Seconds()}, args...)...)
-	}
+	step := stepLogger(t)
 	m := newMigration(t, 2, nil)
 	const topic = "handover"
 	m.mirrorPrefilled(topic, 3, 1500)

@@ -163,6 +163,29 @@ func (m *migration) assertNoneMissing(t *testing.T, topic string) (records, dupl
 	return records, duplicates
 }
 
+// stepLogger logs a test's steps, each with the seconds since the test began.
+func stepLogger(t *testing.T) func(format string, args ...any) {
+	begin := time.Now()
+	return func(format string, args ...any) {
+		t.Helper()
+		t.Logf("[%5.1fs] "+format, append([]any{time.Since(begin).Seconds()}, args...)...)
+	}
+}
+
+// drainAndCompare ends a test's load: 600 more records (proof that MM2 still copies), the
+// background producer stopped, the target holding every record within timeout, and both
+// clusters compared record by record (assertNoneMissing), each step logged.
+func (m *migration) drainAndCompare(step func(string, ...any), stopProducing func(), topic string, timeout time.Duration) {
+	m.t.Helper()
+	require.NoError(m.t, m.src.Produce(topic, 600))
+	stopProducing()
+	copied := time.Now()
+	m.waitCopied(timeout, topic)
+	step("copied everything %s after the producer stopped", time.Since(copied).Round(time.Second))
+	records, duplicates := m.assertNoneMissing(m.t, topic)
+	step("%d records, none missing, %d duplicates", records, duplicates)
+}
+
 // produceInBackground calls write every 250 ms, as a producer still serving production, until
 // the returned stop is called (at cleanup at the latest). stop is idempotent and fails the test
 // with write's error, if any.

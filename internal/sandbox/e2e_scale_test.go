@@ -17,14 +17,11 @@ import (
 // units removed. Every unit runs MM2 and says so while it is there; the one left leads, with the
 // migration and its sync line; nothing produced is lost.
 func TestScaleOneToThreeToOneUnderLoad(t *testing.T) {
-	begin := time.Now()
+	step := stepLogger(t)
 	m := newMigration(t, 1, map[string]any{"tasks-max": 6})
 	const topic = "scale"
 	m.mirrorPrefilled(topic, 6, 3000)
 	stop := produceInBackground(t, m.ctx, func() error { return m.src.Produce(topic, 30) })
-	step := func(format string, args ...any) {
-		t.Logf("[%5.1fs] "+format, append([]any{time.Since(begin).Seconds()}, args...)...)
-	}
 
 	for range 2 {
 		u, err := m.sim.AddUnit(m.ctx)
@@ -51,13 +48,7 @@ func TestScaleOneToThreeToOneUnderLoad(t *testing.T) {
 	m.waitMirroring()
 
 	// The one unit left takes over every task: what is written now reaches the target too.
-	require.NoError(t, m.src.Produce(topic, 600))
-	stop()
-	copied := time.Now()
-	m.waitCopied(8*time.Minute, topic)
-	step("the one unit left copied everything %s after the producer stopped", time.Since(copied).Round(time.Second))
-	records, duplicates := m.assertNoneMissing(t, topic)
-	step("%d records, none missing, %d duplicates", records, duplicates)
+	m.drainAndCompare(step, stop, topic, 8*time.Minute)
 
 	var line string
 	err = poll.Until(m.ctx, time.Minute, time.Second, func() (bool, error) {

@@ -158,6 +158,14 @@ func (c *Charm) setAppStatus(ctx context.Context, st status) error {
 // converge applies the view to the workload and returns the status it leaves the unit in.
 func (c *Charm) converge(ctx context.Context, v view) (status, error) {
 	if err := c.workload.Ready(); err != nil {
+		// A problem in the config or the relations is the user's to fix, whether or not the
+		// container is up yet; Pebble coming up is not: name the problem first.
+		if st, ok := v.problem(); ok {
+			if v.peers.migrating() {
+				st = st.paused()
+			}
+			return st, nil
+		}
 		return statusWaitingForPebble(), nil
 	}
 	st, err := c.apply(ctx, v)

@@ -26,12 +26,39 @@ func TestGivenFreshDeployWhenInstallThenBlockedOnMissingSource(t *testing.T) {
 	assert.Empty(t, h.workloads[h.unit(0)].files, "nothing is pushed before both clusters are known")
 }
 
-func TestGivenPebbleNotReadyWhenHookThenWaitingForPebble(t *testing.T) {
-	h := newHarness(t, 1)
-	h.workloads[h.unit(0)].notReady = true
-	h.hook(h.unit(0), "config-changed", nil, "")
-	assert.Equal(t, "waiting", h.status(h.unit(0)).Name)
-	assert.Equal(t, "waiting for Pebble", h.status(h.unit(0)).Message)
+// TestGivenPebbleNotReadyWhenHookThenTheUsersProblemFirstElseWaitingForPebble: before the
+// container is up, a missing relation or a bad option is still named (the user can fix it
+// meanwhile); with nothing to fix, the unit waits for Pebble.
+func TestGivenPebbleNotReadyWhenHookThenTheUsersProblemFirstElseWaitingForPebble(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		related bool
+		config  map[string]any
+		want    hookstest.Status
+	}{
+		{"nothing related", false, nil, wantBlocked("missing source relation or source-* config")},
+		{"a bad option", true, map[string]any{"tasks-max": 0}, hookstest.Status{Name: "blocked"}},
+		{"both related", true, nil, hookstest.Status{Name: "waiting", Message: "waiting for Pebble"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, 1)
+			h.workloads[h.unit(0)].notReady = true
+			if tc.related {
+				h.ready()
+			}
+			for k, v := range tc.config {
+				h.m.Config[k] = v
+			}
+			h.hook(h.unit(0), "config-changed", nil, "")
+			got := h.status(h.unit(0))
+			assert.Equal(t, tc.want.Name, got.Name, got.Message)
+			if tc.want.Message != "" {
+				assert.Equal(t, tc.want.Message, got.Message)
+			} else {
+				assert.Contains(t, got.Message, "tasks-max")
+			}
+		})
+	}
 }
 
 func TestGivenSourceOnlyWhenRelatedThenBlockedOnMissingTarget(t *testing.T) {

@@ -9,6 +9,8 @@ package workload
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/canonical/pebble/client"
@@ -62,6 +64,8 @@ var ErrNotReady = errors.New("pebble is not ready")
 // Workload is the MM2 workload as seen through one Pebble daemon.
 type Workload struct {
 	pebble Pebble
+	// socket is Pebble's socket when Connect made the client, "" for a fake.
+	socket string
 
 	// ChangeTimeout bounds the wait for each Pebble change (start, stop,
 	// restart). Zero means DefaultChangeTimeout.
@@ -82,12 +86,24 @@ func Connect(socket string) (*Workload, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create pebble client: %w", err)
 	}
-	return New(c), nil
+	w := New(c)
+	w.socket = socket
+	return w, nil
 }
 
 // Ready reports whether Pebble answers. Its error wraps ErrNotReady, so the
 // charm can wait for the container instead of failing the hook.
+//
+// Before the container is up (install, leader-elected, the first relation
+// hooks) its socket does not exist yet, and the Pebble client would retry a
+// GET for 5 s before giving up: every such hook took 5 s. A missing socket is
+// not ready at once.
 func (w *Workload) Ready() error {
+	if w.socket != "" {
+		if _, err := os.Stat(w.socket); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: no socket at %s yet", ErrNotReady, w.socket)
+		}
+	}
 	if _, err := w.pebble.SysInfo(); err != nil {
 		return fmt.Errorf("%w: %w", ErrNotReady, err)
 	}

@@ -35,6 +35,15 @@ func (v view) problem() (status, bool) {
 	return status{}, false
 }
 
+// blocker is problem's status as the unit shows it: paused when a migration is under way.
+func (v view) blocker() (status, bool) {
+	st, ok := v.problem()
+	if ok && v.peers.migrating() {
+		st = st.paused()
+	}
+	return st, ok
+}
+
 func (v view) warnings() []string {
 	var w []string
 	for _, a := range []access{v.source, v.target} {
@@ -160,10 +169,7 @@ func (c *Charm) converge(ctx context.Context, v view) (status, error) {
 	if err := c.workload.Ready(); err != nil {
 		// A problem in the config or the relations is the user's to fix, whether or not the
 		// container is up yet; Pebble coming up is not: name the problem first.
-		if st, ok := v.problem(); ok {
-			if v.peers.migrating() {
-				st = st.paused()
-			}
+		if st, ok := v.blocker(); ok {
 			return st, nil
 		}
 		return statusWaitingForPebble(), nil
@@ -188,16 +194,13 @@ func (c *Charm) converge(ctx context.Context, v view) (status, error) {
 // apply makes the container match the view: MM2 stopped while something blocks it, otherwise
 // the rendered files, layer and service. It returns a status only when MM2 cannot run.
 func (c *Charm) apply(ctx context.Context, v view) (status, error) {
-	if st, ok := v.problem(); ok {
+	if st, ok := v.blocker(); ok {
 		stopped, err := c.workload.Stop()
 		if err != nil {
 			return st, fmt.Errorf("cannot stop MirrorMaker 2: %w", err)
 		}
 		if stopped {
 			c.logf(ctx, "WARNING", "stopped MirrorMaker 2: %s", st.message)
-		}
-		if v.peers.migrating() {
-			st = st.paused()
 		}
 		return st, nil
 	}

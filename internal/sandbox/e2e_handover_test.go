@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -80,7 +81,7 @@ func TestLeaderChangeAndStopMigrationDuringCutover(t *testing.T) {
 		for g, want := range groups {
 			got, err := m.tgt.GroupOffsets(g, topic, 3)
 			require.NoError(t, err)
-			none := !slices.ContainsFunc(slicesOf(got), func(o int64) bool { return o >= 0 })
+			none := !slices.ContainsFunc(slices.Collect(maps.Values(got)), func(o int64) bool { return o >= 0 })
 			assert.True(t, none || assert.ObjectsAreEqual(want, got), "group %s half written on the target: %v", g, got)
 		}
 
@@ -125,12 +126,4 @@ func TestLeaderChangeAndStopMigrationDuringCutover(t *testing.T) {
 		records, duplicates := m.assertNoneMissing(t, topic)
 		step("next cutover: %s; %d records, none missing, %d duplicates", res.Results["status"], records, duplicates)
 	})
-}
-
-func slicesOf(m map[int32]int64) []int64 {
-	out := make([]int64, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
 }

@@ -35,6 +35,9 @@ type process struct {
 	waitErr  error
 	stopOnce sync.Once
 	stopErr  error
+	// killed is set when the signal asked for did not end it within its grace
+	// and SIGKILL did.
+	killed bool
 }
 
 // jvm is the java command line that runs main from the dist's jars with the
@@ -155,6 +158,7 @@ func (p *process) signalAndWait(sig syscall.Signal, grace time.Duration) error {
 		return nil
 	case <-time.After(grace):
 	}
+	p.killed = sig != syscall.SIGKILL
 	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 	select {
 	case <-p.exited:

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"syscall"
-	"time"
 )
 
 // Stop shuts every node down at once: SIGTERM to each process group, then
@@ -52,7 +51,3 @@ func (c *Cluster) eachNode(f func(*node) error) error {
 	}
 	return nil
 }
-
-// restartGrace bounds a node's controlled shutdown in RestartNode: its
-// leaderships move to the other nodes first, which takes seconds.
-const restartGrace = 60 * time.Second

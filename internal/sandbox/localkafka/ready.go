@@ -88,14 +88,11 @@ func (c *Cluster) RestartNode(ctx context.Context, id int, sig syscall.Signal) e
 	if p == nil {
 		return fmt.Errorf("cannot restart node %d of cluster %s: not started here", id, c.Name)
 	}
-	if err := n.signal(sig); err != nil {
-		return err
+	if err := n.stop(sig, restartGrace); err != nil {
+		return fmt.Errorf("cannot restart cluster %s: %w", c.Name, err)
 	}
-	select {
-	case <-p.exited:
-	case <-time.After(restartGrace):
-		_ = n.stop(syscall.SIGKILL, 0)
-		return fmt.Errorf("cannot restart node %d of cluster %s: still running %s after %s\n%s",
+	if p.killed {
+		return fmt.Errorf("cannot restart node %d of cluster %s: still running %s after %s (killed)\n%s",
 			id, c.Name, restartGrace, sig, logtail.Of(n.outPath(), 40))
 	}
 	if err := n.start(c.Dist, c.java, false); err != nil {
@@ -108,6 +105,10 @@ func (c *Cluster) RestartNode(ctx context.Context, id int, sig syscall.Signal) e
 	}
 	return c.WaitInSync(ctx)
 }
+
+// restartGrace bounds a node's controlled shutdown in RestartNode: its
+// leaderships move to the other nodes first, which takes seconds.
+const restartGrace = 60 * time.Second
 
 // WaitInSync polls until every partition of every topic (internal ones
 // included) has all its replicas in sync, or ctx ends.

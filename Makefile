@@ -18,7 +18,7 @@ CHARMCRAFT         := $(CHARMCRAFT_VENV)/bin/charmcraft
 export PEBBLE_BIN     := $(PEBBLE)
 export CHARM_FILE     := $(CHARM)
 
-.PHONY: fuzz all build charm check-charm pebble kafka kafka4 lint unit test demo clean
+.PHONY: bench fuzz all build charm check-charm pebble kafka kafka4 lint unit test demo clean
 
 all: build
 
@@ -102,6 +102,15 @@ test: lint charm check-charm pebble kafka kafka4 fuzz
 	MM_REQUIRE_SANDBOX=1 KAFKA_VERSION=$(KAFKA_VERSION) $(GO) test -p 1 -count=1 -timeout 35m ./...
 	MM_REQUIRE_SANDBOX=1 KAFKA_VERSION=$(KAFKA4_VERSION) $(GO) test -p 1 -count=1 -timeout 15m \
 	  -run 'TestMainScenario|TestGivenAConsumerProtocolGroup' ./internal/sandbox/ ./internal/migration/
+
+## bench: speed and cost, outside `make test` (about 15 minutes on 2 cores): the copy-rate table
+## (BenchmarkCopyRate: Kafka's producer perf tool, a Go consume-produce pipe, the migration how-to's
+## stock MM2 and the charm's MM2 on 1 and 2 units, on the same data; MM_BENCH_* shape it), the
+## hooks (tool calls and time per dispatch), the leader's measurement and the cutover's proof.
+bench: charm pebble kafka
+	$(GO) test -p 1 -count=1 -run XXX -bench CopyRate -benchtime 1x -timeout 2h ./internal/sandbox/
+	$(GO) test -p 1 -count=1 -run XXX -bench . -benchtime 20x ./cmd/mirrormaker-k8s/ ./internal/workload/
+	$(GO) test -p 1 -count=1 -run XXX -bench . -benchtime 3x ./internal/migration/
 
 ## demo: the whole user flow against two local Kafka clusters, then tear down
 demo: charm pebble kafka

@@ -3,8 +3,9 @@
 #
 # Assembles a Kafka "distribution" for the sandbox from Maven artifacts: the
 # broker (kafka_2.13), MirrorMaker 2 (connect-mirror), a logging binding and the
-# Prometheus JMX exporter agent, all resolved transitively into DEST/libs, plus
-# DEST/bin/connect-mirror-maker.sh, a launcher with the flags of Kafka's own,
+# Prometheus JMX exporter agent and Kafka's tools (for the benchmarks' producer perf test), all
+# resolved transitively into DEST/libs, plus DEST/bin/connect-mirror-maker.sh and
+# DEST/bin/kafka-producer-perf-test.sh, launchers with the flags of Kafka's own,
 # and DEST/config/connect-log4j{,2}.properties, its default logging (stdout).
 #
 # Idempotent: once DEST/.complete exists this exits at once. The work happens in
@@ -55,6 +56,7 @@ ch.qos.reload4j:reload4j:1.2.25"
 fi
 artifacts="org.apache.kafka:kafka_2.13:$version
 org.apache.kafka:connect-mirror:$version
+org.apache.kafka:kafka-tools:$version
 $logging_artifacts
 io.prometheus.jmx:jmx_prometheus_javaagent:$jmx_version"
 
@@ -116,6 +118,7 @@ fi
 # The workload's KAFKA_OPTS names this exact path (/opt/kafka/libs/...).
 cp "$tmp/libs/jmx_prometheus_javaagent-$jmx_version.jar" "$tmp/libs/jmx_prometheus_javaagent.jar"
 install -m 0755 "$launcher" "$tmp/bin/connect-mirror-maker.sh"
+install -m 0755 "$assets/kafka-producer-perf-test.sh" "$tmp/bin/kafka-producer-perf-test.sh"
 install -m 0644 "$assets/connect-log4j.properties" "$assets/connect-log4j2.properties" "$tmp/config/"
 echo "$version" >"$tmp/VERSION"
 

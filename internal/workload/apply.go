@@ -35,6 +35,10 @@ type Desired struct {
 	Service Service
 	// Running says whether MM2 should run (startup: enabled) or be stopped.
 	Running bool
+	// Known are the stamps an earlier Apply returned (Result.Stamps): files
+	// whose listing still matches their stamp are not pulled back to be
+	// compared. nil pulls every file whose size and mode match.
+	Known map[string]Stamp
 }
 
 // Result says what Apply did, for the charm's logs and for tests. Flags are
@@ -46,6 +50,13 @@ type Result struct {
 	LayerChanged bool
 	// Started, Restarted and Stopped are true when that explicit request ran.
 	Started, Restarted, Stopped bool
+	// State is MM2's service state once Apply is done, so the caller need
+	// not ask Pebble again; set when Apply succeeds.
+	State ServiceState
+	// Stamps vouch for the files Apply found current, for the next Apply's
+	// Desired.Known. A file pushed now has none yet: the next Apply reads it
+	// back once.
+	Stamps map[string]Stamp
 }
 
 // Apply makes the workload match d, touching only what differs:
@@ -72,8 +83,8 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 		return res, errors.New("cannot run mirrormaker: service command is empty")
 	}
 
-	synced, err := w.syncFiles(d.Files)
-	res.Pushed = synced.pushed
+	synced, err := w.syncFiles(d.Files, d.Known)
+	res.Pushed, res.Stamps = synced.pushed, synced.stamps
 	if err != nil {
 		return res, err
 	}
@@ -92,9 +103,13 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 	}
 
 	if !d.Running {
-		if stateOf(before).stoppable() {
+		res.State = stateOf(before)
+		if res.State.stoppable() {
 			res.Stopped = true
-			return res, w.runChange("stop", w.pebble.Stop)
+			if err := w.runChange("stop", w.pebble.Stop); err != nil {
+				return res, err
+			}
+			res.State = StateInactive // the stop change is done
 		}
 		return res, nil
 	}
@@ -119,7 +134,8 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 			return res, err
 		}
 	}
-	if !stateOf(after).Running() {
+	res.State = stateOf(after)
+	if !res.State.Running() {
 		// Not running now: it reads the files whenever it next starts.
 		return res, nil
 	}
@@ -131,6 +147,10 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 		if err := w.runChange("restart", w.pebble.Restart); err != nil {
 			return res, err
 		}
+		if after, err = w.serviceInfo(); err != nil {
+			return res, err
+		}
+		res.State = stateOf(after)
 	}
 	return res, nil
 }

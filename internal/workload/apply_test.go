@@ -250,6 +250,8 @@ func TestApplyDecisions(t *testing.T) {
 
 			got, err := w.Apply(tt.apply)
 			require.NoError(t, err)
+			assert.Equal(t, mustState(t, w), got.State, "the state Apply reports is Pebble's")
+			got.State, got.Stamps = "", nil
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, tt.calls, f.calls)
 			assert.Equal(t, tt.starts, f.starts, "processes started")
@@ -259,6 +261,7 @@ func TestApplyDecisions(t *testing.T) {
 			f.calls, f.starts = nil, 0
 			again, err := w.Apply(tt.apply)
 			require.NoError(t, err)
+			again.State, again.Stamps = "", nil
 			assert.Equal(t, Result{}, again, "second Apply")
 			assert.Empty(t, f.calls, "second Apply")
 		})
@@ -320,7 +323,7 @@ func TestApplyErrors(t *testing.T) {
 		name:     "pebble unreachable",
 		setup:    func(f *fakePebble) { f.errs["ListFiles"] = unreachable() },
 		desired:  baseDesired(),
-		wantErr:  "cannot inspect /etc/kafka/mm2.properties",
+		wantErr:  "cannot list /etc/kafka",
 		notReady: true,
 	}, {
 		name: "push refused",

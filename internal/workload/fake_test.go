@@ -33,6 +33,8 @@ type fakePebble struct {
 
 	starts  int      // processes started
 	calls   []string // mutating calls, in order
+	pulls   []string // files read back whole, in order
+	lists   []string // paths listed, in order
 	nextID  int
 	changes map[string]*client.Change
 
@@ -142,6 +144,7 @@ func (f *fakePebble) Pull(opts *client.PullOptions) error {
 	if err := f.fail("Pull"); err != nil {
 		return err
 	}
+	f.pulls = append(f.pulls, opts.Path)
 	file, ok := f.files[opts.Path]
 	if !ok {
 		return notFound(opts.Path)
@@ -154,6 +157,7 @@ func (f *fakePebble) ListFiles(opts *client.ListFilesOptions) ([]*client.FileInf
 	if err := f.fail("ListFiles"); err != nil {
 		return nil, err
 	}
+	f.lists = append(f.lists, opts.Path)
 	return f.lister.ListFiles(opts)
 }
 
@@ -173,8 +177,10 @@ func (f *fakePebble) serveList(w http.ResponseWriter, r *http.Request) {
 		Group        string `json:"group"`
 	}
 	var result []entry
+	_, isFile := f.files[dir]
 	for p, file := range f.files {
-		match := p == dir
+		// As Pebble: a file's path lists the file, a folder's its entries.
+		match := p == dir || (!isFile && path.Dir(p) == dir)
 		if pattern != "" {
 			match, _ = path.Match(path.Join(dir, pattern), p)
 		}

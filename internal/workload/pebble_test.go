@@ -190,8 +190,9 @@ func testRealPebble(t *testing.T, daemon pebbleDaemon) {
 
 // pebbleRun is one daemon taken through testRealPebble's steps, each building on the last.
 type pebbleRun struct {
-	t *testing.T
-	p *realPebble
+	t     *testing.T
+	p     *realPebble
+	known map[string]Stamp // the last step's stamps, handed to the next as a charm does
 }
 
 // step applies d and checks how many times MM2 started, and with which environment.
@@ -199,8 +200,12 @@ func (r *pebbleRun) step(name string, d Desired, wantStarts int, wantMark string
 	t := r.t
 	t.Helper()
 	before := len(r.p.starts(t))
+	d.Known = r.known
 	res, err := r.p.w.Apply(d)
 	require.NoError(t, err, name)
+	assert.Equal(t, mustState(t, r.p.w), res.State, "%s: the state Apply reports is Pebble's", name)
+	r.known = res.Stamps
+	res.State, res.Stamps = "", nil
 	got := r.p.starts(t)
 	assert.Equal(t, wantStarts, len(got)-before, "%s: processes started", name)
 	if wantMark != "" && len(got) > 0 {

@@ -2,9 +2,10 @@ package workload
 
 import (
 	"errors"
-	"os"
+	"net"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/canonical/pebble/client"
 	"github.com/stretchr/testify/assert"
@@ -23,12 +24,21 @@ func (a *askCounter) SysInfo() (*client.SysInfo, error) {
 }
 
 // TestGivenNoSocketYetWhenReadyThenNotReadyWithoutAsking: before the container is up its
-// socket does not exist, and asking Pebble then costs the client's 5 s of retries in every
-// hook; Ready says not ready without asking.
+// socket does not exist, and after the workload container died its socket stays behind with
+// nothing listening; asking Pebble then costs the client's 5 s of retries in every hook. Ready
+// says not ready at once in both cases, asks Pebble nothing when it can connect (the hook's
+// first real request follows), and asks once per Workload however often it is called.
 func TestGivenNoSocketYetWhenReadyThenNotReadyWithoutAsking(t *testing.T) {
 	dir := t.TempDir()
-	present := filepath.Join(dir, "pebble.socket")
-	require.NoError(t, os.WriteFile(present, nil, 0o600))
+	listening := filepath.Join(dir, "pebble.socket")
+	l, err := net.Listen("unix", listening)
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	stale := filepath.Join(dir, "stale.socket")
+	dead, err := net.Listen("unix", stale)
+	require.NoError(t, err)
+	dead.(*net.UnixListener).SetUnlinkOnClose(false)
+	require.NoError(t, dead.Close()) // the file stays, nothing listens
 	for _, tc := range []struct {
 		name      string
 		socket    string
@@ -36,19 +46,24 @@ func TestGivenNoSocketYetWhenReadyThenNotReadyWithoutAsking(t *testing.T) {
 		wantAsked int
 	}{
 		{"no socket yet", filepath.Join(dir, "missing.socket"), false, 0},
-		{"socket there", present, true, 1},
+		{"a socket nothing listens on", stale, false, 0},
+		{"Pebble listening", listening, true, 0},
 		{"a fake without socket", "", true, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &askCounter{fakePebble: newFakePebble(t)}
 			w := New(p)
 			w.socket = tc.socket
-			err := w.Ready()
-			assert.Equal(t, tc.wantReady, err == nil, "Ready: %v", err)
-			if !tc.wantReady {
-				assert.True(t, errors.Is(err, ErrNotReady), "%v wraps ErrNotReady", err)
+			start := time.Now()
+			for range 3 {
+				err := w.Ready()
+				assert.Equal(t, tc.wantReady, err == nil, "Ready: %v", err)
+				if !tc.wantReady {
+					assert.True(t, errors.Is(err, ErrNotReady), "%v wraps ErrNotReady", err)
+				}
 			}
-			assert.Equal(t, tc.wantAsked, p.asked, "requests to Pebble")
+			assert.Less(t, time.Since(start), readyTimeout, "no retries")
+			assert.Equal(t, tc.wantAsked, p.asked, "requests to Pebble, for three calls")
 		})
 	}
 }

@@ -14,8 +14,9 @@ func TestReady(t *testing.T) {
 	w := New(f)
 	assert.NoError(t, w.Ready())
 
+	f = newFakePebble(t)
 	f.errs["SysInfo"] = unreachable()
-	err := w.Ready()
+	err := New(f).Ready()
 	assert.ErrorIs(t, err, ErrNotReady)
 	assert.ErrorContains(t, err, "pebble is not ready")
 }

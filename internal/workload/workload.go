@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"time"
 
@@ -70,12 +71,17 @@ type Workload struct {
 	// ChangeTimeout bounds the wait for each Pebble change (start, stop,
 	// restart). Zero means DefaultChangeTimeout.
 	ChangeTimeout time.Duration
+
+	// ready is Ready's answer, asked once per Workload (one dispatch).
+	ready *error
+	// now is the clock stamps are taken by (see Stamp); tests set it.
+	now func() time.Time
 }
 
 // New returns a Workload driving the given Pebble client (a real
 // *client.Client or a test fake).
 func New(p Pebble) *Workload {
-	return &Workload{pebble: p}
+	return &Workload{pebble: p, now: time.Now}
 }
 
 // Connect returns a Workload talking to the Pebble daemon listening on
@@ -94,19 +100,43 @@ func Connect(socket string) (*Workload, error) {
 // Ready reports whether Pebble answers. Its error wraps ErrNotReady, so the
 // charm can wait for the container instead of failing the hook.
 //
+// It asks once per Workload, which lives for one dispatch: a hook that finds
+// Pebble away does not try again, and one that found it up does not ask
+// again before every call.
+//
 // Before the container is up (install, leader-elected, the first relation
 // hooks) its socket does not exist yet, and the Pebble client would retry a
-// GET for 5 s before giving up: every such hook took 5 s. A missing socket is
-// not ready at once.
+// GET for 5 s before giving up: every such hook took 5 s. After the workload
+// container died, its socket file stays behind with nothing listening, and
+// the client would retry the same 5 s. So with a socket, Ready connects to it
+// once, within readyTimeout, and asks Pebble nothing: a refused or missing
+// socket is not ready at once, and the hook's first real request follows.
 func (w *Workload) Ready() error {
-	if w.socket != "" {
-		if _, err := os.Stat(w.socket); errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%w: no socket at %s yet", ErrNotReady, w.socket)
-		}
+	if w.ready == nil {
+		err := w.probe()
+		w.ready = &err
 	}
-	if _, err := w.pebble.SysInfo(); err != nil {
+	return *w.ready
+}
+
+// readyTimeout bounds Ready's one attempt to connect to Pebble's socket.
+const readyTimeout = time.Second
+
+func (w *Workload) probe() error {
+	if w.socket == "" { // a client made by New (a test fake): ask it
+		if _, err := w.pebble.SysInfo(); err != nil {
+			return fmt.Errorf("%w: %w", ErrNotReady, err)
+		}
+		return nil
+	}
+	if _, err := os.Stat(w.socket); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: no socket at %s yet", ErrNotReady, w.socket)
+	}
+	conn, err := net.DialTimeout("unix", w.socket, readyTimeout)
+	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotReady, err)
 	}
+	_ = conn.Close()
 	return nil
 }
 

@@ -81,7 +81,7 @@ func (c *Charm) withCA(ctx context.Context, a access, side Side, uri string) (ac
 		return a, nil
 	}
 	option := side.Option("tls-ca")
-	content, err := c.tools.SecretGet(ctx, uri, true)
+	content, err := c.secretGet(ctx, uri)
 	if err != nil {
 		var te *hooks.ToolError
 		if errors.As(err, &te) { // not found, or not granted (permission denied)
@@ -119,7 +119,7 @@ func (c *Charm) relationAccess(ctx context.Context, relID string, side Side, ali
 		return access{}, fmt.Errorf("cannot read the %s relation's data: %w", side, err)
 	}
 	creds, err := kafkaclient.Parse(data, func(uri string) (map[string]string, error) {
-		return c.tools.SecretGet(ctx, uri, true)
+		return c.secretGet(ctx, uri)
 	})
 	var dataErr *kafkaclient.DataError
 	switch {
@@ -163,7 +163,7 @@ func (c *Charm) externalAccess(ctx context.Context, cfg config) (access, error) 
 	if ext.credentials == "" {
 		return unreachable(statusBlockedConfig("source-credentials", "required with source-bootstrap-servers")), nil
 	}
-	content, err := c.tools.SecretGet(ctx, ext.credentials, true)
+	content, err := c.secretGet(ctx, ext.credentials)
 	if err != nil {
 		var te *hooks.ToolError
 		if errors.Is(err, hooks.ErrSecretNotFound) || errors.As(err, &te) {

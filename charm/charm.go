@@ -6,6 +6,7 @@ package charm
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"mirrormaker-k8s/hooks"
@@ -38,6 +39,10 @@ type Charm struct {
 	kafka    Kafka
 	now      func() time.Time
 	measured *measured // this dispatch's sync view, once taken
+	cache    hookCache
+	// state is MM2's service state as this hook's converge left it, so the leader's
+	// measurement does not ask Pebble again; nil until then, and in actions, which are long.
+	state *workload.ServiceState
 
 	// pollEvery and sleep pace the cutover's waits; tests make time pass instantly.
 	pollEvery time.Duration
@@ -55,27 +60,40 @@ const hookKafkaBudget = 10 * time.Second
 
 // New builds the charm for one dispatch.
 func New(hc hooks.Context, tools *hooks.Tools, w Workload, k Kafka) *Charm {
-	return &Charm{hook: hc, tools: tools, workload: w, kafka: k, now: time.Now, pollEvery: 5 * time.Second, sleep: sleepCtx,
+	c := &Charm{hook: hc, tools: tools, workload: w, kafka: k, now: time.Now, pollEvery: 5 * time.Second, sleep: sleepCtx,
 		hookBudget: hookKafkaBudget}
+	if hc.CharmDir != "" {
+		c.cache.path = filepath.Join(hc.CharmDir, CacheFile)
+	}
+	return c
 }
 
 // Run handles the event Juju dispatched. It returns an error only for failures Juju should retry
 // (a hook tool or Pebble failing mid-way); problems the user must fix become statuses.
 func (c *Charm) Run(ctx context.Context) error {
+	rec := c.cache.load(c.hook.Unit)
+	if c.hook.Hook == hookUpdateStatus {
+		c.cache.rec = rec
+	} else if err := c.cache.drop(); err != nil { // see CacheFile
+		return err
+	}
 	if c.hook.IsAction() {
 		return c.runAction(ctx)
-	}
-	switch c.hook.Hook {
-	case "mirrormaker-pebble-ready", "upgrade-charm":
-		c.setVersion(ctx)
 	}
 	v, err := c.reconcile(ctx)
 	if err != nil {
 		return err
 	}
-	if c.hook.Hook == "update-status" {
-		return c.reportSync(ctx, v, c.now())
+	switch c.hook.Hook {
+	case "mirrormaker-pebble-ready", "upgrade-charm":
+		c.setVersion(ctx)
 	}
+	if c.hook.Hook == hookUpdateStatus {
+		if err := c.reportSync(ctx, v, c.now()); err != nil {
+			return err
+		}
+	}
+	c.cache.save()
 	return nil
 }
 
@@ -85,7 +103,7 @@ func (c *Charm) setVersion(ctx context.Context) {
 	if c.workload.Ready() != nil {
 		return
 	}
-	v, err := c.workload.KafkaVersion()
+	v, err := c.kafkaVersion()
 	if err != nil || v == "" {
 		c.logf(ctx, "WARNING", "cannot read the workload's Kafka version: %v", err)
 		return

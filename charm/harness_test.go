@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -77,6 +78,7 @@ func (f *fakeWorkload) Apply(d workload.Desired) (workload.Result, error) {
 		f.state, r.Stopped = workload.StateInactive, true
 		f.stops++
 	}
+	r.State = f.state
 	f.applied = append(f.applied, r)
 	if f.broken && d.Running {
 		// As real Pebble: the start change fails ("exited quickly") and the service backs off.
@@ -135,6 +137,7 @@ type recordingRunner struct {
 	unit  string
 	argv  *[]string
 	calls *[]invocation
+	fail  string // a tool that fails, as a controller refusing it would
 }
 
 // invocation is one hook tool call a dispatch made, and how it failed if it did.
@@ -146,6 +149,11 @@ type invocation struct {
 
 func (r recordingRunner) Run(ctx context.Context, tool string, args []string, stdin []byte) ([]byte, error) {
 	*r.argv = append(*r.argv, tool+" "+strings.Join(args, " "))
+	if tool == r.fail {
+		err := errors.New(tool + " failed")
+		*r.calls = append(*r.calls, invocation{unit: r.unit, tool: tool, args: append([]string(nil), args...), err: err})
+		return nil, err
+	}
 	out, err := r.m.Runner(r.unit).Run(ctx, tool, args, stdin)
 	*r.calls = append(*r.calls, invocation{unit: r.unit, tool: tool, args: append([]string(nil), args...), err: err})
 	return out, err
@@ -156,6 +164,8 @@ type harness struct {
 	t         *testing.T
 	m         *hookstest.Model
 	workloads map[string]*fakeWorkload
+	charmDirs map[string]string // each unit's charm directory, where its hook cache lives
+	failTool  string            // a hook tool that fails, "" for none
 	kafka     *fakeKafka
 	now       time.Time
 	argv      []string
@@ -164,11 +174,12 @@ type harness struct {
 
 func newHarness(t *testing.T, units int) *harness {
 	t.Helper()
-	h := &harness{t: t, m: hookstest.NewModel(app, units), workloads: map[string]*fakeWorkload{},
+	h := &harness{t: t, m: hookstest.NewModel(app, units), workloads: map[string]*fakeWorkload{}, charmDirs: map[string]string{},
 		kafka: &fakeKafka{view: startingView(), plan: cleanPlan()}, now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	h.m.Config = configDefaults(t)
 	for _, u := range h.m.Units {
 		h.workloads[u] = newFakeWorkload()
+		h.charmDirs[u] = t.TempDir()
 	}
 	return h
 }
@@ -202,8 +213,12 @@ func (h *harness) unit(n int) string { return fmt.Sprintf("%s/%d", app, n) }
 func (h *harness) dispatch(unit string, env map[string]string) error {
 	hc, err := hooks.NewContext(func(k string) string { return env[k] })
 	require.NoError(h.t, err)
-	runner := recordingRunner{m: h.m, unit: unit, argv: &h.argv, calls: &h.calls}
+	runner := recordingRunner{m: h.m, unit: unit, argv: &h.argv, calls: &h.calls, fail: h.failTool}
 	c := New(hc, hooks.NewTools(runner), h.workloads[unit], h.kafka)
+	c.cache.path = ""
+	if dir := h.charmDirs[unit]; dir != "" {
+		c.cache.path = filepath.Join(dir, CacheFile)
+	}
 	c.now = func() time.Time { return h.now }
 	c.sleep = func(_ context.Context, d time.Duration) error { h.now = h.now.Add(d); return nil }
 	return c.Run(context.Background())

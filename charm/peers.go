@@ -49,9 +49,10 @@ const (
 // peers is this unit's view of the peer relation. Only the methods in this file read its
 // databags, so the keys and their encodings live in one place.
 type peers struct {
-	id    string            // "" before cluster-relation-created
-	app   map[string]string // the application databag
-	units int               // units of the application, this one included
+	id     string            // "" before cluster-relation-created
+	app    map[string]string // the application databag
+	others []string          // the other units, as relation-list names them
+	units  int               // units of the application, this one included
 }
 
 // migration is the leader's latest decision.
@@ -88,11 +89,10 @@ func (c *Charm) readPeers(ctx context.Context) (peers, error) {
 	if p.app, err = c.tools.RelationGet(ctx, id, c.hook.App, true); err != nil {
 		return p, fmt.Errorf("cannot read the peer application data: %w", err)
 	}
-	others, err := c.tools.RelationUnits(ctx, id)
-	if err != nil {
+	if p.others, err = c.tools.RelationUnits(ctx, id); err != nil {
 		return p, fmt.Errorf("cannot list peer units: %w", err)
 	}
-	p.units += len(others)
+	p.units += len(p.others)
 	return p, nil
 }
 
@@ -202,7 +202,7 @@ func (c *Charm) setCutoverEndpoints(ctx context.Context, p *peers, endpoints str
 
 // dropOldSyncKeys removes the sync line and sample that earlier revisions kept in the peer
 // application databag, once, so they stop showing stale numbers to anyone reading it.
-func (c *Charm) dropOldSyncKeys(ctx context.Context, p peers) error {
+func (c *Charm) dropOldSyncKeys(ctx context.Context, p *peers) error {
 	if p.id == "" || !p.hasOldSyncKeys() {
 		return nil
 	}
@@ -210,6 +210,7 @@ func (c *Charm) dropOldSyncKeys(ctx context.Context, p peers) error {
 	if err := c.tools.RelationSet(ctx, p.id, true, drop); err != nil {
 		return fmt.Errorf("cannot drop the old sync keys from the peer data: %w", err)
 	}
+	p.remember(drop) // the leader is not told of its own writes: see CacheFile
 	return nil
 }
 
@@ -235,17 +236,33 @@ func (c *Charm) publishServiceState(ctx context.Context, p peers, state workload
 		return nil
 	}
 	want := unitMM2{state, p.changedAt()}.String()
-	mine, err := c.tools.RelationGet(ctx, p.id, c.hook.Unit, false)
-	if err != nil {
-		return fmt.Errorf("cannot read this unit's peer data: %w", err)
-	}
-	if mine[keyUnitMM2] == want {
+	r := c.cache.rec
+	if r == nil || r.Published == nil {
+		mine, err := c.tools.RelationGet(ctx, p.id, c.hook.Unit, false)
+		if err != nil {
+			return fmt.Errorf("cannot read this unit's peer data: %w", err)
+		}
+		if mine[keyUnitMM2] == want {
+			c.published(want)
+			return nil
+		}
+	} else if *r.Published == want {
 		return nil
 	}
 	if err := c.tools.RelationSet(ctx, p.id, false, map[string]string{keyUnitMM2: want}); err != nil {
 		return fmt.Errorf("cannot record this unit's MM2 state: %w", err)
 	}
+	c.published(want)
 	return nil
+}
+
+// published keeps what this unit's peer data holds under keyUnitMM2 for the cache: only this
+// unit writes there, and the cache is written only when the hook, and so the write, succeeds.
+func (c *Charm) published(value string) {
+	if r := c.cache.rec; r != nil {
+		r.Published = &value
+		c.cache.learned()
+	}
 }
 
 // unitsDown lists the units whose MM2 is not running although the migration is, by their own
@@ -259,20 +276,39 @@ func (c *Charm) unitsDown(ctx context.Context, p peers, ownState workload.Servic
 	if p.id == "" {
 		return down, nil
 	}
-	others, err := c.tools.RelationUnits(ctx, p.id)
-	if err != nil {
-		return nil, fmt.Errorf("cannot list peer units: %w", err)
-	}
-	for _, u := range others {
-		data, err := c.tools.RelationGet(ctx, p.id, u, false)
+	for _, u := range p.others {
+		value, err := c.peerUnitMM2(ctx, p.id, u)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s's peer data: %w", u, err)
+			return nil, err
 		}
-		if acc := parseUnitMM2(data[keyUnitMM2]); acc.stamp == p.changedAt() && !acc.state.Running() {
+		if acc := parseUnitMM2(value); acc.stamp == p.changedAt() && !acc.state.Running() {
 			down = append(down, u)
 		}
 	}
 	return down, nil
+}
+
+// peerUnitMM2 is another unit's account of its MM2, read once: it changes only with
+// cluster-relation-changed on this unit, which reads the model afresh (see CacheFile).
+func (c *Charm) peerUnitMM2(ctx context.Context, relID, unit string) (string, error) {
+	r := c.cache.rec
+	if r != nil {
+		if v, ok := r.PeerUnits[unit]; ok {
+			return v, nil
+		}
+	}
+	data, err := c.tools.RelationGet(ctx, relID, unit, false)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s's peer data: %w", unit, err)
+	}
+	if r != nil {
+		if r.PeerUnits == nil {
+			r.PeerUnits = map[string]string{}
+		}
+		r.PeerUnits[unit] = data[keyUnitMM2]
+		c.cache.learned()
+	}
+	return data[keyUnitMM2], nil
 }
 
 // syncMemo is the leader's own unit state (state-get): its last sync line and lag sample.

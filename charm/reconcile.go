@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"mirrormaker-k8s/internal/kafkaclient"
 	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/workload"
 )
@@ -19,7 +18,6 @@ type view struct {
 	peers  peers
 	source access
 	target access
-	memo   syncMemo // the leader's own unit state (state-get): its sync line and sample
 }
 
 // problem is the first reason MM2 cannot run, in the order a user should fix them.
@@ -33,6 +31,12 @@ func (v view) problem() (status, bool) {
 		}
 	}
 	return status{}, false
+}
+
+// measures reports whether the leader measures the migration after update-status and actions.
+func (v view) measures() bool {
+	_, blocked := v.problem()
+	return v.leader && v.peers.migrating() && !blocked
 }
 
 // blocker is problem's status as the unit shows it: paused when a migration is under way.
@@ -54,80 +58,6 @@ func (v view) warnings() []string {
 	return w
 }
 
-// observe reads config, relations, secrets and peers. The leader also makes sure each
-// kafka_client relation carries our request, which covers a leader change and an upgrade as
-// well as relation-created.
-func (c *Charm) observe(ctx context.Context) (view, error) {
-	var v view
-	var err error
-	if v.leader, err = c.tools.IsLeader(ctx); err != nil {
-		return v, fmt.Errorf("cannot tell leadership: %w", err)
-	}
-	raw, err := c.tools.ConfigGet(ctx)
-	if err != nil {
-		return v, fmt.Errorf("cannot read config: %w", err)
-	}
-	// A config problem is the user's to fix: it blocks, it does not fail the hook.
-	if v.cfg, err = parseConfig(raw); err != nil && !errors.As(err, &v.cfgErr) {
-		return v, err
-	}
-	if v.peers, err = c.readPeers(ctx); err != nil {
-		return v, err
-	}
-	if v.cfgErr == nil {
-		v.cfgErr = v.peers.flowChange(v.cfg)
-	}
-	sourceID, err := c.relationID(ctx, Source.Endpoint())
-	if err != nil {
-		return v, err
-	}
-	targetID, err := c.relationID(ctx, Target.Endpoint())
-	if err != nil {
-		return v, err
-	}
-	if v.leader {
-		for _, id := range []string{sourceID, targetID} {
-			if err := c.ensureRequest(ctx, id); err != nil {
-				return v, err
-			}
-		}
-		if v.memo, err = c.tools.StateGet(ctx); err != nil {
-			return v, fmt.Errorf("cannot read the leader's state: %w", err)
-		}
-		if err := c.dropOldSyncKeys(ctx, v.peers); err != nil {
-			return v, err
-		}
-	}
-	if v.cfgErr != nil {
-		return v, nil
-	}
-	if v.source, err = c.sourceAccess(ctx, v.cfg, sourceID); err != nil {
-		return v, err
-	}
-	if v.target, err = c.targetAccess(ctx, v.cfg, targetID); err != nil {
-		return v, err
-	}
-	return v, nil
-}
-
-// ensureRequest writes our kafka_client request unless the databag already holds it.
-func (c *Charm) ensureRequest(ctx context.Context, relID string) error {
-	if relID == "" {
-		return nil
-	}
-	ours, err := c.tools.RelationGet(ctx, relID, c.hook.App, true)
-	if err != nil {
-		return fmt.Errorf("cannot read our request on %s: %w", relID, err)
-	}
-	if kafkaclient.RequestCurrent(ours) {
-		return nil
-	}
-	if err := c.tools.RelationSet(ctx, relID, true, kafkaclient.Request()); err != nil {
-		return fmt.Errorf("cannot write our request on %s: %w", relID, err)
-	}
-	return nil
-}
-
 // reconcile brings the workload in line with the model and sets the statuses. Run twice, the
 // second run pushes, restarts and writes nothing.
 func (c *Charm) reconcile(ctx context.Context) (view, error) {
@@ -138,6 +68,9 @@ func (c *Charm) reconcile(ctx context.Context) (view, error) {
 	status, err := c.converge(ctx, v)
 	if err != nil {
 		return v, err
+	}
+	if c.hook.Hook == hookUpdateStatus && v.measures() {
+		return v, nil // reportSync sets the status to what it measures: setting this one first is a wasted call
 	}
 	return v, c.setStatus(ctx, v, status)
 }
@@ -174,21 +107,47 @@ func (c *Charm) converge(ctx context.Context, v view) (status, error) {
 		}
 		return statusWaitingForPebble(), nil
 	}
+	c.state = nil
+	if c.hook.IsAction() {
+		// An action may run for minutes after this: its status must not show this state.
+		defer func() { c.state = nil }()
+	}
 	st, err := c.apply(ctx, v)
 	if err != nil {
 		return st, err
 	}
-	state, err := c.workload.ServiceState()
+	state, err := c.serviceState()
 	if err != nil {
-		return st, fmt.Errorf("cannot read the MirrorMaker 2 service state: %w", err)
+		return st, err
 	}
 	if err := c.publishServiceState(ctx, v.peers, state); err != nil {
 		return st, err
 	}
-	if !st.decided() {
-		st = c.runningStatus(v, state)
+	if st.decided() {
+		return st, nil
 	}
-	return st, nil
+	var memo syncMemo
+	if v.leader && v.peers.migrating() && state.Running() {
+		if memo, err = c.memo(ctx); err != nil {
+			return st, err
+		}
+	}
+	return runningStatus(v, state, memo), nil
+}
+
+// serviceState is MM2's service state: as the last Apply left it, or asked of Pebble.
+func (c *Charm) serviceState() (workload.ServiceState, error) {
+	if c.state != nil {
+		return *c.state, nil
+	}
+	s, err := c.workload.ServiceState()
+	if err != nil {
+		return s, fmt.Errorf("cannot read the MirrorMaker 2 service state: %w", err)
+	}
+	if !c.hook.IsAction() {
+		c.state = &s
+	}
+	return s, nil
 }
 
 // apply makes the container match the view: MM2 stopped while something blocks it, otherwise
@@ -212,7 +171,12 @@ func (c *Charm) apply(ctx context.Context, v view) (status, error) {
 		}
 		return status{}, err
 	}
+	desired.Known = c.cache.files
 	res, err := c.workload.Apply(desired)
+	if err == nil {
+		c.state = &res.State
+		c.cache.keepStamps(res.Stamps)
+	}
 	var changeErr *workload.ChangeError
 	if errors.As(err, &changeErr) && desired.Running {
 		// MM2 would not (re)start: Pebble keeps retrying it (on-failure: restart). Failing the
@@ -230,8 +194,9 @@ func (c *Charm) apply(ctx context.Context, v view) (status, error) {
 }
 
 // runningStatus is the status of a unit whose MM2 may run. The leader shows its last sync
-// line while MM2 runs, so hooks that do not measure keep the numbers on screen.
-func (c *Charm) runningStatus(v view, state workload.ServiceState) status {
+// line (memo, read only then) while MM2 runs, so hooks that do not measure keep the numbers on
+// screen.
+func runningStatus(v view, state workload.ServiceState, memo syncMemo) status {
 	if !v.peers.migrating() {
 		st := statusReady()
 		switch v.peers.migration() {
@@ -244,7 +209,7 @@ func (c *Charm) runningStatus(v view, state workload.ServiceState) status {
 	}
 	switch {
 	case state.Running():
-		if st, ok := v.memo.line(); ok && v.leader {
+		if st, ok := memo.line(); ok && v.leader {
 			return st
 		}
 		return statusMirroring().withWarnings(v.warnings())
@@ -256,9 +221,9 @@ func (c *Charm) runningStatus(v view, state workload.ServiceState) status {
 
 // desired renders the files and service MM2 needs on this unit.
 func (c *Charm) desired(ctx context.Context, v view) (workload.Desired, error) {
-	address, err := c.tools.BindAddress(ctx, PeerEndpoint)
+	address, err := c.address(ctx)
 	if err != nil {
-		return workload.Desired{}, fmt.Errorf("cannot read this unit's address: %w", err)
+		return workload.Desired{}, err
 	}
 	out, err := mm2.Render(mm2.Input{
 		Source:      *v.source.cluster,
@@ -272,7 +237,7 @@ func (c *Charm) desired(ctx context.Context, v view) (workload.Desired, error) {
 		// the renderer refuses; either way the user must act, and Render's message says on what.
 		return workload.Desired{}, &renderError{err}
 	}
-	version, err := c.workload.KafkaVersion()
+	version, err := c.kafkaVersion()
 	if err != nil {
 		return workload.Desired{}, fmt.Errorf("cannot read the workload's Kafka version: %w", err)
 	}

@@ -127,17 +127,18 @@ func shorten(s string, n int) string {
 // reportSync is the leader's measurement after update-status and actions: it sets the unit
 // and application status to the sync line and keeps the line and sample for the next hooks.
 func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
-	if !v.leader || !v.peers.migrating() {
+	if !v.measures() {
 		return nil
 	}
-	if _, blocked := v.problem(); blocked {
-		return nil
-	}
-	state, err := c.workload.ServiceState()
+	state, err := c.serviceState()
 	if err != nil {
-		return fmt.Errorf("cannot read the MirrorMaker 2 service state: %w", err)
+		return err
 	}
 	down, err := c.unitsDown(ctx, v.peers, state)
+	if err != nil {
+		return err
+	}
+	memo, err := c.memo(ctx)
 	if err != nil {
 		return err
 	}
@@ -155,7 +156,7 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 		if m, ok := v.peers.consumersMoved(); ok {
 			moved = &m
 		}
-		sum := summarize(view, v.memo.sample(), now, flush, down, moved)
+		sum := summarize(view, memo.sample(), now, flush, down, moved)
 		st = sum.status
 		if isCE {
 			st = statusWaitingTarget(ce, st)
@@ -164,9 +165,11 @@ func (c *Charm) reportSync(ctx context.Context, v view, now time.Time) error {
 			next = &sum.sample
 		}
 	}
-	if err := c.tools.StateSet(ctx, newSyncMemo(st, next)); err != nil {
+	written := newSyncMemo(st, next)
+	if err := c.tools.StateSet(ctx, written); err != nil {
 		return fmt.Errorf("cannot record the sync view: %w", err)
 	}
+	c.rememberMemo(memo, written)
 	return c.setStatus(ctx, v, st) // the leader's: unit and application
 }
 

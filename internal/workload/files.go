@@ -56,6 +56,11 @@ type Stamp struct {
 	ModTime time.Time   `json:"mtime"`
 }
 
+// Equal reports whether two stamps vouch for the same thing (times compared as instants).
+func (s Stamp) Equal(o Stamp) bool {
+	return s.Sum == o.Sum && s.Size == o.Size && s.Mode == o.Mode && s.ModTime.Equal(o.ModTime)
+}
+
 // digest is the Stamp.Sum of content.
 func digest(content []byte) string {
 	sum := sha256.Sum256(content)

@@ -14,24 +14,39 @@ import (
 
 	"mirrormaker-k8s/hooks/hookstest"
 	"mirrormaker-k8s/internal/sandbox/jujusim"
+	"mirrormaker-k8s/internal/sandbox/pods"
 )
 
-// BenchmarkDispatchUpdateStatus is what one update-status costs a unit that
-// does not lead, which never asks Kafka: the shipped binary, built here as
-// `make build` does, started as Juju starts it, against a real Pebble.
+// BenchmarkDispatchUpdateStatus is what one hook costs a unit: the shipped
+// binary, built here as `make build` does, started as Juju starts it,
+// against a real Pebble.
 //
 // One op is one whole dispatch, as a unit agent would see it: exec of the
 // static binary (inside the unit's pod, through nsenter), reading the hook
-// context, every hook tool call the reconcile makes (each a process: the
+// context, every hook tool call the hook makes (each a process: the
 // sandbox's multi-call tool binary, which locks, reads and writes the model
 // file), and the Pebble calls over the unit socket (plan, files compared
-// with what is there, service state). The unit is related on both sides
-// with mm2.properties rendered and pushed, the migration not started, so the
-// reconcile is the steady state: it pushes, replans and starts nothing.
-// Two sub-benchmarks split that up: one-tool-call is a single hook tool
-// (is-leader) started the same way, which the dispatch pays tool-calls/op
-// times; nsenter-baseline is entering the pod alone (/bin/true instead of
-// dispatch), which a real K8s pod does not pay.
+// with what is there, service state). Two units are related on both sides to
+// providers whose brokers are never dialled, with mm2.properties rendered and
+// pushed, so each hook is the steady state: it pushes, replans and starts
+// nothing. The sub-benchmarks:
+//
+//   - update-status/non-leader and /leader, the migration not started;
+//   - update-status/non-leader-mirroring and /leader-mirroring once the
+//     leader's peer data says started (written with relation-set, as
+//     start-migration would after a preflight these brokers cannot pass) and
+//     each unit's MM2 runs (a stand-in launcher that sleeps). The leader then
+//     measures: its dial of the source is refused at once, so the figure is
+//     the hook's own cost and the status says the source is unreachable;
+//   - config-changed/non-leader, an event that reads the whole model;
+//   - one-tool-call, a single hook tool (is-leader) started the same way;
+//     nsenter-baseline, entering the pod alone (/bin/true), which a real K8s
+//     pod does not pay.
+//
+// Each dispatch benchmark first runs one dispatch through tools that count
+// their calls and a proxy on the Pebble socket that counts requests, and
+// reports both per op (tool-calls/op, pebble-requests/op; pebble-connects/op
+// counts connections, the readiness probe's included).
 //
 // Needs root (pods are mount namespaces) and `make pebble`; skips without.
 func BenchmarkDispatchUpdateStatus(b *testing.B) {
@@ -47,7 +62,8 @@ func BenchmarkDispatchUpdateStatus(b *testing.B) {
 	b.Cleanup(cancel)
 
 	charmFile := buildCharm(b, dir)
-	sim, err := jujusim.Open(jujusim.Options{Dir: filepath.Join(dir, "juju"), CharmFile: charmFile, PebbleBin: pebble})
+	sim, err := jujusim.Open(jujusim.Options{Dir: filepath.Join(dir, "juju"), CharmFile: charmFile, PebbleBin: pebble,
+		KafkaHome: standInKafka(b, dir)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,55 +82,173 @@ func BenchmarkDispatchUpdateStatus(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	unit := nonLeader(ctx, b, sim)
-	pod, err := sim.Pod(unit)
+	leader, err := sim.Leader(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
-	model, err := sim.Model(ctx)
-	if err != nil {
-		b.Fatal(err)
+	follower := nonLeader(ctx, b, sim)
+	bench := &dispatchBench{b: b, ctx: ctx, sim: sim, dir: dir, tools: toolsDir(b, dir, "tools", "")}
+	for _, u := range []string{follower, leader} {
+		bench.dispatch(u, "update-status") // each unit's first update-status writes its cache
 	}
-	tools := toolsDir(b, dir, "tools", "")
-	env := hookEnv(model.Env(unit, "update-status", nil, ""), pod.CharmDir, tools, sim.ModelPath())
-	dispatch := filepath.Join(pod.CharmDir, "dispatch")
-	run := func(env []string, name string, args ...string) {
-		if out, err := pod.Command(ctx, env, pod.CharmDir, name, args...).CombinedOutput(); err != nil {
-			b.Fatalf("%s on %s: %v\n%s", name, unit, err, out)
-		}
-	}
+	bench.expectStatus(follower, "ready: run start-migration")
 
-	// One dispatch, untimed, through tools that count their calls.
-	calls := filepath.Join(dir, "calls")
-	run(hookEnv(model.Env(unit, "update-status", nil, ""), pod.CharmDir, toolsDir(b, dir, "counting-tools", calls), sim.ModelPath()), dispatch)
+	b.Run("update-status/non-leader", func(b *testing.B) { bench.run(b, follower, "update-status") })
+	b.Run("update-status/leader", func(b *testing.B) { bench.run(b, leader, "update-status") })
+	b.Run("config-changed/non-leader", func(b *testing.B) { bench.run(b, follower, "config-changed") })
+
+	bench.startMigration(leader)
+	for _, u := range []string{follower, leader} {
+		bench.dispatch(u, "config-changed") // as cluster-relation-changed would: MM2 starts
+		bench.dispatch(u, "update-status")
+	}
+	bench.expectStatus(follower, "mirroring")
+	b.Run("update-status/non-leader-mirroring", func(b *testing.B) { bench.run(b, follower, "update-status") })
+	b.Run("update-status/leader-mirroring", func(b *testing.B) { bench.run(b, leader, "update-status") })
 	st, err := sim.Status(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, u := range st.Units {
-		if u.Name == unit && u.Workload.Message != "ready: run start-migration" {
-			b.Fatalf("%s is not in the steady state: %s: %s", unit, u.Workload.Name, u.Workload.Message)
-		}
+		b.Logf("%s: %s: %s", u.Name, u.Workload.Name, u.Workload.Message)
 	}
-	perTool, total := countCalls(b, calls)
-	b.Logf("one update-status on %s makes %d hook tool calls: %s", unit, total, perTool)
 
-	b.Run("update-status", func(b *testing.B) {
-		for b.Loop() {
-			run(env, dispatch)
-		}
-		b.ReportMetric(float64(total), "tool-calls/op")
-	})
+	pod, err := sim.Pod(follower)
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := bench.env(follower, "update-status", bench.tools)
 	b.Run("one-tool-call", func(b *testing.B) {
 		for b.Loop() {
-			run(env, filepath.Join(tools, "is-leader"), "--format=json")
+			bench.exec(b, pod, env, filepath.Join(bench.tools, "is-leader"), "--format=json")
 		}
 	})
 	b.Run("nsenter-baseline", func(b *testing.B) {
 		for b.Loop() {
-			run(env, "/bin/true")
+			bench.exec(b, pod, env, "/bin/true")
 		}
 	})
+}
+
+// dispatchBench runs the charm's dispatch in the sandbox's pods.
+type dispatchBench struct {
+	b     *testing.B
+	ctx   context.Context
+	sim   *jujusim.Sim
+	dir   string
+	tools string // plain hook tools
+	n     int    // counting runs so far, for their files
+}
+
+// env is the environment the simulator gives unit's hook, with tools first on PATH.
+func (d *dispatchBench) env(unit, hook, tools string) []string {
+	d.b.Helper()
+	model, err := d.sim.Model(d.ctx)
+	if err != nil {
+		d.b.Fatal(err)
+	}
+	pod, err := d.sim.Pod(unit)
+	if err != nil {
+		d.b.Fatal(err)
+	}
+	return hookEnv(model.Env(unit, hook, nil, ""), pod.CharmDir, tools, d.sim.ModelPath())
+}
+
+func (d *dispatchBench) exec(tb testing.TB, pod *pods.Pod, env []string, name string, args ...string) {
+	tb.Helper()
+	if out, err := pod.Command(d.ctx, env, pod.CharmDir, name, args...).CombinedOutput(); err != nil {
+		tb.Fatalf("%s: %v\n%s", name, err, out)
+	}
+}
+
+// dispatch runs one hook on unit, untimed.
+func (d *dispatchBench) dispatch(unit, hook string) {
+	d.b.Helper()
+	pod, err := d.sim.Pod(unit)
+	if err != nil {
+		d.b.Fatal(err)
+	}
+	d.exec(d.b, pod, d.env(unit, hook, d.tools), filepath.Join(pod.CharmDir, "dispatch"))
+}
+
+// run benchmarks hook on unit: one counted dispatch, then b.N timed ones.
+func (d *dispatchBench) run(b *testing.B, unit, hook string) {
+	pod, err := d.sim.Pod(unit)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.n++
+	calls := filepath.Join(d.dir, fmt.Sprintf("calls-%d", d.n))
+	counting := toolsDir(b, d.dir, fmt.Sprintf("counting-tools-%d", d.n), calls)
+	proxy := proxyPebble(b, pod.Dir)
+	d.exec(b, pod, d.env(unit, hook, counting), filepath.Join(pod.CharmDir, "dispatch"))
+	requests, connects := proxy.close()
+	perTool, total := countCalls(b, calls)
+	b.Logf("one %s on %s makes %d hook tool calls (%s) and %d Pebble requests over %d connections",
+		hook, unit, total, perTool, requests, connects)
+
+	env := d.env(unit, hook, d.tools)
+	dispatch := filepath.Join(pod.CharmDir, "dispatch")
+	for b.Loop() {
+		d.exec(b, pod, env, dispatch)
+	}
+	b.ReportMetric(float64(total), "tool-calls/op")
+	b.ReportMetric(float64(requests), "pebble-requests/op")
+	b.ReportMetric(float64(connects), "pebble-connects/op")
+}
+
+// startMigration writes, as the leader, what start-migration records once its preflight passed.
+func (d *dispatchBench) startMigration(leader string) {
+	d.b.Helper()
+	model, err := d.sim.Model(d.ctx)
+	if err != nil {
+		d.b.Fatal(err)
+	}
+	pod, err := d.sim.Pod(leader)
+	if err != nil {
+		d.b.Fatal(err)
+	}
+	rel := fmt.Sprintf("%s:%d", hookstest.PeerEndpoint, model.PeerRelation().ID)
+	cmd := pod.Command(d.ctx, d.env(leader, "update-status", d.tools), pod.CharmDir,
+		filepath.Join(d.tools, "relation-set"), "-r", rel, "--app", "--file", "-")
+	cmd.Stdin = strings.NewReader(`{"migration":"started","migration-changed-at":"2026-01-01T00:00:00Z"}`)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		d.b.Fatalf("cannot start the migration: %v\n%s", err, out)
+	}
+}
+
+func (d *dispatchBench) expectStatus(unit, message string) {
+	d.b.Helper()
+	st, err := d.sim.Status(d.ctx)
+	if err != nil {
+		d.b.Fatal(err)
+	}
+	for _, u := range st.Units {
+		if u.Name == unit && u.Workload.Message != message {
+			d.b.Fatalf("%s is not in the steady state: %s: %s", unit, u.Workload.Name, u.Workload.Message)
+		}
+	}
+}
+
+// standInKafka is the /opt/kafka the pods see: the kafka-clients jar that names the version,
+// and an MM2 launcher that only sleeps, so a unit "mirrors" without a JVM on a shared machine.
+func standInKafka(b *testing.B, dir string) string {
+	b.Helper()
+	home := filepath.Join(dir, "kafka")
+	for path, content := range map[string]string{
+		"bin/connect-mirror-maker.sh":       "#!/bin/sh\nexec sleep 3600\n",
+		"libs/kafka-clients-3.9.1.jar":      "",
+		"libs/jmx_prometheus_javaagent.jar": "",
+	} {
+		p := filepath.Join(home, path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return home
 }
 
 // buildCharm builds the dispatch binary as `make build` does and packs a

@@ -62,7 +62,7 @@ func BenchmarkCopyRate(b *testing.B) {
 	w.source = w.startCluster("old")
 	begin := time.Now()
 	w.seed()
-	b.Logf("source: %d records of %d bytes with keys in %d partitions of %q, written in %s",
+	progress("source: %d records of %d bytes with keys in %d partitions of %q, written in %s",
 		shape.records, shape.size, shape.partitions, shape.topic, time.Since(begin).Round(time.Millisecond))
 
 	results := map[string][]copyResult{}
@@ -74,7 +74,7 @@ func BenchmarkCopyRate(b *testing.B) {
 		for _, r := range order {
 			res := w.runOnce(r)
 			results[r.name] = append(results[r.name], res)
-			b.Logf("round %d, %s: %s", round+1, r.name, res)
+			progress("round %d, %s: %s", round+1, r.name, res)
 		}
 	}
 	b.StopTimer()
@@ -83,6 +83,12 @@ func BenchmarkCopyRate(b *testing.B) {
 	for _, r := range runs {
 		b.ReportMetric(median(results[r.name], copyResult.copyingRate), r.metric+"-records/s")
 	}
+}
+
+// progress prints a line at once: a benchmark's own log shows only at its
+// end, and this one runs for minutes.
+func progress(format string, args ...any) {
+	fmt.Printf("copy rate: "+format+"\n", args...)
 }
 
 // benchShape is the data every run copies.

@@ -105,6 +105,7 @@ func BenchmarkDispatchUpdateStatus(b *testing.B) {
 	bench.expectStatus(follower, "mirroring")
 	b.Run("update-status/non-leader-mirroring", func(b *testing.B) { bench.run(b, follower, "update-status") })
 	b.Run("update-status/leader-mirroring", func(b *testing.B) { bench.run(b, leader, "update-status") })
+	b.Run("ops-charm/update-status/non-leader-mirroring", func(b *testing.B) { bench.runOps(b, follower, "update-status") })
 	st, err := sim.Status(ctx)
 	if err != nil {
 		b.Fatal(err)
@@ -177,24 +178,72 @@ func (d *dispatchBench) run(b *testing.B, unit, hook string) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	d.runCharm(b, unit, hook, pod.CharmDir, nil)
+}
+
+// runCharm is run for the charm in charmDir (inside unit's pod), with extra environment.
+func (d *dispatchBench) runCharm(b *testing.B, unit, hook, charmDir string, extra []string) {
+	pod, err := d.sim.Pod(unit)
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := func(tools string) []string {
+		e := d.env(unit, hook, tools)
+		for i, kv := range e {
+			if strings.HasPrefix(kv, "JUJU_CHARM_DIR=") {
+				e[i] = "JUJU_CHARM_DIR=" + charmDir
+			}
+		}
+		return append(e, extra...)
+	}
+	dispatch := filepath.Join(charmDir, "dispatch")
+	exec := func(tb testing.TB, env []string) {
+		tb.Helper()
+		if out, err := pod.Command(d.ctx, env, charmDir, dispatch).CombinedOutput(); err != nil {
+			tb.Fatalf("%s: %v\n%s", dispatch, err, out)
+		}
+	}
 	d.n++
 	calls := filepath.Join(d.dir, fmt.Sprintf("calls-%d", d.n))
 	counting := toolsDir(b, d.dir, fmt.Sprintf("counting-tools-%d", d.n), calls)
 	proxy := proxyPebble(b, pod.Dir)
-	d.exec(b, pod, d.env(unit, hook, counting), filepath.Join(pod.CharmDir, "dispatch"))
+	exec(b, env(counting))
 	requests, connects := proxy.close()
 	perTool, total := countCalls(b, calls)
 	b.Logf("one %s on %s makes %d hook tool calls (%s) and %d Pebble requests over %d connections",
 		hook, unit, total, perTool, requests, connects)
 
-	env := d.env(unit, hook, d.tools)
-	dispatch := filepath.Join(pod.CharmDir, "dispatch")
+	plain := env(d.tools)
 	for b.Loop() {
-		d.exec(b, pod, env, dispatch)
+		exec(b, plain)
 	}
 	b.ReportMetric(float64(total), "tool-calls/op")
 	b.ReportMetric(float64(requests), "pebble-requests/op")
 	b.ReportMetric(float64(connects), "pebble-connects/op")
+}
+
+// runOps benchmarks hook on unit for the minimal ops charm of testdata/opscharm, which reads
+// what this charm reads, run by the Python that MM_OPS_PYTHON names (one with ops 2.x).
+func (d *dispatchBench) runOps(b *testing.B, unit, hook string) {
+	python := os.Getenv("MM_OPS_PYTHON")
+	if python == "" {
+		b.Skip("skipping: set MM_OPS_PYTHON to a Python with ops 2.x installed")
+	}
+	charmDir := filepath.Join(d.dir, "opscharm-"+strings.ReplaceAll(unit, "/", "-"))
+	if err := os.CopyFS(charmDir, os.DirFS("testdata/opscharm")); err != nil {
+		b.Fatal(err)
+	}
+	// ops reads the charm's metadata (containers, relations) from the charm dir.
+	for _, y := range []string{"metadata.yaml", "config.yaml", "actions.yaml"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", y))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(charmDir, y), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	d.runCharm(b, unit, hook, charmDir, []string{"MM_OPS_PYTHON=" + python})
 }
 
 // startMigration writes, as the leader, what start-migration records once its preflight passed.

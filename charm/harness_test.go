@@ -38,6 +38,9 @@ type fakeWorkload struct {
 	starts   int // starts and restarts
 	stops    int
 	applied  []workload.Result
+	// versionReads counts KafkaVersion calls in the current dispatch: a listing of
+	// /opt/kafka/libs each, which no dispatch needs twice.
+	versionReads int
 }
 
 func newFakeWorkload() *fakeWorkload {
@@ -100,7 +103,10 @@ func (f *fakeWorkload) Stop() (bool, error) {
 }
 
 func (f *fakeWorkload) ServiceState() (workload.ServiceState, error) { return f.state, nil }
-func (f *fakeWorkload) KafkaVersion() (string, error)                { return f.version, nil }
+func (f *fakeWorkload) KafkaVersion() (string, error) {
+	f.versionReads++
+	return f.version, nil
+}
 
 // fakeKafka answers measurements with a prepared view, or an error.
 type fakeKafka struct {
@@ -138,6 +144,8 @@ type recordingRunner struct {
 	argv  *[]string
 	calls *[]invocation
 	fail  string // a tool that fails, as a controller refusing it would
+	seq   int    // which dispatch of the harness this runner serves
+	seqs  *[]int // beside calls: the dispatch each was made in
 }
 
 // invocation is one hook tool call a dispatch made, and how it failed if it did.
@@ -152,10 +160,12 @@ func (r recordingRunner) Run(ctx context.Context, tool string, args []string, st
 	if tool == r.fail {
 		err := errors.New(tool + " failed")
 		*r.calls = append(*r.calls, invocation{unit: r.unit, tool: tool, args: append([]string(nil), args...), err: err})
+		*r.seqs = append(*r.seqs, r.seq)
 		return nil, err
 	}
 	out, err := r.m.Runner(r.unit).Run(ctx, tool, args, stdin)
 	*r.calls = append(*r.calls, invocation{unit: r.unit, tool: tool, args: append([]string(nil), args...), err: err})
+	*r.seqs = append(*r.seqs, r.seq)
 	return out, err
 }
 
@@ -166,6 +176,8 @@ type harness struct {
 	workloads map[string]*fakeWorkload
 	charmDirs map[string]string // each unit's charm directory, where its hook cache lives
 	failTool  string            // a hook tool that fails, "" for none
+	seq       int               // dispatches so far
+	seqs      []int             // beside calls: the dispatch each was made in
 	kafka     *fakeKafka
 	now       time.Time
 	argv      []string
@@ -213,7 +225,8 @@ func (h *harness) unit(n int) string { return fmt.Sprintf("%s/%d", app, n) }
 func (h *harness) dispatch(unit string, env map[string]string) error {
 	hc, err := hooks.NewContext(func(k string) string { return env[k] })
 	require.NoError(h.t, err)
-	runner := recordingRunner{m: h.m, unit: unit, argv: &h.argv, calls: &h.calls, fail: h.failTool}
+	h.seq++
+	runner := recordingRunner{m: h.m, unit: unit, argv: &h.argv, calls: &h.calls, fail: h.failTool, seq: h.seq, seqs: &h.seqs}
 	c := New(hc, hooks.NewTools(runner), h.workloads[unit], h.kafka)
 	c.cache.path = ""
 	if dir := h.charmDirs[unit]; dir != "" {
@@ -221,7 +234,13 @@ func (h *harness) dispatch(unit string, env map[string]string) error {
 	}
 	c.now = func() time.Time { return h.now }
 	c.sleep = func(_ context.Context, d time.Duration) error { h.now = h.now.Add(d); return nil }
-	return c.Run(context.Background())
+	w := h.workloads[unit]
+	w.versionReads = 0
+	err = c.Run(context.Background())
+	if w.versionReads > 1 {
+		h.t.Errorf("%s listed the Kafka version %d times in one dispatch", unit, w.versionReads)
+	}
+	return err
 }
 
 // hook fires a hook on unit; rel and remote are set for relation events.

@@ -227,3 +227,45 @@ func TestGivenTheLeaderWroteTheIntentWhenUpdateStatusThenItFollowsIt(t *testing.
 	h.hook(h.unit(0), "update-status", nil, "")
 	assert.Equal(t, workload.StateActive, h.workloads[h.unit(0)].state)
 }
+
+// TestGivenAWholeLifecycleThenEachDispatchReadsEachValueOnce: no dispatch asks Juju the same
+// question twice (the answer cannot change within a hook: Juju's hook context is a snapshot),
+// and no hook lists the workload's Kafka version twice (the harness checks that of every
+// dispatch). An action asks is-leader again only
+// after it failed, to tell whether leadership moved while it ran.
+func TestGivenAWholeLifecycleThenEachDispatchReadsEachValueOnce(t *testing.T) {
+	h := newHarness(t, 3)
+	source, target := h.ready()
+	h.everywhere("mirrormaker-pebble-ready", nil)
+	h.action(h.unit(0), "start-migration", nil)
+	h.peerChanged()
+	h.everywhere("update-status", nil)
+	h.everywhere("update-status", nil)
+	uri := source.Data["kafka-old"]["secret-user"]
+	require.NoError(t, h.m.UpdateSecret(uri, map[string]string{"username": "relation-9", "password": "rotated-Pa55"}))
+	for _, u := range h.m.Units {
+		require.NoError(t, h.dispatch(u, h.m.SecretEnv(u, "secret-changed", uri)))
+	}
+	h.m.Config["tasks-max"] = float64(4)
+	h.everywhere("config-changed", nil)
+	h.everywhere("upgrade-charm", nil)
+	h.action(h.unit(0), "sync-status", nil)
+	h.action(h.unit(0), "stop-migration", nil)
+	h.peerChanged()
+	target.Broken = true
+	h.everywhere("target-relation-broken", target)
+	h.m.RemoveRelation(target.ID)
+	h.everywhere("update-status", nil)
+
+	reads := map[string]bool{"config-get": true, "is-leader": true, "relation-ids": true, "relation-list": true,
+		"relation-get": true, "secret-get": true, "network-get": true, "state-get": true, "action-get": true}
+	asked := map[string]int{}
+	for i, c := range h.calls {
+		if reads[c.tool] {
+			asked[fmt.Sprintf("dispatch %d on %s: %s %s", h.seqs[i], c.unit, c.tool, strings.Join(c.args, " "))]++
+		}
+	}
+	for q, n := range asked {
+		assert.Equal(t, 1, n, q)
+	}
+}

@@ -135,10 +135,15 @@ func (c *Charm) converge(ctx context.Context, v view) (status, error) {
 	return runningStatus(v, state, memo), nil
 }
 
-// serviceState is MM2's service state: as the last Apply left it, or asked of Pebble.
+// serviceState is MM2's service state: as the last Apply left it, or asked of Pebble. With
+// Pebble away no MM2 runs here: the leader's measurement names it among the units down rather
+// than fail the hook (and retry a GET on a dead socket for the client's 5 s).
 func (c *Charm) serviceState() (workload.ServiceState, error) {
 	if c.state != nil {
 		return *c.state, nil
+	}
+	if c.workload.Ready() != nil {
+		return workload.StateAbsent, nil
 	}
 	s, err := c.workload.ServiceState()
 	if err != nil {

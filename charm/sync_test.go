@@ -237,3 +237,16 @@ func TestGivenGroupsOnlyTheCutoverCanMoveThenStatusAndSyncStatusSayWhy(t *testin
 		assert.Equal(t, want, a.Results[k], k)
 	}
 }
+
+// TestGivenPebbleAwayOnTheLeaderWhenUpdateStatusThenItNamesItselfDown: with its container down
+// the measuring leader does not fail the hook asking Pebble for MM2's state; no MM2 runs there,
+// and the sync line says so.
+func TestGivenPebbleAwayOnTheLeaderWhenUpdateStatusThenItNamesItselfDown(t *testing.T) {
+	h := mirroring(t, 2)
+	h.workloads[h.unit(0)].notReady = true
+	h.kafka.view = lagView(10, 1)
+	h.hook(h.unit(0), "update-status", nil, "")
+	assert.Equal(t, hookstest.Status{Name: hooks.StatusWaiting,
+		Message: "mirroring 2 topics/12 partitions: 10 records behind; groups 1/1 synced; MM2 down on mirrormaker-k8s/0"},
+		h.status(h.unit(0)))
+}

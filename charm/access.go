@@ -107,7 +107,7 @@ func (c *Charm) withCA(ctx context.Context, a access, side Side, uri string) (ac
 
 // relationAccess reads one side's cluster from the kafka_client data its provider published.
 func (c *Charm) relationAccess(ctx context.Context, relID string, side Side, alias string) (access, error) {
-	app, err := c.tools.RelationApp(ctx, relID)
+	app, err := c.remoteApp(ctx, relID)
 	if err != nil {
 		return access{}, fmt.Errorf("cannot read the %s relation's application: %w", side, err)
 	}
@@ -195,6 +195,15 @@ func (c *Charm) externalAccess(ctx context.Context, cfg config) (access, error) 
 		CA:               ca,
 	}}
 	return a, nil
+}
+
+// remoteApp is the application at the other end of a relation. A relation event names it
+// (JUJU_REMOTE_APP is the remote application of JUJU_RELATION_ID), so only other events ask.
+func (c *Charm) remoteApp(ctx context.Context, relID string) (string, error) {
+	if relID == c.hook.RelationID && c.hook.RemoteApp != "" {
+		return c.hook.RemoteApp, nil
+	}
+	return c.tools.RelationApp(ctx, relID)
 }
 
 // unreachable is a side MM2 cannot use yet, and the status that says why.

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -268,4 +269,19 @@ func TestGivenAWholeLifecycleThenEachDispatchReadsEachValueOnce(t *testing.T) {
 	for q, n := range asked {
 		assert.Equal(t, 1, n, q)
 	}
+}
+
+// TestGivenARelationEventThenItsRemoteApplicationIsNotAsked: a relation event names the
+// remote application of its relation, so the hook asks relation-list --app only of the other.
+func TestGivenARelationEventThenItsRemoteApplicationIsNotAsked(t *testing.T) {
+	h, source, target := mirroringCached(t)
+	from := len(h.calls)
+	h.hook(h.unit(1), "source-relation-changed", source, "kafka-old/0")
+	asked := map[string]int{}
+	for _, c := range h.calls[from:] {
+		if c.tool == "relation-list" && slices.Contains(c.args, "--app") {
+			asked[c.args[slices.Index(c.args, "-r")+1]]++
+		}
+	}
+	assert.Equal(t, map[string]int{fmt.Sprintf("target:%d", target.ID): 1}, asked)
 }

@@ -14,9 +14,34 @@ import (
 
 // access is how far we got towards reaching one cluster. When cluster is nil, status says why.
 type access struct {
-	cluster *mm2.Cluster
-	status  status
-	warning string
+	cluster  *mm2.Cluster
+	status   status
+	warning  string
+	password passwordSource // where cluster's password was read
+}
+
+// passwordSource is where a cluster's password was read: the hook cache keeps this instead of
+// the password, which lives in no file but the workload's secrets file, and a dispatch that uses
+// the cache reads the password again from here (one call a side).
+type passwordSource struct {
+	// Secret is a Juju secret whose "password" key holds it.
+	Secret string `json:"secret,omitempty"`
+	// Else the "password" field of the remote application's data on this relation.
+	RelationID string `json:"relation-id,omitempty"`
+	App        string `json:"app,omitempty"`
+}
+
+// readPassword reads a password where it was read before; "" when it is no longer there.
+func (c *Charm) readPassword(ctx context.Context, from passwordSource) (string, error) {
+	switch {
+	case from.Secret != "":
+		content, err := c.secretGet(ctx, from.Secret)
+		return content["password"], err
+	case from.RelationID != "":
+		data, err := c.tools.RelationGet(ctx, from.RelationID, from.App, true)
+		return data["password"], err
+	}
+	return "", nil
 }
 
 // reasonSecretUnreadable is why a secret option blocks when Juju will not give its content: not
@@ -118,8 +143,14 @@ func (c *Charm) relationAccess(ctx context.Context, relID string, side Side, ali
 	if err != nil {
 		return access{}, fmt.Errorf("cannot read the %s relation's data: %w", side, err)
 	}
+	// The password is the user secret's when it holds one, else the plain field's (kafkaclient.Parse).
+	from := passwordSource{RelationID: relID, App: app}
 	creds, err := kafkaclient.Parse(data, func(uri string) (map[string]string, error) {
-		return c.secretGet(ctx, uri)
+		content, err := c.secretGet(ctx, uri)
+		if err == nil && uri == data[kafkaclient.UserSecretField] && content["password"] != "" {
+			from = passwordSource{Secret: uri}
+		}
+		return content, err
 	})
 	var dataErr *kafkaclient.DataError
 	switch {
@@ -147,7 +178,7 @@ func (c *Charm) relationAccess(ctx context.Context, relID string, side Side, ali
 		Username:         creds.Username,
 		Password:         creds.Password,
 		CA:               creds.CA,
-	}}}
+	}}, password: from}
 	if creds.Warning != "" {
 		// Only a CA the relation could not give is warned of; the option is the way out.
 		a.warning = warnRelationCA(side, creds.Warning)
@@ -177,7 +208,7 @@ func (c *Charm) externalAccess(ctx context.Context, cfg config) (access, error) 
 	// The CA is under tls-ca, as the kafka_client provider names it. The "ca" key once
 	// documented here is not a valid Juju secret key (3+ characters), so no secret can hold it.
 	ca := content[kafkaclient.CAKey]
-	a := access{}
+	a := access{password: passwordSource{Secret: ext.credentials}}
 	if ca != "" {
 		if err := mm2.CheckCA(ca); err != nil {
 			return unreachable(statusBlockedConfig("source-credentials", fmt.Sprintf("%s %v", kafkaclient.CAKey, err))), nil

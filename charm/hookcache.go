@@ -14,8 +14,10 @@ import (
 )
 
 // CacheFile is where a unit keeps, in its charm directory and readable by the charm only
-// (0600: it holds the clusters' passwords, as mm2-secrets.properties does), what its hooks read
-// of the model, so that update-status need not read it again.
+// (0600), what its hooks read of the model, so that update-status need not read it again. It
+// holds no password: passwords live in no file but the workload's secrets file, so the cache
+// keeps where each was read (passwordSource) and update-status reads it again there, one call
+// a side, without --refresh (the revision the unit tracks, which a fresh read would give too).
 //
 // Why that is correct: Juju announces every change to what the charm reads with an event of its
 // own, and update-status is the one event that announces nothing.
@@ -78,18 +80,32 @@ type peersRecord struct {
 }
 
 type accessRecord struct {
-	Cluster *mm2.Cluster `json:"cluster,omitempty"`
-	Kind    string       `json:"kind,omitempty"`
-	Message string       `json:"message,omitempty"`
-	Warning string       `json:"warning,omitempty"`
+	Cluster  *mm2.Cluster   `json:"cluster,omitempty"` // without its password
+	Password passwordSource `json:"password-from"`
+	Kind     string         `json:"kind,omitempty"`
+	Message  string         `json:"message,omitempty"`
+	Warning  string         `json:"warning,omitempty"`
 }
 
 func recordAccess(a access) accessRecord {
-	return accessRecord{Cluster: a.cluster, Kind: a.status.kind, Message: a.status.message, Warning: a.warning}
+	r := accessRecord{Password: a.password, Kind: a.status.kind, Message: a.status.message, Warning: a.warning}
+	if a.cluster != nil {
+		cluster := *a.cluster
+		cluster.Password = ""
+		r.Cluster = &cluster
+	}
+	return r
 }
 
+// access is the recorded access with its password still to be read (readPassword); a copy, so
+// that the password never reaches the record.
 func (r accessRecord) access() access {
-	return access{cluster: r.Cluster, status: status{r.Kind, r.Message}, warning: r.Warning}
+	a := access{status: status{r.Kind, r.Message}, warning: r.Warning, password: r.Password}
+	if r.Cluster != nil {
+		cluster := *r.Cluster
+		a.cluster = &cluster
+	}
+	return a
 }
 
 // newRecord is what a dispatch that read the model keeps of v, with raw config-get's answer.

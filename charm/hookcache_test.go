@@ -59,8 +59,9 @@ func mirroringCached(t *testing.T) (*harness, *hookstest.Relation, *hookstest.Re
 }
 
 // TestGivenAValidCacheWhenUpdateStatusThenOnlyLeadershipAndStatusAreAsked: update-status on a
-// unit whose last hooks read the model asks Juju only what can change without an event: who
-// leads. No config, relation or secret is read again, and the files stay as they were.
+// unit whose last hooks read the model asks Juju only what can change without an event (who
+// leads) and the passwords the cache does not hold (a secret-get a side, without --refresh).
+// No config or relation is read again, and the files stay as they were.
 func TestGivenAValidCacheWhenUpdateStatusThenOnlyLeadershipAndStatusAreAsked(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -68,11 +69,11 @@ func TestGivenAValidCacheWhenUpdateStatusThenOnlyLeadershipAndStatusAreAsked(t *
 		migrating bool
 		want      []string
 	}{
-		{"non-leader, ready", 1, false, []string{"is-leader", "status-set"}},
-		{"non-leader, mirroring", 1, true, []string{"is-leader", "status-set"}},
-		{"leader, ready", 0, false, []string{"is-leader", "status-set", "status-set --application"}},
+		{"non-leader, ready", 1, false, []string{"is-leader", "secret-get", "secret-get", "status-set"}},
+		{"non-leader, mirroring", 1, true, []string{"is-leader", "secret-get", "secret-get", "status-set"}},
+		{"leader, ready", 0, false, []string{"is-leader", "secret-get", "secret-get", "status-set", "status-set --application"}},
 		// It measures: it keeps the line and sets it once, on the unit and the application.
-		{"leader, mirroring", 0, true, []string{"is-leader", "state-set --file", "status-set", "status-set --application"}},
+		{"leader, mirroring", 0, true, []string{"is-leader", "secret-get", "secret-get", "state-set --file", "status-set", "status-set --application"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,6 +216,93 @@ func TestGivenAHookThatFailsThenNoCacheIsLeft(t *testing.T) {
 	h.failTool = ""
 	h.hook(h.unit(1), "update-status", nil, "")
 	assert.Contains(t, string(h.workloads[h.unit(1)].files[mm2.PropertiesPath].Content), "old-7:9092")
+}
+
+// TestGivenACacheThenItHoldsNoPassword: passwords live in no file but the workload's secrets
+// file. The cache keeps where each was read, and update-status reads it there again: after a
+// rotation the new password is in the secrets file and still in no cache.
+func TestGivenACacheThenItHoldsNoPassword(t *testing.T) {
+	h, source, target := mirroringCached(t)
+	passwords := func() []string {
+		var out []string
+		for _, rel := range []*hookstest.Relation{source, target} {
+			for app, data := range rel.Data {
+				if uri := data["secret-user"]; uri != "" && !strings.HasPrefix(app, "mirrormaker") {
+					revs := h.m.Secret(uri).Revisions
+					out = append(out, revs[len(revs)-1]["password"])
+				}
+			}
+		}
+		require.Len(t, out, 2)
+		return out
+	}
+	check := func(when string) {
+		for _, u := range h.m.Units {
+			data, err := os.ReadFile(filepath.Join(h.charmDirs[u], CacheFile))
+			require.NoError(t, err, "%s: %s", when, u)
+			for _, p := range passwords() {
+				assert.NotContains(t, string(data), p, "%s: %s's cache", when, u)
+				assert.Contains(t, string(h.workloads[u].files[mm2.SecretsPath].Content), p, "%s: %s's secrets file", when, u)
+			}
+		}
+	}
+	check("mirroring")
+	uri := source.Data["kafka-old"]["secret-user"]
+	require.NoError(t, h.m.UpdateSecret(uri, map[string]string{"username": "relation-9", "password": "rotated-Pa55"}))
+	for _, u := range h.m.Units {
+		require.NoError(t, h.dispatch(u, h.m.SecretEnv(u, "secret-changed", uri)))
+	}
+	h.everywhere("update-status", nil)
+	check("after a rotation")
+}
+
+// TestGivenEachWayAPasswordComesThenUpdateStatusReadsItThereAgain: a provider's user secret, a
+// provider's plain fields (before Juju secrets), and the source-credentials secret of a source
+// outside Juju. Each password is read again where it came from, and never cached.
+func TestGivenEachWayAPasswordComesThenUpdateStatusReadsItThereAgain(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(h *harness)
+		reads []string // the non-leader's update-status with its cache
+	}{{
+		name:  "user secrets",
+		setup: func(h *harness) { h.ready() },
+		reads: []string{"is-leader", "secret-get", "secret-get", "status-set"},
+	}, {
+		name: "plain fields on the source relation",
+		setup: func(h *harness) {
+			h.relate("source", "kafka-old", map[string]string{"endpoints": "old-0:9092", "username": "relation-9",
+				"password": "src-Pa55word", "tls": "disabled", "topic": "__mirrormaker-user"})
+			h.relate("target", "kafka-k8s", h.providerAnswer("kafka-k8s-0.kafka-k8s-endpoints:9092", "tgt-Pa55word"))
+		},
+		reads: []string{"is-leader", "relation-get --app", "secret-get", "status-set"},
+	}, {
+		name: "source-credentials",
+		setup: func(h *harness) {
+			h.m.Config["source-bootstrap-servers"] = "old-0:9092"
+			h.m.Config["source-credentials"] = h.m.AddSecret(map[string]string{"username": "admin", "password": "src-Pa55word"})
+			h.everywhere("config-changed", nil)
+			h.relate("target", "kafka-k8s", h.providerAnswer("kafka-k8s-0.kafka-k8s-endpoints:9092", "tgt-Pa55word"))
+		},
+		reads: []string{"is-leader", "secret-get", "secret-get", "status-set"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, 2)
+			tt.setup(h)
+			u := h.unit(1)
+			h.hook(u, "update-status", nil, "")
+			got := h.toolsDuring(u, func() { h.hook(u, "update-status", nil, "") })
+			assert.Equal(t, tt.reads, got)
+			secrets := string(h.workloads[u].files[mm2.SecretsPath].Content)
+			data, err := os.ReadFile(filepath.Join(h.charmDirs[u], CacheFile))
+			require.NoError(t, err)
+			for _, p := range []string{"src-Pa55word", "tgt-Pa55word"} {
+				assert.Contains(t, secrets, p)
+				assert.NotContains(t, string(data), p)
+			}
+		})
+	}
 }
 
 // TestGivenTheLeaderWroteTheIntentWhenUpdateStatusThenItFollowsIt: the leader is not told of

@@ -17,8 +17,10 @@ func (c *Charm) observe(ctx context.Context) (view, error) {
 		return view{}, fmt.Errorf("cannot tell leadership: %w", err)
 	}
 	if r := c.cache.rec; r != nil && c.hook.Hook == hookUpdateStatus && r.Leader == leader {
-		c.cache.hit = true
-		return r.view(), nil
+		if v := r.view(); c.readPasswords(ctx, &v) {
+			c.cache.hit = true
+			return v, nil
+		}
 	}
 	v, raw, err := c.readModel(ctx, leader)
 	if err != nil {
@@ -26,6 +28,23 @@ func (c *Charm) observe(ctx context.Context) (view, error) {
 	}
 	c.cache.rec, c.cache.hit = newRecord(c.hook.Unit, v, raw), false
 	return v, nil
+}
+
+// readPasswords reads each cached cluster's password where it was read before. false when one
+// cannot be read there (a provider that moved or revoked its credentials announces it with an
+// event on its way): the dispatch then reads the whole model, which says what is wrong.
+func (c *Charm) readPasswords(ctx context.Context, v *view) bool {
+	for _, a := range []*access{&v.source, &v.target} {
+		if a.cluster == nil {
+			continue
+		}
+		password, err := c.readPassword(ctx, a.password)
+		if err != nil || password == "" {
+			return false
+		}
+		a.cluster.Password = password
+	}
+	return true
 }
 
 // readModel reads config, relations, secrets and peers. The leader also makes sure each

@@ -72,6 +72,10 @@ type DataError struct {
 
 func (e *DataError) Error() string { return fmt.Sprintf("invalid %s: %s", e.Field, e.Reason) }
 
+// UserSecretField is the provider's field naming the Juju secret of the relation's user
+// (username, password, uris).
+const UserSecretField = "secret-user"
+
 // SecretGetter reads a Juju secret's content by URI.
 type SecretGetter func(uri string) (map[string]string, error)
 
@@ -79,7 +83,7 @@ type SecretGetter func(uri string) (map[string]string, error)
 // provider that supports secrets may leave stale plain fields behind from before an upgrade.
 func Parse(data map[string]string, get SecretGetter) (Credentials, error) {
 	var c Credentials
-	user, err := readSecret(data, "secret-user", get)
+	user, err := readSecret(data, UserSecretField, get)
 	if err != nil {
 		return c, err
 	}

@@ -87,7 +87,7 @@ type options struct {
 	topics, topicsExclude, groups, groupsExclude, replicationPolicy string
 	tasksMax, replicationFactor, internalReplicationFactor          int
 	syncGroupOffsets, syncTopicConfigs, syncTopicACLs               bool
-	exactlyOnce                                                     string
+	exactlyOnce, compression                                        string
 	offsetFlushInterval, checkpointInterval                         int
 	syncGroupOffsetsInterval, refreshTopicsInterval                 int
 	refreshGroupsInterval, syncTopicConfigsInterval, offsetLagMax   int
@@ -121,6 +121,7 @@ func decodeOptions(raw map[string]any) options {
 		syncTopicConfigs:          d.boolean("sync-topic-configs"),
 		syncTopicACLs:             d.boolean("sync-topic-acls"),
 		exactlyOnce:               d.str("exactly-once"),
+		compression:               d.str("compression"),
 		offsetFlushInterval:       d.integer("offset-flush-interval"),
 		checkpointInterval:        d.integer("checkpoint-interval"),
 		syncGroupOffsetsInterval:  d.integer("sync-group-offsets-interval"),
@@ -252,6 +253,7 @@ func (o options) validateSettings(v *validator) mm2.Settings {
 	s.SyncTopicConfigs = v.boolean("sync-topic-configs", o.syncTopicConfigs)
 	s.SyncTopicACLs = v.boolean("sync-topic-acls", o.syncTopicACLs)
 	s.ExactlyOnce = v.oneOf("exactly-once", o.exactlyOnce, "disabled", "preparing", "enabled")
+	s.Compression = v.oneOf("compression", o.compression, mm2.Compressions...)
 	s.OffsetFlushIntervalSeconds = v.intMin("offset-flush-interval", o.offsetFlushInterval, 1)
 	s.CheckpointIntervalSeconds = v.intMin("checkpoint-interval", o.checkpointInterval, 1)
 	s.SyncGroupOffsetsIntervalSeconds = v.intMin("sync-group-offsets-interval", o.syncGroupOffsetsInterval, 1)

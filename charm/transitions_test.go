@@ -284,6 +284,7 @@ func TestGivenBadConfigWhenConfigChangedThenBlockedNamingOptionAndStopped(t *tes
 		{"topics", "a${b}", `invalid config: topics: "a${b}" must not contain ${`},
 		{"groups-exclude", "[abc", `invalid config: groups-exclude: "[abc" is not a valid regular expression: missing closing ]`},
 		{"exactly-once", "yes", `invalid config: exactly-once: want one of disabled, preparing, enabled, got "yes"`},
+		{"compression", "brotli", `invalid config: compression: want one of none, gzip, snappy, lz4, zstd, got "brotli"`},
 		{"heap-size", "lots", `invalid config: heap-size: want a size such as 512M or 2G, got "lots"`},
 		{"replication-factor", float64(0), "invalid config: replication-factor: want -1 (broker default) or at least 1, got 0"},
 		{"source-alias", "old.one", `invalid config: source-alias: want letters, digits, _ or -, got "old.one"`},

@@ -25,6 +25,9 @@ const (
 	PolicyPrefix   = "prefix"   // DefaultReplicationPolicy: topics become "<source alias>.<topic>"
 )
 
+// Compressions are the values of Settings.Compression: the Kafka producer's compression.type.
+var Compressions = []string{"none", "gzip", "snappy", "lz4", "zstd"}
+
 // Values of Settings.ExactlyOnce. They are Kafka Connect's values of exactly.once.source.support,
 // except "disabled", which renders nothing so that a worker never sees the setting it did not ask for.
 const (
@@ -55,6 +58,7 @@ type Settings struct {
 	SyncTopicConfigs      bool
 	SyncTopicACLs         bool
 	ExactlyOnce           string // "disabled", "preparing", "enabled"
+	Compression           string // of the records written to the target: one of Compressions
 
 	OffsetFlushIntervalSeconds      int
 	CheckpointIntervalSeconds       int

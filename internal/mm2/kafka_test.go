@@ -9,11 +9,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
 
 // kafkaLibsEnv names a directory of Kafka jars (connect-mirror and its dependencies, as
 // `mvn dependency:copy-dependencies` leaves them). Set, it lets TestKafkaReadsRenderedConfig
-// check the rendered files with MirrorMaker 2's own config classes; unset, that test skips.
+// check the rendered files with MirrorMaker 2's own config classes; unset, it uses the sandbox's
+// Kafka (.cache/kafka-<version>/libs, as make kafka installs it).
 const kafkaLibsEnv = "MM2_TEST_KAFKA_LIBS"
 
 type probeOutput map[string]map[string]string // section -> key -> value
@@ -24,7 +27,16 @@ type probeOutput map[string]map[string]string // section -> key -> value
 func TestKafkaReadsRenderedConfig(t *testing.T) {
 	libs := os.Getenv(kafkaLibsEnv)
 	if libs == "" {
-		t.Skip(kafkaLibsEnv + " is not set")
+		// The sandbox's Kafka (make kafka), which make test installs: this test must not skip
+		// quietly where the jars are there to run it.
+		d, err := localkafka.FindKafkaDist()
+		if err != nil {
+			if os.Getenv("MM_REQUIRE_SANDBOX") != "" {
+				t.Fatalf("sandbox required: %v", err)
+			}
+			t.Skipf("skipping: neither %s nor the sandbox's Kafka: %v", kafkaLibsEnv, err)
+		}
+		libs = filepath.Join(d.Home, "libs")
 	}
 	javac, err := exec.LookPath("javac")
 	if err != nil {
@@ -84,6 +96,13 @@ func TestKafkaReadsRenderedConfig(t *testing.T) {
 		"producer.acks":                     "all",
 		"producer.enable.idempotence":       "true",
 		"ssl.truststore.type":               "PEM",
+		// Worker.baseProducerConfigs hands every producer.* key to the tasks' producers, over
+		// Connect's one request in flight, 16 KB batches and no linger.
+		"producer.max.in.flight.requests.per.connection": "5",
+		"producer.batch.size":                            "262144",
+		"producer.linger.ms":                             "20",
+		"producer.buffer.memory":                         "67108864",
+		"producer.compression.type":                      "none",
 	} {
 		assert.Equal(t, v, got["worker"][k], "worker %s", k)
 	}
@@ -142,6 +161,7 @@ func TestKafkaReadsRenderedConfig(t *testing.T) {
 	// Clients: the replication consumer reads committed records from the source; offset syncs
 	// go to the target; each logs in with its own cluster's credentials.
 	assert.Equal(t, "read_committed", got["source-consumer"]["isolation.level"])
+	assert.Equal(t, "2000", got["source-consumer"]["max.poll.records"])
 	assert.Equal(t, "kafka1.example.internal:9093,[fd00::1]:9093", got["source-consumer"]["bootstrap.servers"])
 	assert.Equal(t, dir+"/mm2-legacy-ca.pem", got["source-consumer"]["ssl.truststore.location"])
 	assert.Equal(t, "kafka-k8s-0.kafka-k8s-endpoints:9093", got["offset-syncs-producer"]["bootstrap.servers"])

@@ -48,6 +48,7 @@ func defaultSettings() Settings {
 		RefreshGroupsIntervalSeconds:    60,
 		SyncTopicConfigsIntervalSeconds: 600,
 		OffsetLagMax:                    100,
+		Compression:                     "none",
 		LogLevel:                        "INFO",
 	}
 }
@@ -257,6 +258,7 @@ func TestRenderErrors(t *testing.T) {
 		{"zero flush interval", func(in *Input) { in.Settings.OffsetFlushIntervalSeconds = 0 }, "Settings.OffsetFlushIntervalSeconds"},
 		{"negative refresh", func(in *Input) { in.Settings.RefreshGroupsIntervalSeconds = -1 }, "Settings.RefreshGroupsIntervalSeconds"},
 		{"negative lag max", func(in *Input) { in.Settings.OffsetLagMax = -1 }, "Settings.OffsetLagMax"},
+		{"unknown compression", func(in *Input) { in.Settings.Compression = "brotli" }, "Settings.Compression"},
 		{"unknown log level", func(in *Input) { in.Settings.LogLevel = "VERBOSE" }, "Settings.LogLevel"},
 		{"empty topic regex", func(in *Input) { in.Settings.Topics = []string{" "} }, "Settings.Topics"},
 		{"comma in group regex", func(in *Input) { in.Settings.GroupsExclude = []string{"a,b"} }, "Settings.GroupsExclude"},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -156,6 +157,9 @@ func validateSettings(s Settings) error {
 		if n.value < 1 {
 			return invalid(f+n.field, "is %d; it must be at least 1", n.value)
 		}
+	}
+	if !slices.Contains(Compressions, s.Compression) {
+		return invalid(f+"Compression", "%q is not one of %s", s.Compression, strings.Join(Compressions, ", "))
 	}
 	if s.OffsetLagMax < 0 {
 		return invalid(f+"OffsetLagMax", "is %d; it must not be negative", s.OffsetLagMax)

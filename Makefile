@@ -14,6 +14,10 @@ PEBBLE        := $(CACHE)/bin/pebble
 CHARMCRAFT_VERSION ?= 4.5.0
 CHARMCRAFT_VENV    := $(CACHE)/charmcraft-$(CHARMCRAFT_VERSION)
 CHARMCRAFT         := $(CHARMCRAFT_VENV)/bin/charmcraft
+# ops from PyPI into its own venv, only for `make bench`: the minimal Python charm the hooks are
+# compared with.
+OPS_VERSION ?= 2.23.6
+OPS_VENV    := $(CACHE)/ops-$(OPS_VERSION)
 
 export PEBBLE_BIN     := $(PEBBLE)
 export CHARM_FILE     := $(CHARM)
@@ -54,6 +58,12 @@ $(CHARMCRAFT_VENV)/.installed:
 	rm -rf $(CHARMCRAFT_VENV)
 	python3 -m venv $(CHARMCRAFT_VENV)
 	$(CHARMCRAFT_VENV)/bin/pip install -q --disable-pip-version-check charmcraft==$(CHARMCRAFT_VERSION)
+	touch $@
+
+$(OPS_VENV)/.installed:
+	rm -rf $(OPS_VENV)
+	python3 -m venv $(OPS_VENV)
+	$(OPS_VENV)/bin/pip install -q --disable-pip-version-check ops==$(OPS_VERSION)
 	touch $@
 
 ## pebble: the Pebble daemon, at the version of the client in go.mod
@@ -107,9 +117,10 @@ test: lint charm check-charm pebble kafka kafka4 fuzz
 ## (BenchmarkCopyRate: Kafka's producer perf tool, a Go consume-produce pipe, the migration how-to's
 ## stock MM2 and the charm's MM2 on 1 and 2 units, on the same data; MM_BENCH_* shape it), the
 ## hooks (tool calls and time per dispatch), the leader's measurement and the cutover's proof.
-bench: charm pebble kafka
+bench: charm pebble kafka $(OPS_VENV)/.installed
 	$(GO) test -p 1 -count=1 -run XXX -bench CopyRate -benchtime 1x -timeout 2h ./internal/sandbox/
-	$(GO) test -p 1 -count=1 -run XXX -bench . -benchtime 20x ./cmd/mirrormaker-k8s/ ./internal/workload/
+	MM_OPS_PYTHON=$(OPS_VENV)/bin/python $(GO) test -p 1 -count=1 -run XXX -bench . -benchtime 20x \
+	  ./cmd/mirrormaker-k8s/ ./internal/workload/
 	$(GO) test -p 1 -count=1 -run XXX -bench . -benchtime 3x ./internal/migration/
 
 ## demo: the whole user flow against two local Kafka clusters, then tear down

@@ -162,6 +162,8 @@ func TestKafkaReadsRenderedConfig(t *testing.T) {
 	// go to the target; each logs in with its own cluster's credentials.
 	assert.Equal(t, "read_committed", got["source-consumer"]["isolation.level"])
 	assert.Equal(t, "2000", got["source-consumer"]["max.poll.records"])
+	// MM2's offset syncs are sent at once, not batched with the copy's linger.
+	assert.Equal(t, "0", got["offset-syncs-producer"]["linger.ms"])
 	assert.Equal(t, "kafka1.example.internal:9093,[fd00::1]:9093", got["source-consumer"]["bootstrap.servers"])
 	assert.Equal(t, dir+"/mm2-legacy-ca.pem", got["source-consumer"]["ssl.truststore.location"])
 	assert.Equal(t, "kafka-k8s-0.kafka-k8s-endpoints:9093", got["offset-syncs-producer"]["bootstrap.servers"])

@@ -133,6 +133,11 @@ func renderProperties(in Input) []byte {
 	p.set(fwd+"topics.exclude", strings.Join(s.TopicsExclude, ", "))
 	p.set(fwd+"groups", strings.Join(s.Groups, ", "))
 	p.set(fwd+"groups.exclude", strings.Join(s.GroupsExclude, ", "))
+	// MM2's offset-syncs producer reads the target's producer settings too, and must not linger:
+	// it has at most 10 syncs in flight, so with the 20 ms above a fast copy left partitions
+	// without an offset sync for thousands of records, and MM2's checkpoints that far behind.
+	// The connector-level setting overrides the target's for the connectors' own clients only.
+	p.set(fwd+"target.producer.linger.ms", "0")
 	p.set(rev+"enabled", "false")
 	p.set(rev+"emit.heartbeats.enabled", "false")
 	p.set("offset-syncs.topic.location", "target")

@@ -5,7 +5,8 @@
 # broker (kafka_2.13), MirrorMaker 2 (connect-mirror), a logging binding and the
 # Prometheus JMX exporter agent and Kafka's tools (for the benchmarks' producer perf test), all
 # resolved transitively into DEST/libs, plus DEST/bin/connect-mirror-maker.sh and
-# DEST/bin/kafka-producer-perf-test.sh, launchers with the flags of Kafka's own,
+# DEST/bin/kafka-producer-perf-test.sh, launchers with the flags of Kafka's own (through
+# DEST/bin/kafka-run-class.sh, as Kafka's),
 # and DEST/config/connect-log4j{,2}.properties, its default logging (stdout).
 #
 # Idempotent: once DEST/.complete exists this exits at once. The work happens in
@@ -118,7 +119,7 @@ fi
 # The workload's KAFKA_OPTS names this exact path (/opt/kafka/libs/...).
 cp "$tmp/libs/jmx_prometheus_javaagent-$jmx_version.jar" "$tmp/libs/jmx_prometheus_javaagent.jar"
 install -m 0755 "$launcher" "$tmp/bin/connect-mirror-maker.sh"
-install -m 0755 "$assets/kafka-producer-perf-test.sh" "$tmp/bin/kafka-producer-perf-test.sh"
+install -m 0755 "$assets/kafka-producer-perf-test.sh" "$assets/kafka-run-class.sh" "$tmp/bin/"
 install -m 0644 "$assets/connect-log4j.properties" "$assets/connect-log4j2.properties" "$tmp/config/"
 echo "$version" >"$tmp/VERSION"
 

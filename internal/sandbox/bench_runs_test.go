@@ -31,6 +31,17 @@ var copyRuns = []copyRun{
 	{name: "charm MM2, 1 unit, exactly-once", metric: "charm-1-eos", prepare: prepareCharm(1, map[string]any{"exactly-once": "enabled"})},
 }
 
+// createTargetTopic creates the topic on target as MM2 would (same partitions),
+// for the runs that write it themselves.
+func (w *benchWorld) createTargetTopic(target *localkafka.Cluster) error {
+	kit, err := localkafka.NewKit(target)
+	if err != nil {
+		return err
+	}
+	defer kit.Close()
+	return kit.CreateTopic(w.shape.topic, w.shape.partitions, nil)
+}
+
 // scramClientProperties are a Java client's settings for c's admin user.
 func scramClientProperties(prefix string, c *localkafka.Cluster) []string {
 	return []string{
@@ -93,12 +104,7 @@ func startJava(script, out string, args ...string) (func() error, func(), error)
 // into the target, acks=all and idempotent as MM2's producers are, with
 // batches large enough that the broker, not the client, is the limit.
 func prepareRawProduce(w *benchWorld, target *localkafka.Cluster) (func() error, func(), error) {
-	kit, err := localkafka.NewKit(target)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer kit.Close()
-	if err := kit.CreateTopic(w.shape.topic, w.shape.partitions, nil); err != nil {
+	if err := w.createTargetTopic(target); err != nil {
 		return nil, nil, err
 	}
 	config, err := writeSecretFile("producer.properties", scramClientProperties("", target))
@@ -208,12 +214,7 @@ func prepareCharm(units int, extra map[string]any) func(*benchWorld, *localkafka
 // acks=all producer writing each record to the same partition of the
 // target, read_committed as MM2 reads.
 func preparePipe(w *benchWorld, target *localkafka.Cluster) (func() error, func(), error) {
-	kit, err := localkafka.NewKit(target)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer kit.Close()
-	if err := kit.CreateTopic(w.shape.topic, w.shape.partitions, nil); err != nil {
+	if err := w.createTargetTopic(target); err != nil {
 		return nil, nil, err
 	}
 	scfg := w.source.Config(w.source.Admin)

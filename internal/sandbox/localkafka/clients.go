@@ -75,7 +75,7 @@ func (c *Cluster) NewAdmin(creds Credentials) (sarama.ClusterAdmin, error) {
 // CreateUser creates (or resets) a SCRAM-SHA-512 user through the Kafka API,
 // as Charmed Kafka does for each kafka_client relation. Any password works:
 // it travels only inside the request, salted, never on argv or in a file.
-// It returns once the broker can authenticate the user, so callers may log in
+// It returns once every node can authenticate the user, so callers may log in
 // straight away.
 func (c *Cluster) CreateUser(ctx context.Context, name, password string) error {
 	salt := make([]byte, 32)
@@ -108,7 +108,7 @@ func (c *Cluster) CreateUser(ctx context.Context, name, password string) error {
 	}
 	// The controller has committed the credential; the broker applies it when
 	// it replays the metadata log. Wait until it describes the user.
-	return poll.Until(ctx, 10*time.Second, 100*time.Millisecond, func() (bool, error) {
+	err = poll.Until(ctx, 10*time.Second, 100*time.Millisecond, func() (bool, error) {
 		desc, err := admin.DescribeUserScramCredentials([]string{name})
 		if err != nil {
 			return false, nil
@@ -120,4 +120,26 @@ func (c *Cluster) CreateUser(ctx context.Context, name, password string) error {
 		}
 		return false, nil
 	}, fmt.Sprintf("user %q to appear on %s", name, c.Name))
+	if err != nil {
+		return err
+	}
+	// Every other node applies it when it replays the log too, and until then refuses the
+	// user's login: with fast hooks a preflight reached a node of a 3-node cluster before it
+	// had ("invalid credentials"). Return once every node lets the user in.
+	creds := Credentials{Username: name, Password: password}
+	for _, addr := range c.Addrs() {
+		err := poll.Until(ctx, 30*time.Second, 100*time.Millisecond, func() (bool, error) {
+			cfg := c.Config(creds)
+			cfg.Metadata.Retry.Max = 0
+			cl, err := sarama.NewClient([]string{addr}, cfg)
+			if err != nil {
+				return false, nil
+			}
+			return true, cl.Close()
+		}, fmt.Sprintf("node %s of %s to accept user %q", addr, c.Name, name))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

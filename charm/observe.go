@@ -16,7 +16,7 @@ func (c *Charm) observe(ctx context.Context) (view, error) {
 	if err != nil {
 		return view{}, fmt.Errorf("cannot tell leadership: %w", err)
 	}
-	if r := c.cache.rec; r != nil && c.hook.Hook == hookUpdateStatus && r.Leader == leader {
+	if r := c.cache.rec; r != nil && r.Leader == leader { // Run loads it only for update-status
 		if v := r.view(); c.readPasswords(ctx, &v) {
 			c.cache.hit = true
 			return v, nil

@@ -98,8 +98,6 @@ type benchShape struct {
 	topic         string
 }
 
-func (s benchShape) bytes() float64 { return float64(s.records) * float64(s.size) }
-
 // copyRun is one way of getting the source topic onto a target.
 type copyRun struct {
 	name   string // in the table
@@ -115,7 +113,6 @@ type copyRun struct {
 // copyResult is what one run measured on its target.
 type copyResult struct {
 	records      int
-	bytes        float64
 	first, whole time.Duration // since the run's start
 }
 

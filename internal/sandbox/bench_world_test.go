@@ -162,12 +162,12 @@ func (w *benchWorld) runOnce(r copyRun) copyResult {
 // copy is whole: each partition at the source's end offset (all: as many
 // records as the shape in total).
 func (w *benchWorld) measure(target *localkafka.Cluster, begin time.Time, all bool) (copyResult, error) {
-	client, err := target.NewClient(target.Admin)
+	kit, err := localkafka.NewKit(target)
 	if err != nil {
 		return copyResult{}, err
 	}
-	defer client.Close()
-	res := copyResult{records: w.shape.records, bytes: w.shape.bytes()}
+	defer kit.Close()
+	res := copyResult{records: w.shape.records}
 	deadline := time.Now().Add(15 * time.Minute)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -181,7 +181,7 @@ func (w *benchWorld) measure(target *localkafka.Cluster, begin time.Time, all bo
 		if time.Now().After(deadline) {
 			return res, fmt.Errorf("the target holds %d of %d records after %s", last, w.shape.records, time.Since(begin).Round(time.Second))
 		}
-		ends, err := endOffsets(client, w.shape.topic)
+		ends, err := kit.EndOffsets(w.shape.topic)
 		if err != nil {
 			continue // not created yet
 		}
@@ -203,23 +203,4 @@ func (w *benchWorld) measure(target *localkafka.Cluster, begin time.Time, all bo
 			return res, nil
 		}
 	}
-}
-
-func endOffsets(client sarama.Client, topic string) (map[int32]int64, error) {
-	if err := client.RefreshMetadata(topic); err != nil {
-		return nil, err
-	}
-	parts, err := client.Partitions(topic)
-	if err != nil {
-		return nil, err
-	}
-	ends := map[int32]int64{}
-	for _, p := range parts {
-		e, err := client.GetOffset(topic, p, sarama.OffsetNewest)
-		if err != nil {
-			return nil, err
-		}
-		ends[p] = e
-	}
-	return ends, nil
 }

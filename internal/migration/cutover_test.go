@@ -116,7 +116,7 @@ func TestGivenAGroupStateWhenGatesAreJudgedThenEveryBlockerIsNamed(t *testing.T)
 			if tc.change != nil {
 				tc.change(src, tgt, flow)
 			}
-			view, err := measure(context.Background(), src, tgt, flow, time.Now(), nil)
+			view, err := measure(context.Background(), src, tgt, flow, time.Now(), nil, false)
 			require.NoError(t, err)
 			g := cutoverGates(context.Background(), src, flow, view, tc.groups)
 			assert.Equal(t, tc.blockers, g.Blockers)
@@ -194,7 +194,7 @@ func TestGivenAnEmptyTargetGroupWhenOffsetsAreWrittenThenTheyReadBack(t *testing
 // library as the cutover action will: gates, translation, write.
 func TestGivenExactOffsetsWhenWrittenThenTheGroupResumesThere(t *testing.T) {
 	src, tgt, flow := exactFixture(exactCases()[1])
-	view, err := measure(context.Background(), src, tgt, flow, time.Now(), nil)
+	view, err := measure(context.Background(), src, tgt, flow, time.Now(), nil, false)
 	require.NoError(t, err)
 	g := cutoverGates(context.Background(), src, flow, view, []string{"g"})
 	require.True(t, g.Open(), g.Blockers)

@@ -34,11 +34,11 @@ func (p *Pair) Measure(ctx context.Context, flow mm2.Flow) (SyncView, error) {
 	if target != nil {
 		tgt = target
 	}
-	return measure(ctx, source, tgt, flow, time.Now(), p.Book)
+	return measure(ctx, source, tgt, flow, time.Now(), p.Book, p.TargetEnds)
 }
 
 // measure is Measure over the wire interface, so tests can use fakes.
-func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time, book *Book) (SyncView, error) {
+func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time, book *Book, targetEnds bool) (SyncView, error) {
 	if flow.SourceAlias == "" {
 		return SyncView{}, errors.New("cannot measure: flow has no source alias")
 	}
@@ -72,7 +72,7 @@ func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time, b
 	mirrored := mirroredPartitions(srcMeta, m, flow, errs)
 	source, target := newSide("source", src, srcMeta, errs), newSide("target", tgt, tgtMeta, errs)
 
-	var starts, ends map[kafka.TopicPartition]kafka.OffsetAnswer
+	var starts, ends, tgtEnds map[kafka.TopicPartition]kafka.OffsetAnswer
 	var internal map[string]*topicRead
 	var groups []string
 	var srcGroups, tgtGroups groupsInfo
@@ -80,6 +80,9 @@ func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time, b
 		starts = source.listOffsets(ctx, mirrored, kafka.OffsetEarliest, readUncommitted)
 	})
 	wg.Go(func() { ends = source.listOffsets(ctx, mirrored, kafka.OffsetLatest, readUncommitted) })
+	if tgtErr == nil && targetEnds {
+		wg.Go(func() { tgtEnds = targetEndOffsets(ctx, tgt, tgtMeta, flow, mirrored) })
+	}
 	if tgtErr == nil {
 		wg.Go(func() {
 			internal = target.readTopics(ctx, []string{flow.ConnectOffsetsTopic(), flow.CheckpointsTopic()}, book)
@@ -99,6 +102,7 @@ func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time, b
 	st := mm2Progress(flow, internal, tgtErr, errs)
 	view.MirrorStarted = internal != nil && internal[flow.ConnectOffsetsTopic()].found
 	view.Partitions = partitionLags(mirrored, starts, ends, st, errs)
+	setTargetEnds(view.Partitions, flow, tgtEnds)
 	settleTails(ctx, source, view.Partitions, isolationOf(flow))
 	if tgtErr != nil {
 		tgtGroups = unknownGroups(groups, tgtErr)
@@ -107,4 +111,28 @@ func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time, b
 	view.summarise(flow)
 	view.Errors = errs.sorted()
 	return view, nil
+}
+
+// targetEndOffsets reads the end offset of each mirrored partition's copy on the target. What it
+// cannot read is left unknown and is no error of the view: a target topic MM2 has not created
+// yet is the normal start of a migration, and the lag does not rest on these figures.
+func targetEndOffsets(ctx context.Context, tgt wire, meta kafka.Meta, flow mm2.Flow, mirrored []kafka.TopicPartition) map[kafka.TopicPartition]kafka.OffsetAnswer {
+	onTarget := make([]kafka.TopicPartition, len(mirrored))
+	for i, tp := range mirrored {
+		onTarget[i] = kafka.TopicPartition{Topic: flow.TargetTopic(tp.Topic), Partition: tp.Partition}
+	}
+	quiet := newSide("target", tgt, meta, &itemErrors{})
+	return quiet.listOffsets(ctx, onTarget, kafka.OffsetLatest, readUncommitted)
+}
+
+// setTargetEnds fills PartitionLag.TargetEnd from ends (keyed by target partition); -1 where
+// unknown or not read.
+func setTargetEnds(parts []PartitionLag, flow mm2.Flow, ends map[kafka.TopicPartition]kafka.OffsetAnswer) {
+	for i := range parts {
+		parts[i].TargetEnd = -1
+		a, ok := ends[kafka.TopicPartition{Topic: flow.TargetTopic(parts[i].Topic), Partition: parts[i].Partition}]
+		if ok && a.Err == nil {
+			parts[i].TargetEnd = a.Offset
+		}
+	}
 }

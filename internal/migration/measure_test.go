@@ -80,7 +80,7 @@ func migrationFixture() (src, tgt *fakeCluster) {
 func TestGivenMigrationInProgressWhenMeasuredThenFiguresAreExact(t *testing.T) {
 	src, tgt := migrationFixture()
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	v, err := measure(context.Background(), src, tgt, testFlow, now, nil)
+	v, err := measure(context.Background(), src, tgt, testFlow, now, nil, false)
 	require.NoError(t, err)
 
 	assert.Empty(t, v.Errors)
@@ -147,7 +147,7 @@ func TestGivenMigrationInProgressWhenMeasuredThenFiguresAreExact(t *testing.T) {
 func TestGivenMM2NotStartedWhenMeasuredThenWholeBacklogCounts(t *testing.T) {
 	src, _ := migrationFixture()
 	tgt := newFakeCluster(1)
-	v, err := measure(context.Background(), src, tgt, testFlow, time.Now(), nil)
+	v, err := measure(context.Background(), src, tgt, testFlow, time.Now(), nil, false)
 	require.NoError(t, err)
 	assert.Empty(t, v.Errors)
 	assert.False(t, v.MirrorStarted)
@@ -202,7 +202,7 @@ func TestGivenFaultsWhenMeasuredThenViewDegradesAndNamesTheItem(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src, tgt := migrationFixture()
-			v, err := measure(context.Background(), src, tc.break_(src, tgt), testFlow, time.Now(), nil)
+			v, err := measure(context.Background(), src, tc.break_(src, tgt), testFlow, time.Now(), nil, false)
 			require.NoError(t, err)
 			assert.False(t, v.Complete())
 			assert.Equal(t, tc.unknown, v.PartitionsUnknown)
@@ -228,15 +228,15 @@ func TestGivenFaultsWhenMeasuredThenViewDegradesAndNamesTheItem(t *testing.T) {
 func TestGivenSourceUnreachableWhenMeasuredThenError(t *testing.T) {
 	src, tgt := migrationFixture()
 	src.metaErr = errors.New("connection refused")
-	_, err := measure(context.Background(), src, tgt, testFlow, time.Now(), nil)
+	_, err := measure(context.Background(), src, tgt, testFlow, time.Now(), nil, false)
 	assert.ErrorContains(t, err, "cannot describe source cluster: connection refused")
 }
 
 func TestGivenInvalidFlowWhenMeasuredThenError(t *testing.T) {
 	src, tgt := migrationFixture()
-	_, err := measure(context.Background(), src, tgt, mm2.Flow{}, time.Now(), nil)
+	_, err := measure(context.Background(), src, tgt, mm2.Flow{}, time.Now(), nil, false)
 	assert.ErrorContains(t, err, "no source alias")
-	_, err = measure(context.Background(), src, tgt, mm2.Flow{SourceAlias: "old", Filter: mm2.Filter{Groups: []string{"["}}}, time.Now(), nil)
+	_, err = measure(context.Background(), src, tgt, mm2.Flow{SourceAlias: "old", Filter: mm2.Filter{Groups: []string{"["}}}, time.Now(), nil, false)
 	assert.ErrorContains(t, err, "cannot compile groups filter")
 }
 
@@ -244,7 +244,7 @@ func TestGivenCoordinatorMovedWhenMeasuredThenGroupIsAskedAgain(t *testing.T) {
 	src, tgt := migrationFixture()
 	right := src.trueCoordinator("billing")
 	src.movedTo = map[string]int32{"billing": right%3 + 1}
-	v, err := measure(context.Background(), src, tgt, testFlow, time.Now(), nil)
+	v, err := measure(context.Background(), src, tgt, testFlow, time.Now(), nil, false)
 	require.NoError(t, err)
 	assert.Empty(t, v.Errors)
 	assert.Equal(t, 1, v.GroupsSynced)
@@ -254,7 +254,7 @@ func TestGivenCoordinatorMovedWhenMeasuredThenGroupIsAskedAgain(t *testing.T) {
 func TestGivenNoConsumerOffsetsTopicWhenMeasuredThenCoordinatorsAreFound(t *testing.T) {
 	src, tgt := migrationFixture()
 	delete(tgt.topics, "__consumer_offsets")
-	v, err := measure(context.Background(), src, tgt, testFlow, time.Now(), nil)
+	v, err := measure(context.Background(), src, tgt, testFlow, time.Now(), nil, false)
 	require.NoError(t, err)
 	assert.Empty(t, v.Errors)
 	assert.Equal(t, 1, v.GroupsSynced)
@@ -291,7 +291,7 @@ func scaledCluster(partitionsPerTopic, topics, groups int) (*fakeCluster, *fakeC
 func TestRequestsDoNotGrowWithPartitionsOrGroups(t *testing.T) {
 	count := func(partitionsPerTopic, topics, groups int) (src, tgt map[string]int) {
 		s, g := scaledCluster(partitionsPerTopic, topics, groups)
-		v, err := measure(context.Background(), s, g, testFlow, time.Now(), nil)
+		v, err := measure(context.Background(), s, g, testFlow, time.Now(), nil, false)
 		require.NoError(t, err)
 		require.Empty(t, v.Errors)
 		require.Len(t, v.Partitions, partitionsPerTopic*topics)
@@ -361,7 +361,7 @@ func TestGivenTransactionMarkersWhenTailIsShortThenLagCountsRecords(t *testing.T
 	for _, readCommitted := range []bool{false, true} {
 		flow := testFlow
 		flow.ReadCommitted = readCommitted
-		v, err := measure(context.Background(), src, tgt, flow, time.Now(), nil)
+		v, err := measure(context.Background(), src, tgt, flow, time.Now(), nil, false)
 		require.NoError(t, err)
 		require.Empty(t, v.Errors)
 		lags := []int64{}
@@ -423,7 +423,7 @@ func TestGroupPartitionSynced(t *testing.T) {
 func TestGivenAConnectOffsetPastTheSourceEndWhenMeasuredThenTheLagIsUnknownNotZero(t *testing.T) {
 	src, tgt := migrationFixture()
 	src.setOffsets("orders", 0, 0, 40) // recreated: MM2 said 99
-	v, err := measure(context.Background(), src, tgt, testFlow, time.Now(), nil)
+	v, err := measure(context.Background(), src, tgt, testFlow, time.Now(), nil, false)
 	require.NoError(t, err)
 	var p PartitionLag
 	for _, pl := range v.Partitions {
@@ -445,7 +445,7 @@ func TestGivenGroupsMM2CannotSyncWhenMeasuredThenTheViewSaysWhy(t *testing.T) {
 	src, tgt := migrationFixture()
 	// orders/2 starts at 10: "late" committed 5 there, and 3 on orders/3 (start 50) too.
 	src.addGroup("late", "Empty", 0, map[kafka.TopicPartition]int64{tp("orders", 2): 5, tp("orders", 3): 3, tp("orders", 1): 60})
-	v, err := measure(context.Background(), src, tgt, testFlow, time.Now(), nil)
+	v, err := measure(context.Background(), src, tgt, testFlow, time.Now(), nil, false)
 	require.NoError(t, err)
 	byName := map[string]GroupView{}
 	for _, g := range v.Groups {

@@ -14,6 +14,10 @@ type Pair struct {
 	// Book, when set, makes reads of MM2's internal topics incremental (see
 	// Book); the Pair updates it. A Pair is not for concurrent use.
 	Book *Book
+	// TargetEnds makes Measure also read the end offset of every mirrored
+	// partition on the target (PartitionLag.TargetEnd): one more request per
+	// target broker, which the migration exporter pays and hooks do not.
+	TargetEnds bool
 }
 
 // Close closes the clusters that were dialled.

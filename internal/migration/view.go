@@ -82,7 +82,10 @@ type PartitionLag struct {
 	// offset.flush.interval.ms, so Lag trails what is already written by up
 	// to that interval: it can over-report, never under-report.
 	Lag int64
-	Err error
+	// TargetEnd is the end offset of the partition's copy on the target, read only when
+	// Pair.TargetEnds asks for it; -1 when not read or unknown.
+	TargetEnd int64
+	Err       error
 }
 
 // TopicLag sums one source topic's partitions.

@@ -83,7 +83,10 @@ func TestSecretsFileRoundTrips(t *testing.T) {
 			require.True(t, isPrintableASCII(secrets))
 			props, err := loadProperties(mustUTF8(t, secrets))
 			require.NoError(t, err)
-			require.Len(t, props, 2)
+			require.Len(t, props, 4)
+			passwords, err := ReadSecrets([]byte(secrets))
+			require.NoError(t, err)
+			assert.Equal(t, map[string]string{in.Source.Alias: in.Source.Password, in.Target.Alias: in.Target.Password}, passwords)
 			for _, c := range []Cluster{in.Source, in.Target} {
 				entries, err := parseJAAS(props[c.Alias+".sasl.jaas.config"])
 				require.NoError(t, err)

@@ -2,10 +2,14 @@ package mm2
 
 // A Go port of java.util.Properties.load (LineReader, load0, loadConvert), written from the
 // JDK 17 sources: the first parser every rendered credential goes through. Java strings are
-// UTF-16, so it works on UTF-16 code units.
+// UTF-16, so it works on UTF-16 code units. Tests read the rendered files back with it as Kafka
+// does; the migration exporter reads the secrets file with it, so it sees the very passwords MM2
+// sees.
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -26,6 +30,26 @@ func utf8Units(b []byte) ([]uint16, error) {
 		return nil, errors.New("not UTF-8")
 	}
 	return utf16.Encode([]rune(string(b))), nil
+}
+
+// ReadSecrets reads the secrets file as MM2's FileConfigProvider does (Properties.load from a
+// UTF-8 Reader) and returns the password of each cluster alias.
+func ReadSecrets(data []byte) (map[string]string, error) {
+	units, err := utf8Units(data)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the secrets file: %w", err)
+	}
+	props, err := loadProperties(units)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the secrets file: %w", err)
+	}
+	passwords := map[string]string{}
+	for k, v := range props {
+		if alias, ok := strings.CutSuffix(k, passwordKeySuffix); ok {
+			passwords[alias] = v
+		}
+	}
+	return passwords, nil
 }
 
 // loadProperties ports Properties.load: natural lines, comments, continuations, key/value split

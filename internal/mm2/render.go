@@ -189,11 +189,19 @@ func clusterProperties(p *propertiesFile, c Cluster) {
 	}
 }
 
+// passwordKeySuffix ends the key of each cluster's bare password in the secrets file, which the
+// migration exporter reads (ReadSecrets); MM2 reads only the JAAS lines.
+const passwordKeySuffix = ".password"
+
 func renderSecrets(in Input) []byte {
-	p := newPropertiesFile("Credentials of both clusters, read through FileConfigProvider (as UTF-8).")
+	p := newPropertiesFile("Credentials of both clusters, read through FileConfigProvider (as UTF-8),",
+		"and by the migration exporter.")
 	p.b.WriteByte('\n')
 	for _, c := range []Cluster{in.Source, in.Target} {
 		p.set(c.Alias+".sasl.jaas.config", jaasConfig(c))
+	}
+	for _, c := range []Cluster{in.Source, in.Target} {
+		p.set(c.Alias+passwordKeySuffix, c.Password)
 	}
 	return p.bytes()
 }

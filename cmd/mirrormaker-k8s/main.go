@@ -1,5 +1,7 @@
 // Command mirrormaker-k8s is the charm's dispatch binary: Juju runs it for every hook and action.
-// It reads the hook context, builds the real clients and hands over to charm.Run.
+// It reads the hook context, builds the real clients and hands over to charm.Run. Run as
+// `mirrormaker-k8s export` in the workload container (the charm pushes it there), it is the
+// migration exporter instead.
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 
 	"mirrormaker-k8s/charm"
 	"mirrormaker-k8s/hooks"
+	"mirrormaker-k8s/internal/exporter"
 	"mirrormaker-k8s/internal/workload"
 )
 
@@ -25,6 +28,9 @@ func main() {
 func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == "export" {
+		return exporter.Main(ctx, os.Args[2:])
+	}
 	hc, err := hooks.NewContext(os.Getenv)
 	if err != nil {
 		return err

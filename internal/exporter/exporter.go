@@ -1,0 +1,238 @@
+package exporter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"reflect"
+	"sync"
+	"time"
+
+	"mirrormaker-k8s/internal/kafka"
+	"mirrormaker-k8s/internal/migration"
+)
+
+// measureTimeout bounds one measurement; a slow cluster must not stop the page from being
+// refreshed for long, and Prometheus would only see the old figures meanwhile.
+const measureTimeout = 45 * time.Second
+
+// Exporter measures on an interval and serves the last page. A scrape never talks to Kafka: it
+// reads the page the last measurement left, so any number of Prometheus servers cost the
+// clusters nothing more, and a measurement costs what the charm's status does,
+// O(brokers + coordinators) requests, with MM2's internal topics read incrementally.
+type Exporter struct {
+	// ConfigPath is the charm's file (ConfigPath in the container).
+	ConfigPath string
+	// Logf reports what fails; it never receives a password (errors from Kafka clients name
+	// brokers and causes only).
+	Logf func(format string, args ...any)
+
+	mu   sync.Mutex
+	page []byte
+
+	// Connections and MM2's book persist across measurements, so a round re-reads only what
+	// MM2 wrote since the last.
+	src, tgt       *kafka.Cluster
+	srcAt, tgtAt   kafka.Access
+	book           *migration.Book
+	lastGoodConfig *settings
+}
+
+// ServeHTTP serves /metrics (the last page) and /-/healthy.
+func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/metrics":
+		e.mu.Lock()
+		page := e.page
+		e.mu.Unlock()
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_, _ = w.Write(page)
+	case "/-/healthy":
+		_, _ = w.Write([]byte("ok\n"))
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// Round reads the configuration, measures when active, and replaces the page. It returns the
+// time until the next round.
+func (e *Exporter) Round(ctx context.Context) time.Duration {
+	s, err := load(e.ConfigPath)
+	if err != nil {
+		if e.lastGoodConfig == nil {
+			e.logf("%v", err)
+			e.setPage(snapshot{})
+			return DefaultInterval
+		}
+		// Keep measuring as last configured: the charm rewrites the file whole, and a read
+		// between two writes must not blank the dashboards.
+		e.logf("%v (measuring as last configured)", err)
+		s = *e.lastGoodConfig
+	}
+	e.lastGoodConfig = &s
+	snap := snapshot{cfg: s.Config}
+	if s.Active {
+		snap = e.measure(ctx, s)
+	} else {
+		e.closeClusters()
+	}
+	e.setPage(snap)
+	return s.Interval()
+}
+
+// measure takes one view with the connections it keeps, dialling again a side whose access
+// changed or whose connection failed.
+func (e *Exporter) measure(ctx context.Context, s settings) snapshot {
+	ctx, cancel := context.WithTimeout(ctx, measureTimeout)
+	defer cancel()
+	snap := snapshot{cfg: s.Config, requests: map[string]int{}}
+	if s.source == nil {
+		return snap
+	}
+	var err error
+	if e.src, e.srcAt, err = e.dial(ctx, "source", e.src, e.srcAt, s.source); err != nil {
+		return snap
+	}
+	snap.sourceUp = true
+	if s.target != nil {
+		if e.tgt, e.tgtAt, err = e.dial(ctx, "target", e.tgt, e.tgtAt, s.target); err == nil {
+			snap.targetUp = true
+		}
+	}
+	if e.book == nil {
+		e.book = &migration.Book{}
+	}
+	pair := &migration.Pair{Source: e.src, Book: e.book, TargetEnds: true}
+	if snap.targetUp {
+		pair.Target = e.tgt
+	}
+	start := time.Now()
+	view, err := pair.Measure(ctx, s.Flow)
+	snap.took = time.Since(start)
+	snap.requests["source"] = sum(e.src.RequestsSent())
+	if pair.Target != nil {
+		snap.requests["target"] = sum(e.tgt.RequestsSent())
+	}
+	if err != nil {
+		// The source could not even describe its topics: dial it again next round.
+		e.logf("cannot measure: %v", err)
+		e.src.Close()
+		e.src = nil
+		snap.sourceUp = false
+		return snap
+	}
+	for _, ie := range view.Errors {
+		if ie.Item == "target" {
+			snap.targetUp = false
+			e.closeTarget()
+		}
+	}
+	snap.view, snap.measured = view, true
+	return snap
+}
+
+// dial returns the kept connection when the access is the same, else a new one.
+func (e *Exporter) dial(ctx context.Context, side string, kept *kafka.Cluster, keptAt kafka.Access, want *kafka.Access) (*kafka.Cluster, kafka.Access, error) {
+	if kept != nil && reflect.DeepEqual(keptAt, *want) {
+		return kept, keptAt, nil
+	}
+	if kept != nil {
+		kept.Close()
+	}
+	c, err := kafka.Dial(ctx, *want)
+	if err != nil {
+		e.logf("cannot reach the %s cluster: %v", side, err)
+		return nil, kafka.Access{}, err
+	}
+	return c, *want, nil
+}
+
+func (e *Exporter) closeTarget() {
+	if e.tgt != nil {
+		e.tgt.Close()
+		e.tgt = nil
+	}
+}
+
+func (e *Exporter) closeClusters() {
+	if e.src != nil {
+		e.src.Close()
+		e.src = nil
+	}
+	e.closeTarget()
+	e.book = nil
+}
+
+func (e *Exporter) setPage(s snapshot) {
+	var buf bytes.Buffer
+	_ = write(&buf, families(s)) // a bytes.Buffer does not fail
+	e.mu.Lock()
+	e.page = buf.Bytes()
+	e.mu.Unlock()
+}
+
+func (e *Exporter) logf(format string, args ...any) {
+	if e.Logf != nil {
+		e.Logf(format, args...)
+	}
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// Serve listens on addr and measures until ctx ends.
+func (e *Exporter) Serve(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	defer e.closeClusters()
+	for {
+		wait := e.Round(ctx)
+		select {
+		case <-ctx.Done():
+			shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(shutdown)
+			return nil
+		case err := <-done:
+			if errors.Is(err, http.ErrServerClosed) {
+				return nil
+			}
+			return fmt.Errorf("cannot serve metrics: %w", err)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Main runs the exporter: `mirrormaker-k8s export --listen ADDR [--config PATH]`.
+func Main(ctx context.Context, args []string) error {
+	listen := fmt.Sprintf(":%d", Port)
+	path := ConfigPath
+	for i := 0; i < len(args); i++ {
+		switch {
+		case args[i] == "--listen" && i+1 < len(args):
+			listen = args[i+1]
+			i++
+		case args[i] == "--config" && i+1 < len(args):
+			path = args[i+1]
+			i++
+		default:
+			return fmt.Errorf("cannot run the exporter: unknown argument %q (usage: export [--listen ADDR] [--config PATH])", args[i])
+		}
+	}
+	e := &Exporter{ConfigPath: path, Logf: log.New(log.Writer(), "mm2-exporter: ", log.LstdFlags).Printf}
+	return e.Serve(ctx, listen)
+}

@@ -1,5 +1,6 @@
 // Package repo finds this repository's root, where `make` leaves the Kafka
-// jars, the Pebble daemon and the built charm the sandbox runs by default.
+// jars, the Pebble daemon, Prometheus and the built charm the sandbox runs
+// by default.
 package repo
 
 import (
@@ -41,4 +42,14 @@ func CharmFile() string {
 		return p
 	}
 	return filepath.Join(Root(), "build", "mirrormaker-k8s.charm")
+}
+
+// PrometheusBin is the Prometheus server sandbox tests run: $PROMETHEUS_BIN,
+// else what `make prometheus` unpacks from Debian's package at
+// <repo>/.cache/prometheus/usr/bin/prometheus.
+func PrometheusBin() string {
+	if p := os.Getenv("PROMETHEUS_BIN"); p != "" {
+		return p
+	}
+	return filepath.Join(Root(), ".cache", "prometheus", "usr", "bin", "prometheus")
 }

@@ -9,23 +9,30 @@ import (
 )
 
 // Provider plays the remote side of a relation the simulator creates: it
-// answers the requirer's request, as Charmed Kafka does for kafka_client.
-// It never touches the model itself; the simulator stores what it returns.
+// answers the charm's request, as Charmed Kafka does for kafka_client, or
+// publishes what the remote side always publishes (Loki its push URL), or
+// nothing, for a remote app that only reads the charm's data (Prometheus,
+// Grafana). It never touches the model itself; the simulator stores what it
+// returns.
 type Provider interface {
 	// App is the remote application's name, e.g. "kafka-old".
 	App() string
 	// Units are the remote units, each joining the relation.
 	Units() []string
-	// Answer is called with the requirer's app databag. It returns ok=false
+	// Answer is called with the charm's app databag. It returns ok=false
 	// while the request is incomplete (the provider waits for the next
 	// relation-changed), else the provider's answer.
 	Answer(ctx context.Context, relationID int, request map[string]string) (ProviderAnswer, bool, error)
 }
 
-// ProviderAnswer is what a provider publishes in its app databag.
+// ProviderAnswer is what a provider publishes: its app databag and, for
+// interfaces that answer per unit (loki_push_api's endpoint), its units'.
 type ProviderAnswer struct {
-	// Data are plain fields.
+	// Data are plain fields of the remote app's databag.
 	Data map[string]string
+	// UnitData are the remote units' databags, keyed by unit name (one of
+	// Units()); a charm reads them with relation-get - <remote unit>.
+	UnitData map[string]map[string]string
 	// Secrets maps a field (e.g. "secret-user") to secret content; the
 	// simulator stores each as a Juju secret and sets the field to its URI.
 	Secrets map[string]map[string]string

@@ -9,13 +9,15 @@ import (
 	"mirrormaker-k8s/hooks/hookstest"
 )
 
-// Relate relates the application's endpoint ("source" or "target") to the
-// provider p, as `juju relate`: <endpoint>-relation-created on every unit
-// (the leader writes its request into its app databag), then the provider
-// answers from that request, then -relation-joined and -changed on every
-// unit for each provider unit. A provider that was not ready answers after
-// the next round, followed by another -relation-changed. It returns the
-// relation id.
+// Relate relates the application's endpoint to the remote application p,
+// as `juju relate`: <endpoint>-relation-created on every unit (on a
+// requirer endpoint such as "source" the leader writes its request into its
+// app databag; on a provider endpoint such as "metrics-endpoint" the charm
+// publishes its data), then p answers from the charm's app databag (its app
+// and unit databags; a remote app that only reads answers nothing), then
+// -relation-joined and -changed on every unit for each remote unit. A
+// provider that was not ready answers after the next round, followed by
+// another -relation-changed. It returns the relation id.
 func (s *Sim) Relate(ctx context.Context, endpoint string, p Provider) (int, error) {
 	var rel *hookstest.Relation
 	err := s.store.update(ctx, func(m *hookstest.Model) error {
@@ -64,8 +66,9 @@ func (s *Sim) Relate(ctx context.Context, endpoint string, p Provider) (int, err
 	return id, s.everyUnit(ctx, event{hook: endpoint + "-relation-changed", relID: id, remoteUnit: p.Units()[0]})
 }
 
-// answer hands the requirer's app databag to p and publishes its answer in
-// the provider's app databag, storing secret fields as Juju secrets.
+// answer hands the charm's app databag to p and publishes its answer in
+// the remote app's and units' databags, storing secret fields as Juju
+// secrets.
 func (s *Sim) answer(ctx context.Context, id int, p Provider) (bool, error) {
 	m, err := s.store.read(ctx)
 	if err != nil {
@@ -91,7 +94,15 @@ func (s *Sim) answer(ctx context.Context, id int, p Provider) (bool, error) {
 			}
 			data[field] = uri
 		}
-		return m.SetRemoteAppData(id, data)
+		if err := m.SetRemoteAppData(id, data); err != nil {
+			return err
+		}
+		for unit, bag := range ans.UnitData {
+			if err := m.SetRemoteUnitData(id, unit, bag); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return err == nil, err
 }

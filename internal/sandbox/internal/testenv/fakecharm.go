@@ -51,6 +51,15 @@ actions/hello)
 	action-log "saying hello to $name"
 	action-set greeting="hello $name" unit="$JUJU_UNIT_NAME"
 	;;
+hooks/metrics-endpoint-relation-created)
+	relation-set "prometheus_scrape_unit_address=$(network-get metrics-endpoint --bind-address)" "prometheus_scrape_unit_name=$JUJU_UNIT_NAME"
+	if [ "$leader" = "true" ]; then
+		echo '{"scrape_jobs":"[{\"job_name\":\"fake\",\"static_configs\":[{\"targets\":[\"*:9099\"]}]}]"}' | relation-set --app --file -
+	fi
+	;;
+hooks/logging-relation-changed)
+	relation-get --format=json endpoint "$JUJU_REMOTE_UNIT" > /etc/kafka/loki.json
+	;;
 hooks/cluster-relation-changed)
 	relation-get --format=json --app - "$JUJU_REMOTE_APP" > /etc/kafka/peer.json
 	;;
@@ -82,6 +91,13 @@ requires:
     interface: kafka_client
   target:
     interface: kafka_client
+  logging:
+    interface: loki_push_api
+provides:
+  metrics-endpoint:
+    interface: prometheus_scrape
+  grafana-dashboard:
+    interface: grafana_dashboard
 `
 
 const fakeConfig = `options:

@@ -43,8 +43,10 @@ func (p *Pod) ProbeAlive(ctx context.Context, timeout time.Duration) error {
 
 // containerDirs are the pod folders that are the workload container's own
 // filesystem, lost when Kubernetes restarts the container; the others
-// (/charm, with Pebble's state) are pod volumes and survive.
-var containerDirs = []string{"etc-kafka", "var-log-kafka"}
+// (/charm, with Pebble's state) are pod volumes and survive. Files the
+// charm pushed to /opt/mirrormaker-k8s are lost too: it pushes them again
+// on pebble-ready.
+var containerDirs = []string{"etc-kafka", "var-log-kafka", "opt-mirrormaker-k8s"}
 
 // Restart restarts the workload container of the pod in opts.Dir as
 // Kubernetes does after a failed liveness probe or an OOM kill: every process

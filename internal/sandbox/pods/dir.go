@@ -16,7 +16,7 @@ const WorkloadUser = "kafka"
 // preparePodDir creates the folders a pod binds over the host's paths, and
 // passwd/group copies of the host's that name the kafka user.
 func preparePodDir(dir, kafkaHome string) error {
-	for _, sub := range []string{"charm", "charm-root/containers/" + Container, "etc-kafka", "opt-kafka", "var-log-kafka", "pebble"} {
+	for _, sub := range []string{"charm", "charm-root/containers/" + Container, "etc-kafka", "opt-kafka", "var-log-kafka", "opt-mirrormaker-k8s", "pebble"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return fmt.Errorf("cannot create pod dir: %w", err)
 		}

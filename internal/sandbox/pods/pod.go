@@ -32,6 +32,10 @@ var podMounts = []struct{ sub, target string }{
 	{"etc-kafka", "/etc/kafka"},
 	{"opt-kafka", "/opt/kafka"},
 	{"var-log-kafka", "/var/log/kafka"},
+	// The charm's own binaries (the migration exporter), pushed by each
+	// unit's charm: /opt/kafka cannot hold them, it is the Kafka dist every
+	// pod shares.
+	{"opt-mirrormaker-k8s", "/opt/mirrormaker-k8s"},
 	{"passwd", "/etc/passwd"},
 	{"group", "/etc/group"},
 }
@@ -55,8 +59,8 @@ type Options struct {
 }
 
 // Pod is one unit's "pod": a real Pebble daemon in its own mount namespace
-// where /charm, /etc/kafka, /opt/kafka, /var/log/kafka, /etc/passwd and
-// /etc/group are the pod's own, so the charm runs against the real paths and
+// where /charm, /etc/kafka, /opt/kafka, /var/log/kafka, /opt/mirrormaker-k8s,
+// /etc/passwd and /etc/group are the pod's own, so the charm runs against the real paths and
 // the real socket location while the host's folders stay untouched.
 type Pod struct {
 	// Dir is the pod's folder on the host.

@@ -31,10 +31,19 @@ type Desired struct {
 	// not listed are left alone.
 	Files []File
 	// Service is rendered into the layer. An empty Command (allowed only when
-	// not Running) leaves the layer as it is: there is nothing to run yet.
+	// not Running) leaves MM2's part of the layer as it is: there is nothing
+	// to run yet.
 	Service Service
 	// Running says whether MM2 should run (startup: enabled) or be stopped.
 	Running bool
+	// Companion, when set, runs beside MM2 whatever Running says (see
+	// Companion). nil leaves any companion in the plan alone.
+	Companion *Companion
+	// LogTargets are the Loki endpoints Pebble forwards logs to. Targets of
+	// ours (LogTargetPrefix) in the plan but not listed stop receiving logs;
+	// others' are left alone. nil leaves log targets alone; an empty non-nil
+	// slice disables every target of ours.
+	LogTargets []LogTarget
 	// Known are the stamps an earlier Apply returned (Result.Stamps): files
 	// whose listing still matches their stamp are not pulled back to be
 	// compared. nil pulls every file whose size and mode match.
@@ -48,11 +57,18 @@ type Result struct {
 	Pushed []string
 	// LayerChanged is true when the layer was added because the plan differed.
 	LayerChanged bool
+	// LogTargetsChanged is true when that layer changed a log target of ours;
+	// Pebble applies it at once, no service is restarted for it.
+	LogTargetsChanged bool
 	// Started, Restarted and Stopped are true when that explicit request ran.
 	Started, Restarted, Stopped bool
+	// CompanionStarted and CompanionRestarted are the same for the companion.
+	CompanionStarted, CompanionRestarted bool
 	// State is MM2's service state once Apply is done, so the caller need
 	// not ask Pebble again; set when Apply succeeds.
 	State ServiceState
+	// CompanionState is the companion's, StateAbsent without a Companion.
+	CompanionState ServiceState
 	// Stamps vouch for the files Apply found current, for the next Apply's
 	// Desired.Known. A file pushed now has none yet: the next Apply reads it
 	// back once.
@@ -63,24 +79,39 @@ type Result struct {
 //
 //   - files that are missing or differ (content, mode) are pushed, with
 //     their owner;
-//   - the layer is added only when our service or check in the plan differs;
+//   - the layer is added, once, only when our service, check, companion or
+//     log targets in the plan differ;
 //   - Running: a service that is not active is started; an active one whose
 //     service definition changed is restarted; then, if MM2 still runs a
 //     process that predates pushed files, it is restarted. So MM2 is
 //     (re)started at most once per Apply, and always after the last push;
-//   - not Running: MM2 is stopped if it is active or backing off.
+//   - not Running: MM2 is stopped if it is active or backing off;
+//   - the companion, running or not, is started when it is not active and
+//     restarted when its own definition changed, never for pushed files; MM2
+//     is never (re)started or stopped for the companion's sake.
 //
-// Only the mirrormaker service is ever named; Apply never replans. The
-// workload image brings its own Pebble layer (the Charmed Kafka rock's
-// `kafka` broker service, startup enabled), and a replan would start that
-// broker, with no configuration, beside MM2.
+// Only the mirrormaker service and the companion are ever named, each in its
+// own change; Apply never replans. The workload image brings its own Pebble
+// layer (the Charmed Kafka rock's `kafka` broker service, startup enabled),
+// and a replan would start that broker, with no configuration, beside MM2.
+// One Services request asks about both services at once.
 //
 // Errors wrap ErrNotReady when Pebble cannot be reached, and a failed change
-// is a *ChangeError naming the change and its task logs.
+// is a *ChangeError naming the service, the change and its task logs. A
+// failed change of MM2 does not keep the companion from being started, nor
+// the other way round: both errors are returned, joined.
 func (w *Workload) Apply(d Desired) (Result, error) {
 	var res Result
 	if d.Running && d.Service.Command == "" {
 		return res, errors.New("cannot run mirrormaker: service command is empty")
+	}
+	if d.Companion != nil {
+		if err := d.Companion.validate(); err != nil {
+			return res, err
+		}
+	}
+	if err := validateLogTargets(d.LogTargets); err != nil {
+		return res, err
 	}
 
 	synced, err := w.syncFiles(d.Files, d.Known)
@@ -89,96 +120,148 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 		return res, err
 	}
 
-	var serviceChanged bool
-	if d.Service.Command != "" {
-		res.LayerChanged, serviceChanged, err = w.ensureLayer(d.Service, d.Running)
-		if err != nil {
-			return res, err
-		}
-	}
-
-	before, err := w.serviceInfo()
+	changed, err := w.ensureLayer(d)
+	res.LayerChanged = changed.added
+	res.LogTargetsChanged = changed.added && changed.logTargets
 	if err != nil {
 		return res, err
 	}
 
-	if !d.Running {
+	// Every query asks about both services, so the companion's state is
+	// the latest MM2's logic asked for.
+	names := []string{ServiceName}
+	if d.Companion != nil {
+		names = append(names, d.Companion.Name)
+	}
+	var latest map[string]*client.ServiceInfo
+	query := func() (*client.ServiceInfo, error) {
+		infos, err := w.servicesInfo(names)
+		if err != nil {
+			return nil, err
+		}
+		latest = infos
+		return infos[ServiceName], nil
+	}
+
+	mm2Err := w.applyService(d.Running, changed.service, synced, query, &res)
+	if d.Companion == nil || latest == nil || errors.Is(mm2Err, ErrNotReady) {
+		return res, mm2Err
+	}
+	companionErr := w.applyCompanion(d.Companion, changed.companion, latest[d.Companion.Name], &res)
+	return res, errors.Join(mm2Err, companionErr)
+}
+
+// applyService starts, restarts or stops MM2 as Apply describes. query asks
+// Pebble for MM2's state.
+func (w *Workload) applyService(running, serviceChanged bool, synced fileSync,
+	query func() (*client.ServiceInfo, error), res *Result,
+) error {
+	before, err := query()
+	if err != nil {
+		return err
+	}
+
+	if !running {
 		res.State = stateOf(before)
 		if res.State.stoppable() {
 			res.Stopped = true
-			if err := w.runChange("stop", w.pebble.Stop); err != nil {
-				return res, err
+			if err := w.runChange(ServiceName, "stop", w.pebble.Stop); err != nil {
+				return err
 			}
 			res.State = StateInactive // the stop change is done
 		}
-		return res, nil
+		return nil
 	}
 
 	wasActive := stateOf(before).Running()
 	switch {
 	case !wasActive:
 		res.Started = true
-		if err := w.runChange("start", w.pebble.Start); err != nil {
-			return res, err
+		if err := w.runChange(ServiceName, "start", w.pebble.Start); err != nil {
+			return err
 		}
 	case serviceChanged:
 		res.Restarted = true
-		if err := w.runChange("restart", w.pebble.Restart); err != nil {
-			return res, err
+		if err := w.runChange(ServiceName, "restart", w.pebble.Restart); err != nil {
+			return err
 		}
 	}
 
 	after := before
 	if res.Started || res.Restarted {
-		if after, err = w.serviceInfo(); err != nil {
-			return res, err
+		if after, err = query(); err != nil {
+			return err
 		}
 	}
 	res.State = stateOf(after)
 	if !res.State.Running() {
 		// Not running now: it reads the files whenever it next starts.
-		return res, nil
+		return nil
 	}
 	restartedNow := !wasActive || !after.CurrentSince.Equal(before.CurrentSince)
 	stalePush := len(synced.pushed) > 0 && !restartedNow
 	staleKept := after.CurrentSince.Before(synced.newestKept)
 	if (stalePush || staleKept) && !res.Restarted {
 		res.Restarted = true
-		if err := w.runChange("restart", w.pebble.Restart); err != nil {
-			return res, err
+		if err := w.runChange(ServiceName, "restart", w.pebble.Restart); err != nil {
+			return err
 		}
-		if after, err = w.serviceInfo(); err != nil {
-			return res, err
+		if after, err = query(); err != nil {
+			return err
 		}
 		res.State = stateOf(after)
 	}
-	return res, nil
+	return nil
 }
 
-// ensureLayer adds our layer when the plan differs from it, and reports
-// whether it did and whether our service's definition changed (a change to
-// the check alone needs no restart: Pebble picks it up from the plan).
-func (w *Workload) ensureLayer(s Service, running bool) (added, serviceChanged bool, err error) {
+// layerChange says what ensureLayer found different in the plan.
+type layerChange struct {
+	added      bool // the layer was added
+	service    bool // MM2's service definition (not its check alone)
+	companion  bool // the companion's service definition
+	logTargets bool // a log target of ours
+}
+
+// ensureLayer adds our layer when the plan differs from it, and reports what
+// differed (a change to the check alone needs no restart: Pebble picks it up
+// from the plan; nor does a log target's). The layer holds everything d
+// wants, so adding it again is harmless: every entry is override: replace.
+func (w *Workload) ensureLayer(d Desired) (layerChange, error) {
+	var ch layerChange
+	if d.Service.Command == "" && d.Companion == nil && d.LogTargets == nil {
+		return ch, nil // nothing of ours to write
+	}
 	data, err := w.pebble.PlanBytes(nil)
 	if err != nil {
-		return false, false, fmt.Errorf("cannot read pebble plan: %w", notReady(err))
+		return ch, fmt.Errorf("cannot read pebble plan: %w", notReady(err))
 	}
 	current, err := parsePlan(data)
 	if err != nil {
-		return false, false, err
+		return ch, err
 	}
-	want := desiredLayer(s, running, current.Checks[CheckName])
-	serviceDiffers, checkDiffers := layerDiffers(current, want)
-	if !serviceDiffers && !checkDiffers {
-		return false, false, nil
+	want := &layer{Summary: layerSummary, Services: map[string]*layerService{}}
+	var checkDiffers bool
+	if d.Service.Command != "" {
+		want = desiredLayer(d.Service, d.Running, current.Checks[CheckName])
+		ch.service, checkDiffers = layerDiffers(current, want)
+	}
+	if c := d.Companion; c != nil {
+		want.Services[c.Name] = c.layerService()
+		ch.companion = !sameService(current.Services[c.Name], want.Services[c.Name])
+	}
+	want.LogTargets = desiredLogTargets(d.LogTargets, current.LogTargets)
+	ch.logTargets = logTargetsDiffer(current.LogTargets, want.LogTargets)
+	if !ch.service && !checkDiffers && !ch.companion && !ch.logTargets {
+		return ch, nil
 	}
 	out, err := yaml.Marshal(want)
 	if err != nil {
-		return false, false, fmt.Errorf("cannot render pebble layer: %w", err)
+		return ch, fmt.Errorf("cannot render pebble layer: %w", err)
 	}
 	err = w.pebble.AddLayer(&client.AddLayerOptions{Combine: true, Label: LayerLabel, LayerData: out})
 	if err != nil {
-		return false, false, fmt.Errorf("cannot add pebble layer: %w", notReady(err))
+		return ch, fmt.Errorf("cannot add pebble layer: %w", notReady(err))
 	}
-	return true, serviceDiffers, nil
+	ch.added = true
+	return ch, nil
 }

@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path"
-	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,9 +18,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// fakePebble is a hand-written, in-memory Pebble: files, one combined layer,
-// and one service that behaves like Pebble's (start/restart/stop move its
-// status and current-since; a start runs the plan's config).
+// fakePebble is a hand-written, in-memory Pebble: files, one combined layer
+// (services, checks and log targets, combined as Pebble does), MM2's service
+// and any other service of the plan (the companion), each behaving like
+// Pebble's (start/restart/stop move its status and current-since; a start
+// runs the plan's config).
 type fakePebble struct {
 	t     *testing.T
 	now   time.Time
@@ -31,10 +33,12 @@ type fakePebble struct {
 	since   time.Time
 	running *layerService // config the process was started with
 
-	starts  int      // processes started
-	calls   []string // mutating calls, in order
-	pulls   []string // files read back whole, in order
-	lists   []string // paths listed, in order
+	starts  int                  // processes started
+	procs   map[string]*fakeProc // services other than MM2, by name
+	calls   []string             // mutating calls, in order
+	reads   []string             // plan and services requests, in order
+	pulls   []string             // files read back whole, in order
+	lists   []string             // paths listed, in order
 	nextID  int
 	changes map[string]*client.Change
 
@@ -42,6 +46,14 @@ type fakePebble struct {
 	changeErr map[string]string // action -> change error
 	pending   map[string]bool   // action -> change still running when waited for
 	lister    *client.Client    // serves ListFiles from files (FileInfo has no constructor)
+}
+
+// fakeProc is a service other than MM2.
+type fakeProc struct {
+	state   client.ServiceStatus
+	since   time.Time
+	running *layerService
+	starts  int
 }
 
 type fakeFile struct {
@@ -56,6 +68,7 @@ func newFakePebble(t *testing.T) *fakePebble {
 		t:         t,
 		now:       time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		files:     map[string]*fakeFile{},
+		procs:     map[string]*fakeProc{},
 		changes:   map[string]*client.Change{},
 		errs:      map[string]error{},
 		changeErr: map[string]string{},
@@ -109,6 +122,9 @@ func (f *fakePebble) AddLayer(opts *client.AddLayerOptions) error {
 	}
 	maps.Copy(f.plan.Services, l.Services) // all ours are override: replace
 	maps.Copy(f.plan.Checks, l.Checks)
+	if err := f.combineLogTargets(l.LogTargets); err != nil {
+		return err
+	}
 	f.calls = append(f.calls, "add-layer")
 	return nil
 }
@@ -117,6 +133,7 @@ func (f *fakePebble) PlanBytes(*client.PlanOptions) ([]byte, error) {
 	if err := f.fail("PlanBytes"); err != nil {
 		return nil, err
 	}
+	f.reads = append(f.reads, "plan")
 	return yaml.Marshal(&f.plan)
 }
 
@@ -219,47 +236,93 @@ func (f *fakePebble) startProcess() {
 	f.setState(client.StatusActive)
 }
 
-func (f *fakePebble) change(action string, opts *client.ServiceOptions, do func()) (string, error) {
+// proc is the named service other than MM2, made on first use.
+func (f *fakePebble) proc(name string) *fakeProc {
+	p, ok := f.procs[name]
+	if !ok {
+		p = &fakeProc{}
+		f.procs[name] = p
+	}
+	return p
+}
+
+func (p *fakeProc) setState(f *fakePebble, s client.ServiceStatus) {
+	if s != p.state {
+		p.state, p.since = s, f.tick()
+	}
+}
+
+func (p *fakeProc) start(f *fakePebble, name string) {
+	p.running = f.plan.Services[name]
+	p.starts++
+	p.setState(f, client.StatusActive)
+}
+
+// change runs one action on one service, named alone: the container runs the
+// rock's services too, and MM2 and its companion are never acted on together.
+// MM2's change is logged as the action, another service's as "action name";
+// changeErr and pending are keyed the same way.
+func (f *fakePebble) change(action string, opts *client.ServiceOptions, do func(name string)) (string, error) {
 	if err := f.fail(action); err != nil {
 		return "", err
 	}
-	// Only MM2, by name: the container runs the rock's services too.
-	if !slices.Equal(opts.Names, []string{ServiceName}) {
+	if len(opts.Names) != 1 {
 		return "", &client.Error{Message: fmt.Sprintf("%s: unexpected names %q", action, opts.Names)}
 	}
-	if f.planService() == nil {
-		return "", &client.Error{Message: fmt.Sprintf("service %q does not exist", ServiceName)}
+	name := opts.Names[0]
+	if f.plan.Services[name] == nil {
+		return "", &client.Error{Message: fmt.Sprintf("service %q does not exist", name)}
+	}
+	key := action
+	if name != ServiceName {
+		key += " " + name
 	}
 	f.nextID++
 	id := strconv.Itoa(f.nextID)
-	f.calls = append(f.calls, action)
+	f.calls = append(f.calls, key)
 	chg := &client.Change{ID: id, Kind: action, Status: "Done", Ready: true}
-	if f.pending[action] {
+	if f.pending[key] {
 		chg.Status, chg.Ready = "Doing", false
-	} else if msg := f.changeErr[action]; msg != "" {
+	} else if msg := f.changeErr[key]; msg != "" {
 		chg.Status, chg.Err = "Error", msg
 		chg.Tasks = []*client.Task{{Kind: action, Status: "Error", Log: []string{"2026-01-02T03:04:05Z ERROR " + msg}}}
 	} else {
-		do()
+		do(name)
 	}
 	f.changes[id] = chg
 	return id, nil
 }
 
 func (f *fakePebble) Start(opts *client.ServiceOptions) (string, error) {
-	return f.change("start", opts, func() {
-		if !f.active() {
+	return f.change("start", opts, func(name string) {
+		if name != ServiceName {
+			if p := f.proc(name); p.state != client.StatusActive {
+				p.start(f, name)
+			}
+		} else if !f.active() {
 			f.startProcess()
 		}
 	})
 }
 
 func (f *fakePebble) Stop(opts *client.ServiceOptions) (string, error) {
-	return f.change("stop", opts, func() { f.setState(client.StatusInactive) })
+	return f.change("stop", opts, func(name string) {
+		if name != ServiceName {
+			f.proc(name).setState(f, client.StatusInactive)
+		} else {
+			f.setState(client.StatusInactive)
+		}
+	})
 }
 
 func (f *fakePebble) Restart(opts *client.ServiceOptions) (string, error) {
-	return f.change("restart", opts, func() {
+	return f.change("restart", opts, func(name string) {
+		if name != ServiceName {
+			p := f.proc(name)
+			p.setState(f, client.StatusInactive)
+			p.start(f, name)
+			return
+		}
 		f.setState(client.StatusInactive)
 		f.startProcess()
 	})
@@ -283,15 +346,24 @@ func (f *fakePebble) Services(opts *client.ServicesOptions) ([]*client.ServiceIn
 	if err := f.fail("Services"); err != nil {
 		return nil, err
 	}
-	svc := f.planService()
-	if svc == nil {
-		return nil, nil
+	f.reads = append(f.reads, "services "+strings.Join(opts.Names, ","))
+	var infos []*client.ServiceInfo
+	for _, name := range opts.Names { // as Pebble: names not in the plan are skipped
+		svc := f.plan.Services[name]
+		if svc == nil {
+			continue
+		}
+		state, since := f.state, f.since
+		if name != ServiceName {
+			p := f.proc(name)
+			state, since = p.state, p.since
+		}
+		if state == "" {
+			state = client.StatusInactive
+		}
+		infos = append(infos, &client.ServiceInfo{
+			Name: name, Startup: client.ServiceStartup(svc.Startup), Current: state, CurrentSince: since,
+		})
 	}
-	state := f.state
-	if state == "" {
-		state = client.StatusInactive
-	}
-	return []*client.ServiceInfo{{
-		Name: ServiceName, Startup: client.ServiceStartup(svc.Startup), Current: state, CurrentSince: f.since,
-	}}, nil
+	return infos, nil
 }

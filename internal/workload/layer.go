@@ -33,11 +33,18 @@ const inertPeriod = "1h"
 // (v1.16.0 in Juju 3.6.0), which rejects a whole layer with a field it does not
 // know: so no check `startup` (Pebble 1.19) is ever written. It is still read,
 // to replace a check an earlier charm revision disabled.
+//
+// Log targets, labels included, are known to v1.16.0:
+// TestRealPebbleLogTargets adds them to that daemon.
 type layer struct {
-	Summary  string                   `yaml:"summary,omitempty"`
-	Services map[string]*layerService `yaml:"services,omitempty"`
-	Checks   map[string]*layerCheck   `yaml:"checks,omitempty"`
+	Summary    string                     `yaml:"summary,omitempty"`
+	Services   map[string]*layerService   `yaml:"services,omitempty"`
+	Checks     map[string]*layerCheck     `yaml:"checks,omitempty"`
+	LogTargets map[string]*layerLogTarget `yaml:"log-targets,omitempty"`
 }
+
+// layerSummary is our layer's summary.
+const layerSummary = "mirrormaker-k8s: the MirrorMaker 2 workload"
 
 type layerService struct {
 	Override       string            `yaml:"override,omitempty"`
@@ -100,7 +107,7 @@ func desiredLayer(s Service, running bool, current *layerCheck) *layer {
 		KillDelay:   killDelay,
 	}
 	l := &layer{
-		Summary:  "mirrormaker-k8s: the MirrorMaker 2 workload",
+		Summary:  layerSummary,
 		Services: map[string]*layerService{ServiceName: svc},
 	}
 	switch {

@@ -117,7 +117,7 @@ func (p *realPebble) kill(t *testing.T, cmd *exec.Cmd) {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 	}
-	for _, s := range p.starts(t) {
+	for _, s := range append(p.starts(t), p.startsIn(t, companionStarts)...) {
 		_ = syscall.Kill(-s.pid, syscall.SIGKILL)
 	}
 	if t.Failed() {
@@ -132,8 +132,11 @@ type start struct {
 	mark string
 }
 
-func (p *realPebble) starts(t *testing.T) []start {
-	data, err := os.ReadFile(filepath.Join(p.dir, "starts"))
+func (p *realPebble) starts(t *testing.T) []start { return p.startsIn(t, "starts") }
+
+// startsIn reads the starts a service script recorded in the named file.
+func (p *realPebble) startsIn(t *testing.T, name string) []start {
+	data, err := os.ReadFile(filepath.Join(p.dir, name))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -13,8 +13,11 @@ const maxLogLines = 10
 
 // ChangeError is a Pebble change (start, stop, restart) that did not
 // succeed. The charm can errors.As it to tell "MM2 failed to start" from
-// "Pebble is unreachable".
+// "Pebble is unreachable", and Service to tell MM2 from its companion.
 type ChangeError struct {
+	// Service is the service the change was for: ServiceName or the
+	// companion's name. Empty means ServiceName.
+	Service string
 	// Action is what was asked: "start", "stop" or "restart".
 	Action string
 	// ID is the Pebble change ID, for `pebble tasks <id>`.
@@ -27,7 +30,11 @@ type ChangeError struct {
 }
 
 func (e *ChangeError) Error() string {
-	msg := fmt.Sprintf("cannot %s %s: change %s failed: %s", e.Action, ServiceName, e.ID, e.Err)
+	service := e.Service
+	if service == "" {
+		service = ServiceName
+	}
+	msg := fmt.Sprintf("cannot %s %s: change %s failed: %s", e.Action, service, e.ID, e.Err)
 	if len(e.Logs) > 0 {
 		msg += "\n" + strings.Join(e.Logs, "\n")
 	}
@@ -50,41 +57,48 @@ func (w *Workload) Stop() (bool, error) {
 	if err != nil || !stateOf(info).stoppable() {
 		return false, err
 	}
-	return true, w.runChange("stop", w.pebble.Stop)
+	return true, w.runChange(ServiceName, "stop", w.pebble.Stop)
 }
 
 // serviceInfo returns our service's info, or nil when the plan lacks it.
 func (w *Workload) serviceInfo() (*client.ServiceInfo, error) {
-	infos, err := w.pebble.Services(&client.ServicesOptions{Names: []string{ServiceName}})
-	if err != nil {
-		return nil, fmt.Errorf("cannot get %s service status: %w", ServiceName, notReady(err))
-	}
-	for _, info := range infos {
-		if info.Name == ServiceName {
-			return info, nil
-		}
-	}
-	return nil, nil
+	infos, err := w.servicesInfo([]string{ServiceName})
+	return infos[ServiceName], err
 }
 
-// runChange asks Pebble for one service action on MM2, by name, and waits for
-// the resulting change to finish. The container holds other services (the
-// rock's own), which must never be touched.
-func (w *Workload) runChange(action string, do func(*client.ServiceOptions) (string, error)) error {
-	opts := &client.ServiceOptions{Names: []string{ServiceName}}
+// servicesInfo asks Pebble about the named services in one request, and
+// returns their info by name; a service the plan lacks has none.
+func (w *Workload) servicesInfo(names []string) (map[string]*client.ServiceInfo, error) {
+	infos, err := w.pebble.Services(&client.ServicesOptions{Names: names})
+	if err != nil {
+		return nil, fmt.Errorf("cannot get %s service status: %w", strings.Join(names, ", "), notReady(err))
+	}
+	out := make(map[string]*client.ServiceInfo, len(names))
+	for _, info := range infos {
+		out[info.Name] = info
+	}
+	return out, nil
+}
+
+// runChange asks Pebble for one service action on one service, by name, and
+// waits for the resulting change to finish. The container holds other
+// services (the rock's own), which must never be touched.
+func (w *Workload) runChange(service, action string, do func(*client.ServiceOptions) (string, error)) error {
+	opts := &client.ServiceOptions{Names: []string{service}}
 	id, err := do(opts)
 	if err != nil {
-		return fmt.Errorf("cannot %s %s: %w", action, ServiceName, notReady(err))
+		return fmt.Errorf("cannot %s %s: %w", action, service, notReady(err))
 	}
 	chg, err := w.pebble.WaitChange(id, &client.WaitChangeOptions{Timeout: w.changeTimeout()})
 	if err != nil {
-		return fmt.Errorf("cannot wait for %s of %s (change %s): %w", action, ServiceName, id, notReady(err))
+		return fmt.Errorf("cannot wait for %s of %s (change %s): %w", action, service, id, notReady(err))
 	}
 	if chg.Err != "" {
-		return &ChangeError{Action: action, ID: id, Err: chg.Err, Logs: failedTaskLogs(chg)}
+		return &ChangeError{Service: service, Action: action, ID: id, Err: chg.Err, Logs: failedTaskLogs(chg)}
 	}
 	if !chg.Ready {
-		return &ChangeError{Action: action, ID: id, Err: fmt.Sprintf("still %s after %s", chg.Status, w.changeTimeout())}
+		return &ChangeError{Service: service, Action: action, ID: id,
+			Err: fmt.Sprintf("still %s after %s", chg.Status, w.changeTimeout())}
 	}
 	return nil
 }

@@ -45,7 +45,8 @@ const (
 	CheckName = "mirrormaker-alive"
 
 	// LayerLabel is the label of the one layer this package owns; adding it
-	// again with Combine replaces our service and check and nothing else.
+	// again with Combine replaces our services, check and log targets and
+	// nothing else.
 	LayerLabel = "mirrormaker"
 
 	// SocketPath is where a Kubernetes sidecar charm reaches the Pebble of

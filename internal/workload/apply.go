@@ -44,6 +44,9 @@ type Desired struct {
 	// others' are left alone. nil leaves log targets alone; an empty non-nil
 	// slice disables every target of ours.
 	LogTargets []LogTarget
+	// Executable, when set, is a program the companion runs, pushed when it
+	// is not in place (see Executable). nil pushes none.
+	Executable *Executable
 	// Known are the stamps an earlier Apply returned (Result.Stamps): files
 	// whose listing still matches their stamp are not pulled back to be
 	// compared. nil pulls every file whose size and mode match.
@@ -115,9 +118,18 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 	}
 
 	synced, err := w.syncFiles(d.Files, d.Known)
-	res.Pushed, res.Stamps = synced.pushed, synced.stamps
+	res.Pushed, res.Stamps = append(synced.pushed, synced.quiet...), synced.stamps
 	if err != nil {
 		return res, err
+	}
+	if d.Executable != nil {
+		pushed, err := w.ensureExecutable(*d.Executable)
+		if pushed {
+			res.Pushed = append(res.Pushed, d.Executable.Path)
+		}
+		if err != nil {
+			return res, err
+		}
 	}
 
 	changed, err := w.ensureLayer(d)

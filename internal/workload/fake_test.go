@@ -157,6 +157,18 @@ func (f *fakePebble) Push(opts *client.PushOptions) error {
 	return nil
 }
 
+func (f *fakePebble) RemovePath(opts *client.RemovePathOptions) error {
+	if err := f.fail("RemovePath"); err != nil {
+		return err
+	}
+	if _, ok := f.files[opts.Path]; !ok {
+		return notFound(opts.Path)
+	}
+	delete(f.files, opts.Path)
+	f.calls = append(f.calls, "remove "+opts.Path)
+	return nil
+}
+
 func (f *fakePebble) Pull(opts *client.PullOptions) error {
 	if err := f.fail("Pull"); err != nil {
 		return err

@@ -28,6 +28,9 @@ type File struct {
 	// User and Group own the file (and directories Push creates); empty
 	// leaves Pebble's default (the daemon's user).
 	User, Group string
+	// Quiet marks a file no service needs restarting for: the companion
+	// re-reads it on its own. Pushing it restarts nothing.
+	Quiet bool
 }
 
 func (f File) perm() os.FileMode {
@@ -74,8 +77,10 @@ func (s Stamp) matches(info *client.FileInfo) bool {
 
 // fileSync is what syncing the files found and did.
 type fileSync struct {
-	// pushed lists the paths written, in the order given.
+	// pushed lists the paths written, in the order given, but quiet files.
 	pushed []string
+	// quiet lists the quiet files written.
+	quiet []string
 	// newestKept is the newest modification time of the files left alone (as
 	// Pebble reports it, truncated to the second). A running service that
 	// started before it has not read them: a previous Apply pushed them and
@@ -107,7 +112,7 @@ func (w *Workload) syncFiles(files []File, known map[string]Stamp) (fileSync, er
 			return s, err
 		}
 		if info := listing[path.Base(f.Path)]; same {
-			if info.ModTime().After(s.newestKept) {
+			if !f.Quiet && info.ModTime().After(s.newestKept) {
 				s.newestKept = info.ModTime()
 			}
 			if checked.After(info.ModTime()) {
@@ -126,7 +131,11 @@ func (w *Workload) syncFiles(files []File, known map[string]Stamp) (fileSync, er
 		if err != nil {
 			return s, fmt.Errorf("cannot push %s: %w", f.Path, notReady(err))
 		}
-		s.pushed = append(s.pushed, f.Path)
+		if f.Quiet {
+			s.quiet = append(s.quiet, f.Path)
+		} else {
+			s.pushed = append(s.pushed, f.Path)
+		}
 	}
 	return s, nil
 }

@@ -26,6 +26,7 @@ type Pebble interface {
 	Push(opts *client.PushOptions) error
 	Pull(opts *client.PullOptions) error
 	ListFiles(opts *client.ListFilesOptions) ([]*client.FileInfo, error)
+	RemovePath(opts *client.RemovePathOptions) error
 	Start(opts *client.ServiceOptions) (string, error)
 	Stop(opts *client.ServiceOptions) (string, error)
 	Restart(opts *client.ServiceOptions) (string, error)

@@ -19,10 +19,14 @@ CHARMCRAFT         := $(CHARMCRAFT_VENV)/bin/charmcraft
 OPS_VERSION ?= 2.23.6
 OPS_VENV    := $(CACHE)/ops-$(OPS_VERSION)
 
+# Prometheus and promtool from Debian's package, only for the alert rules' tests (internal/cos):
+# unpacked under .cache, never installed system-wide.
+PROMETHEUS_DIR := $(CACHE)/prometheus
+
 export PEBBLE_BIN     := $(PEBBLE)
 export CHARM_FILE     := $(CHARM)
 
-.PHONY: bench fuzz all build charm check-charm pebble kafka kafka4 lint unit test demo clean
+.PHONY: bench fuzz all build charm check-charm pebble prometheus kafka kafka4 lint unit test demo clean
 
 all: build
 
@@ -72,6 +76,18 @@ $(PEBBLE): go.mod go.sum
 	@mkdir -p $(dir $@)
 	$(GO) build -o $@ github.com/canonical/pebble/cmd/pebble
 
+## prometheus: prometheus and promtool from Debian's package, through apt's own sources (no host
+## named here), unpacked with dpkg-deb into .cache/prometheus; apt-get update only when the
+## download fails on stale lists. They need only libc.
+prometheus: $(PROMETHEUS_DIR)/.installed
+$(PROMETHEUS_DIR)/.installed:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cd "$$tmp" && \
+	  { apt-get download prometheus || { apt-get update && apt-get download prometheus; }; } && \
+	  rm -rf $(PROMETHEUS_DIR) && dpkg-deb -x prometheus_*.deb $(PROMETHEUS_DIR)
+	$(PROMETHEUS_DIR)/usr/bin/promtool --version
+	$(PROMETHEUS_DIR)/usr/bin/prometheus --version
+	touch $@
+
 ## kafka: Kafka and MirrorMaker 2 jars for the sandbox (cached)
 kafka:
 	scripts/install-kafka.sh $(KAFKA_VERSION) $(CACHE)/kafka-$(KAFKA_VERSION)
@@ -108,7 +124,7 @@ fuzz:
 ## test: lint, check-charm, fuzzing, unit and sandbox tests (real Kafka, real Pebble, real MM2, the shipped
 ## binary), then the main scenario and the consumer-protocol (KIP-848) groups test on Kafka $(KAFKA4_VERSION).
 ## Packages run one at a time (-p 1): the sandbox and Kafka tests each start JVMs, and two cores are all CI has.
-test: lint charm check-charm pebble kafka kafka4 fuzz
+test: lint charm check-charm pebble prometheus kafka kafka4 fuzz
 	MM_REQUIRE_SANDBOX=1 KAFKA_VERSION=$(KAFKA_VERSION) $(GO) test -p 1 -count=1 -timeout 35m ./...
 	MM_REQUIRE_SANDBOX=1 KAFKA_VERSION=$(KAFKA4_VERSION) $(GO) test -p 1 -count=1 -timeout 15m \
 	  -run 'TestMainScenario|TestGivenAConsumerProtocolGroup' ./internal/sandbox/ ./internal/migration/
@@ -117,7 +133,7 @@ test: lint charm check-charm pebble kafka kafka4 fuzz
 ## (BenchmarkCopyRate: Kafka's producer perf tool, a Go consume-produce pipe, the migration how-to's
 ## stock MM2 and the charm's MM2 on 1 and 2 units, on the same data; MM_BENCH_* shape it), the
 ## hooks (tool calls and time per dispatch), the leader's measurement and the cutover's proof.
-bench: charm pebble kafka $(OPS_VENV)/.installed
+bench: charm pebble prometheus kafka $(OPS_VENV)/.installed
 	$(GO) test -p 1 -count=1 -run XXX -bench CopyRate -benchtime 1x -timeout 2h ./internal/sandbox/
 	MM_OPS_PYTHON=$(OPS_VENV)/bin/python $(GO) test -p 1 -count=1 -run XXX -bench . -benchtime 20x \
 	  ./cmd/mirrormaker-k8s/ ./internal/workload/

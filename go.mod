@@ -6,6 +6,7 @@ require (
 	github.com/IBM/sarama v1.61.1
 	github.com/canonical/pebble v1.32.1
 	github.com/stretchr/testify v1.12.1
+	github.com/ulikunitz/xz v0.5.17
 	github.com/xdg-go/scram v1.4.0
 	gopkg.in/yaml.v3 v3.0.1
 )

@@ -49,6 +49,11 @@ type Charm struct {
 	sleep     func(context.Context, time.Duration) error
 	// hookBudget bounds the Kafka calls of a hook (not of an action).
 	hookBudget time.Duration
+	// binary finds the executable pushed into the container as the migration exporter; nil
+	// runs no exporter (state-transition tests).
+	binary func() (exporterBinary, bool)
+	// logs are the logging relations' Loki endpoints, once read in this dispatch.
+	logs *[]workload.LogTarget
 }
 
 // hookKafkaBudget bounds what a hook may spend asking Kafka. Juju runs one hook at a time per
@@ -61,7 +66,7 @@ const hookKafkaBudget = 10 * time.Second
 // New builds the charm for one dispatch.
 func New(hc hooks.Context, tools *hooks.Tools, w Workload, k Kafka) *Charm {
 	c := &Charm{hook: hc, tools: tools, workload: w, kafka: k, now: time.Now, pollEvery: 5 * time.Second, sleep: sleepCtx,
-		hookBudget: hookKafkaBudget}
+		hookBudget: hookKafkaBudget, binary: ownBinary}
 	if hc.CharmDir != "" {
 		c.cache.path = filepath.Join(hc.CharmDir, CacheFile)
 	}

@@ -29,7 +29,9 @@ type config struct {
 	sourceAlias string
 	targetAlias string
 	heapSize    string
-	external    externalSource
+	// metricsInterval is the migration exporter's time between two measurements, in seconds.
+	metricsInterval int
+	external        externalSource
 	// sourceCA and targetCA are Juju secret URIs of a CA that overrides what the relation (or
 	// source-credentials) says: Charmed Kafka 3 sends the word "enabled" instead of its CA, and a
 	// private CA cannot be trusted without it.
@@ -93,6 +95,7 @@ type options struct {
 	refreshGroupsInterval, syncTopicConfigsInterval, offsetLagMax   int
 
 	heapSize, logLevel string
+	metricsInterval    int
 
 	typeErrs map[string]string // option name -> why its value is not of the option's type
 }
@@ -131,6 +134,7 @@ func decodeOptions(raw map[string]any) options {
 		offsetLagMax:              d.integer("offset-lag-max"),
 		heapSize:                  d.str("heap-size"),
 		logLevel:                  d.str("log-level"),
+		metricsInterval:           d.integer("metrics-interval"),
 		typeErrs:                  d.errs,
 	}
 }
@@ -218,6 +222,8 @@ func (o options) validate() (config, error) {
 			v.fail("log-level", fmt.Sprintf("want ERROR, WARN, INFO, DEBUG or TRACE, got %q", c.settings.LogLevel))
 		}
 	}
+	// Below 5 s a measurement of a large migration could still be running when the next is due.
+	c.metricsInterval = v.intMin("metrics-interval", o.metricsInterval, 5)
 	return c, v.err
 }
 

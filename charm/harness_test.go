@@ -38,6 +38,10 @@ type fakeWorkload struct {
 	starts   int // starts and restarts
 	stops    int
 	applied  []workload.Result
+	// The exporter's part: its service, its program and the log targets, as last applied.
+	companion  *workload.Companion
+	executable string
+	logTargets []workload.LogTarget
 	// versionReads counts KafkaVersion calls in the current dispatch: a listing of
 	// /opt/kafka/libs each, which no dispatch needs twice.
 	versionReads int
@@ -59,12 +63,26 @@ func (f *fakeWorkload) Apply(d workload.Desired) (workload.Result, error) {
 	if f.broken && f.state == workload.StateActive {
 		f.state = workload.StateBackoff // it crashed since the last hook
 	}
+	restartFor := 0 // pushed files MM2 reads
 	for _, file := range d.Files {
 		cur, ok := f.files[file.Path]
 		if !ok || !bytes.Equal(cur.Content, file.Content) || cur.Perm != file.Perm || cur.User != file.User {
 			f.files[file.Path] = file
 			r.Pushed = append(r.Pushed, file.Path)
+			if !file.Quiet {
+				restartFor++
+			}
 		}
+	}
+	if d.Companion != nil {
+		c := *d.Companion
+		f.companion = &c
+	}
+	if d.Executable != nil {
+		f.executable = d.Executable.Path
+	}
+	if d.LogTargets != nil {
+		f.logTargets = d.LogTargets
 	}
 	if f.service == nil || !reflect.DeepEqual(*f.service, d.Service) || f.running != d.Running {
 		s := d.Service
@@ -74,7 +92,7 @@ func (f *fakeWorkload) Apply(d workload.Desired) (workload.Result, error) {
 	case d.Running && f.state != workload.StateActive:
 		f.state, r.Started = workload.StateActive, true
 		f.starts++
-	case d.Running && (r.LayerChanged || len(r.Pushed) > 0):
+	case d.Running && (r.LayerChanged || restartFor > 0):
 		r.Restarted = true
 		f.starts++
 	case !d.Running && f.state == workload.StateActive:
@@ -233,6 +251,7 @@ func (h *harness) dispatch(unit string, env map[string]string) error {
 		c.cache.path = filepath.Join(dir, CacheFile)
 	}
 	c.now = func() time.Time { return h.now }
+	c.binary = func() (exporterBinary, bool) { return exporterBinary{path: "/charm/dispatch", id: "build1"}, true }
 	c.sleep = func(_ context.Context, d time.Duration) error { h.now = h.now.Add(d); return nil }
 	w := h.workloads[unit]
 	w.versionReads = 0

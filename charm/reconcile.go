@@ -69,6 +69,11 @@ func (c *Charm) reconcile(ctx context.Context) (view, error) {
 	if err != nil {
 		return v, err
 	}
+	if !c.cache.hit {
+		if err := c.observability(ctx, v); err != nil {
+			return v, err
+		}
+	}
 	if c.hook.Hook == hookUpdateStatus && v.measures() {
 		return v, nil // reportSync sets the status to what it measures: setting this one first is a wasted call
 	}
@@ -182,12 +187,19 @@ func (c *Charm) apply(ctx context.Context, v view) (status, error) {
 		c.state = &res.State
 		c.cache.keepStamps(res.Stamps)
 	}
-	var changeErr *workload.ChangeError
-	if errors.As(err, &changeErr) && desired.Running {
+	if changeFailed(err, workload.ServiceName) && desired.Running {
 		// MM2 would not (re)start: Pebble keeps retrying it (on-failure: restart). Failing the
 		// hook would hide that behind a hook error; the status and the leader's sync line say it.
 		c.logf(ctx, "WARNING", "MirrorMaker 2 is not running: %v", err)
 		return status{}, nil
+	}
+	if changeFailed(err, exporterService) {
+		// The exporter is for Prometheus; the migration does not wait for it, and Pebble keeps
+		// restarting it. Its scrape target going down tells the dashboards.
+		c.logf(ctx, "WARNING", "the migration exporter is not running: %v", err)
+		if err = otherThanChanges(err); err == nil {
+			return status{}, nil
+		}
 	}
 	if err != nil {
 		return status{}, fmt.Errorf("cannot apply the MirrorMaker 2 workload: %w", err)
@@ -246,7 +258,56 @@ func (c *Charm) desired(ctx context.Context, v view) (workload.Desired, error) {
 	if err != nil {
 		return workload.Desired{}, fmt.Errorf("cannot read the workload's Kafka version: %w", err)
 	}
-	return buildDesired(out, v.cfg, address, version, v.peers.migrating()), nil
+	d := buildDesired(out, v.cfg, address, version, v.peers.migrating())
+	if c.binary != nil {
+		if bin, ok := c.binary(); ok {
+			if err := withExporter(&d, v, bin, address); err != nil {
+				return workload.Desired{}, err
+			}
+		}
+	}
+	if !c.cache.hit {
+		// Relations change only with a hook of their own: update-status, which reuses what the
+		// last hook read, leaves the log targets as they are.
+		if d.LogTargets, err = c.logTargets(ctx); err != nil {
+			return workload.Desired{}, err
+		}
+	}
+	return d, nil
+}
+
+// changeFailed reports whether err holds a failed Pebble change of service.
+func changeFailed(err error, service string) bool {
+	for _, e := range flatten(err) {
+		var ce *workload.ChangeError
+		if errors.As(e, &ce) && (ce.Service == service || (ce.Service == "" && service == workload.ServiceName)) {
+			return true
+		}
+	}
+	return false
+}
+
+// otherThanChanges is err without its failed Pebble changes, nil when there is nothing else.
+func otherThanChanges(err error) error {
+	var rest []error
+	for _, e := range flatten(err) {
+		var ce *workload.ChangeError
+		if !errors.As(e, &ce) {
+			rest = append(rest, e)
+		}
+	}
+	return errors.Join(rest...)
+}
+
+// flatten lists the errors errors.Join put together, or err alone.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // renderError is a rendering refusal: the charm blocks on it instead of retrying the hook.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,4 +100,38 @@ func TestRecordsBehindLeavesUnknownPartitionsOut(t *testing.T) {
 			assert.Regexp(t, `^mirrormaker_[a-z_]+(\{.*\})? -?[0-9.e+]+$`, line)
 		}
 	}
+}
+
+// BenchmarkPage renders the page of a migration of 2,000 partitions and 200 groups of 100
+// partitions each, as the exporter does after every measurement (the measurement's own cost is
+// BenchmarkMeasure/exporter in package migration).
+func BenchmarkPage(b *testing.B) {
+	s := midMigration()
+	s.view.Partitions, s.view.Groups = nil, nil
+	for t := range 20 {
+		for p := range int32(100) {
+			s.view.Partitions = append(s.view.Partitions, migration.PartitionLag{
+				Topic: "topic-" + strconv.Itoa(t), Partition: p, SourceStart: 0, SourceEnd: 5, Committed: 4, TargetEnd: 5,
+			})
+		}
+	}
+	for g := range 200 {
+		gv := migration.GroupView{Group: "group-" + strconv.Itoa(g), Counted: true, Synced: true}
+		for p := range int32(100) {
+			gv.Partitions = append(gv.Partitions, migration.GroupPartition{
+				Topic: "topic-" + strconv.Itoa(g%20), Partition: p, SourceCommitted: 3, TargetCommitted: 3,
+				Checkpoint: &mm2.Checkpoint{UpstreamOffset: 3, DownstreamOffset: 3}, Synced: true,
+			})
+		}
+		s.view.Groups = append(s.view.Groups, gv)
+	}
+	var size int
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := write(&buf, families(s)); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	b.ReportMetric(float64(size), "page-bytes")
 }

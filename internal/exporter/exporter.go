@@ -199,6 +199,7 @@ func (e *Exporter) Serve(ctx context.Context, addr string) error {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	defer e.closeClusters()
+	e.logf("serving /metrics on %s; the charm's config is %s", ln.Addr(), e.ConfigPath)
 	for {
 		wait := e.Round(ctx)
 		select {

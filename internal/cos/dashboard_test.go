@@ -138,8 +138,8 @@ func TestMetricsAreAllowed(t *testing.T) {
 	// The ones the brief asks the dashboard and rules to read.
 	for _, n := range []string{"up", "mirrormaker_records_behind", "mirrormaker_cluster_up",
 		"mirrormaker_mirroring", "kafka_connect_connector_task_status", "jvm_memory_used_bytes",
-		"jvm_memory_max_bytes", "kafka_connect_mirror_source_connector_record_count",
-		"kafka_connect_mirror_source_connector_byte_count",
+		"jvm_memory_max_bytes", "kafka_connect_mirror_source_connector_record_rate",
+		"kafka_connect_mirror_source_connector_byte_rate",
 		"kafka_connect_mirror_source_connector_replication_latency_ms_max",
 		"mirrormaker_groups", "mirrormaker_group_synced", "mirrormaker_cutover_phase"} {
 		assert.Contains(t, names, n)

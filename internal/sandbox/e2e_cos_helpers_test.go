@@ -207,3 +207,21 @@ func (m *migration) unitAddress(unit string) string {
 	require.NoError(m.t, err)
 	return model.Addresses[unit]
 }
+
+// logScrapes says, for a failure's message, how each target's scrapes went and what the copy's
+// figures were over the last minutes.
+func (o *observability) logScrapes() {
+	targets, err := o.prom.Targets(o.m.ctx)
+	if err != nil {
+		o.m.t.Logf("cannot list Prometheus targets: %v", err)
+	}
+	for _, tg := range targets {
+		o.m.t.Logf("target %s %s: %s %s (last scrape %s)", tg.Job, tg.URL, tg.Health, tg.LastError, tg.LastScrape.Format(time.TimeOnly))
+	}
+	for _, q := range []string{`count(kafka_connect_mirror_source_connector_record_rate)`,
+		`max_over_time(sum(kafka_connect_mirror_source_connector_record_count)[10m:5s])`,
+		`min_over_time(sum(kafka_connect_mirror_source_connector_record_count)[10m:5s])`} {
+		v, err := o.prom.Query(o.m.ctx, q)
+		o.m.t.Logf("%s = %v (%v)", q, v, err)
+	}
+}

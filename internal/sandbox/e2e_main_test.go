@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -21,6 +22,8 @@ import (
 func TestMainScenario(t *testing.T) {
 	begin := time.Now()
 	m := newMigration(t, 2, nil)
+	// COS watches the whole migration: a real Prometheus scrapes both units.
+	o := m.relateCOS()
 
 	topics := []struct {
 		name           string
@@ -78,6 +81,22 @@ func TestMainScenario(t *testing.T) {
 	t.Logf("writing %v more records while MM2 copies (orders: %d of %d on the target)", during, copied, before["orders"])
 	m.produceAll(during)
 	m.waitCopied(3*time.Minute, names...)
+
+	t.Run("Prometheus saw the copy and sees the backlog gone", func(t *testing.T) {
+		o.waitValue(2*time.Minute, recordsBehind, func(v float64) bool { return v == 0 })
+		for _, topic := range names {
+			v, ok := o.value(fmt.Sprintf(`sum(mirrormaker_records_behind{topic=%q})`, topic))
+			assert.True(t, ok && v == 0, "%s: records behind %v (present %v)", topic, v, ok)
+		}
+		// The copy rate the dashboard draws (MM2's own, over its last minute), at its highest
+		// while MM2 copied.
+		peak, ok := o.value(`max_over_time(sum(kafka_connect_mirror_source_connector_record_rate)[10m:5s])`)
+		if !assert.True(t, ok && peak > 0, "copy rate while MM2 copied: %v", peak) {
+			o.logScrapes()
+		}
+		t.Logf("Prometheus: records behind 0, peak copy rate %.0f records/s", peak)
+		o.assertEveryUsedMetricScraped()
+	})
 
 	t.Run("every record is on the target, same partition, order, key, value and headers", func(t *testing.T) {
 		total := 0

@@ -29,10 +29,16 @@ import (
 	"mirrormaker-k8s/internal/sandbox/internal/repo"
 )
 
-// Interval is the scrape and rule evaluation interval: the Prometheus charm
-// scrapes every minute by default, far too slow for a test to wait on.
-// Jobs that set their own scrape_interval keep it.
-const Interval = 2 * time.Second
+// Interval is the scrape interval and timeout: the Prometheus charm scrapes
+// every minute by default (10 s timeout), far too slow for a test to wait on.
+// Jobs that set their own scrape_interval keep it. Not shorter: MM2's JMX
+// exporter walks every MBean, which took over 2 s on two busy cores while
+// MM2 started, and a scrape Prometheus abandons makes it log "Broken pipe"
+// (TestMainScenario refuses that line in MM2's log).
+const Interval = 5 * time.Second
+
+// EvaluationInterval is how often rules are evaluated.
+const EvaluationInterval = 2 * time.Second
 
 // Server is one Prometheus process on loopback, with its config, rules and
 // data under its own folder.
@@ -229,7 +235,7 @@ func (s *Server) writeConfig(jobs []map[string]any, rules map[string]map[string]
 	interval := Interval.String()
 	cfg := map[string]any{
 		"global": map[string]any{
-			"scrape_interval": interval, "scrape_timeout": interval, "evaluation_interval": interval,
+			"scrape_interval": interval, "scrape_timeout": interval, "evaluation_interval": EvaluationInterval.String(),
 		},
 		"rule_files":     []string{filepath.Join(s.dir, "rules", "juju_*.rules")},
 		"scrape_configs": jobs,

@@ -140,7 +140,7 @@ bench: charm pebble prometheus kafka $(OPS_VENV)/.installed
 	$(GO) test -p 1 -count=1 -run XXX -bench . -benchtime 3x ./internal/migration/
 
 ## demo: the whole user flow against two local Kafka clusters, then tear down
-demo: charm pebble kafka
+demo: charm pebble kafka prometheus
 	$(BUILD)/sandbox demo
 
 clean:

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"mirrormaker-k8s/internal/sandbox/internal/fakeloki"
+	"mirrormaker-k8s/internal/sandbox/internal/promserver"
 	"mirrormaker-k8s/internal/sandbox/jujusim"
 	"mirrormaker-k8s/internal/sandbox/localkafka"
 )
@@ -46,6 +48,7 @@ var demoConfig = map[string]any{
 	"heap-size":                   "512M",
 	"refresh-topics-interval":     10,
 	"refresh-groups-interval":     10,
+	"metrics-interval":            5, // the exporter measures as often as the demo's update-status
 }
 
 // runDemo runs the whole user flow of a migration against two local Kafka clusters with the
@@ -99,6 +102,8 @@ func runDemo(ctx context.Context, out io.Writer, dir string) (err error) {
 	if err := d.status(ctx); err != nil {
 		return err
 	}
+	d.say("prometheus: %s = %s", demoRecordsBehind, d.settledRecordsBehind(ctx))
+	d.showLogs()
 	d.step("Done: %d records in %d topics migrated, consumers and producers moved; start-migration to cutover complete %s, whole demo %s",
 		total, len(demoTopics)+1, time.Since(mirrorStart).Round(time.Second), time.Since(d.start).Round(time.Second))
 	return nil
@@ -174,6 +179,9 @@ func (d *demo) deployAndRelate(ctx context.Context, dist localkafka.KafkaDist, d
 	if err := d.status(ctx); err != nil {
 		return err
 	}
+	if err := d.relateCOS(ctx, dir); err != nil {
+		return err
+	}
 	d.cmd("juju relate mirrormaker-k8s:source kafka-old")
 	if _, err := d.sim.Relate(ctx, "source", jujusim.NewKafkaProvider("kafka-old", d.src.Bootstrap, d.src.CreateUser, jujusim.SecretFields)); err != nil {
 		return err
@@ -223,6 +231,8 @@ type demo struct {
 	sim        *jujusim.Sim
 	consumers  map[string]*localkafka.GroupConsumer // running on the source, by group
 	changelog  *changelogWriter
+	prom       *promserver.Server // COS's Prometheus, configured from the charm's relation data
+	loki       *fakeloki.Server
 }
 
 func (d *demo) step(format string, args ...any) {
@@ -320,6 +330,7 @@ func (d *demo) watch(ctx context.Context, minimum time.Duration, done func(src, 
 			app = st.Status.Message
 		}
 		d.say("[%3.0fs] status: %s", time.Since(began).Seconds(), app)
+		d.say("       prometheus: %s = %s", demoRecordsBehind, d.promRecordsBehind(ctx))
 		d.say("       counted: %s (%d behind)", strings.Join(line, ", "), behind)
 		if all && time.Since(began) >= minimum {
 			return nil
@@ -355,6 +366,7 @@ func (d *demo) teardown() error {
 			errs = append(errs, c.Stop())
 		}
 	}
+	errs = append(errs, d.stopCOS())
 	return errors.Join(errs...)
 }
 

@@ -156,4 +156,10 @@ func TestExporterRunsEverywhereAndMeasuresOnTheLeader(t *testing.T) {
 	for _, u := range h.m.Units {
 		assert.Equal(t, starts[u], h.workloads[u].starts, "%s: MM2 restarted for the exporter", u)
 	}
+
+	// Stopped, the migration is not measured, as the status line is not.
+	h.action(h.unit(1), "stop-migration", nil)
+	c := configOf(h.unit(1))
+	assert.False(t, c.Active)
+	assert.False(t, c.Mirroring)
 }

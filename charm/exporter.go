@@ -70,7 +70,9 @@ func exporterConfig(v view) exporter.Config {
 		}
 	}
 	return exporter.Config{
-		Active:          v.leader,
+		// The exporter measures when the status line does: on the leader, while mirroring. After
+		// the cutover the source is often switched off, and measuring it would only raise alerts.
+		Active:          v.leader && v.peers.migrating(),
 		Mirroring:       v.peers.migrating(),
 		CutoverPhase:    exporterPhase(v.peers),
 		IntervalSeconds: v.cfg.metricsInterval,

@@ -99,6 +99,9 @@ func (e *Exporter) measure(ctx context.Context, s settings) snapshot {
 	}
 	snap.sourceUp = true
 	if s.target != nil {
+		if e.tgt != nil && !reflect.DeepEqual(e.tgtAt, *s.target) {
+			e.book = nil // MM2's internal topics of another cluster, or read as another user
+		}
 		if e.tgt, e.tgtAt, err = e.dial(ctx, "target", e.tgt, e.tgtAt, s.target); err == nil {
 			snap.targetUp = true
 		}

@@ -16,20 +16,7 @@ import (
 )
 
 // prometheusBin is $PROMETHEUS_BIN, else the one `make prometheus` unpacks beside promtool.
-func prometheusBin(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("PROMETHEUS_BIN")
-	if p == "" {
-		p = filepath.Join(repoRoot(t), ".cache", "prometheus", "usr", "bin", "prometheus")
-	}
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("MM_REQUIRE_SANDBOX") != "" {
-			t.Fatalf("sandbox required: no prometheus at %s (make prometheus): %v", p, err)
-		}
-		t.Skipf("skipping: no prometheus at %s (make prometheus)", p)
-	}
-	return p
-}
+func prometheusBin(t *testing.T) string { return cachedBin(t, "PROMETHEUS_BIN", "prometheus") }
 
 // TestPublishedExprsArePrometheusCanonical loads the published rules into a real Prometheus
 // and compares each expression with the one its rules API prints: the Prometheus printer is

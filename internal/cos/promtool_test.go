@@ -35,20 +35,23 @@ func repoRoot(t *testing.T) string {
 	}
 }
 
-// promtoolBin is $PROMTOOL_BIN, else what `make prometheus` unpacks under .cache. The test
+// promtoolBin is $PROMTOOL_BIN, else what `make prometheus` unpacks under .cache.
+func promtoolBin(t *testing.T) string { return cachedBin(t, "PROMTOOL_BIN", "promtool") }
+
+// cachedBin is $env, else the binary name that `make prometheus` unpacks under .cache. The test
 // skips without it, and fails under $MM_REQUIRE_SANDBOX (CI), where a skip would hide that the
 // rules went untested.
-func promtoolBin(t *testing.T) string {
+func cachedBin(t *testing.T, env, name string) string {
 	t.Helper()
-	p := os.Getenv("PROMTOOL_BIN")
+	p := os.Getenv(env)
 	if p == "" {
-		p = filepath.Join(repoRoot(t), ".cache", "prometheus", "usr", "bin", "promtool")
+		p = filepath.Join(repoRoot(t), ".cache", "prometheus", "usr", "bin", name)
 	}
 	if _, err := os.Stat(p); err != nil {
 		if os.Getenv("MM_REQUIRE_SANDBOX") != "" {
-			t.Fatalf("sandbox required: no promtool at %s (make prometheus): %v", p, err)
+			t.Fatalf("sandbox required: no %s at %s (make prometheus): %v", name, p, err)
 		}
-		t.Skipf("skipping: no promtool at %s (make prometheus)", p)
+		t.Skipf("skipping: no %s at %s (make prometheus)", name, p)
 	}
 	return p
 }

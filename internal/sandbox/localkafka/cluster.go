@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"mirrormaker-k8s/internal/sandbox/internal/freeport"
 )
 
 // ClusterOptions describe one sandbox Kafka cluster.
@@ -169,7 +171,7 @@ func layOut(d KafkaDist, o ClusterOptions) (*Cluster, error) {
 	voters := make([]string, o.Nodes)
 	for i := range ports {
 		for j := range ports[i] {
-			if ports[i][j], err = freePort(); err != nil {
+			if ports[i][j], err = freeport.Pick(); err != nil {
 				return nil, err
 			}
 		}
@@ -215,11 +217,11 @@ func (c *Cluster) Addrs() []string { return strings.Split(c.Bootstrap, ",") }
 // withTLSListener returns o's broker settings plus the SASL_SSL listeners
 // on free ports (o.ServerProperties still win), and their addresses.
 func withTLSListener(o ClusterOptions, port, cport int) (props map[string]string, bootstrap, misnamed string, err error) {
-	sslPort, err := freePort()
+	sslPort, err := freeport.Pick()
 	if err != nil {
 		return nil, "", "", err
 	}
-	misnamedPort, err := freePort()
+	misnamedPort, err := freeport.Pick()
 	if err != nil {
 		return nil, "", "", err
 	}

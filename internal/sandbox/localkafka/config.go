@@ -2,7 +2,6 @@ package localkafka
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -151,16 +150,4 @@ func writeBrokerFiles(dir, serverProps string) (logFlags []string, err error) {
 		"-Dlog4j.configuration=file:" + filepath.Join(dir, "log4j.properties"),
 		"-Dlog4j2.configurationFile=" + filepath.Join(dir, "log4j2.properties"),
 	}, nil
-}
-
-// freePort asks the kernel for an unused port on 127.0.0.1. Another process
-// could take it before the broker binds; on loopback in a sandbox that race
-// is rare and shows as a clear bind error in broker.out.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("cannot find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"mirrormaker-k8s/internal/sandbox/internal/freeport"
 	"mirrormaker-k8s/internal/sandbox/internal/logtail"
 	"mirrormaker-k8s/internal/sandbox/internal/poll"
 )
@@ -81,7 +82,7 @@ func TestGivenTwoClustersWhenTheLauncherRunsMM2ThenTopicsReplicate(t *testing.T)
 	require.NoError(t, os.WriteFile(mm2Props, []byte(strings.Join(props, "\n")+"\n"), 0o600))
 	rules := filepath.Join(dir, "jmx.yaml")
 	require.NoError(t, os.WriteFile(rules, []byte("rules:\n- pattern: \".*\"\n"), 0o644))
-	jmxPort, err := freePort()
+	jmxPort, err := freeport.Pick()
 	require.NoError(t, err)
 
 	outPath := filepath.Join(dir, "mm2.out")

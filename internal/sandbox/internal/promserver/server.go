@@ -24,6 +24,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"mirrormaker-k8s/internal/sandbox/internal/freeport"
 	"mirrormaker-k8s/internal/sandbox/internal/logtail"
 	"mirrormaker-k8s/internal/sandbox/internal/poll"
 	"mirrormaker-k8s/internal/sandbox/internal/repo"
@@ -103,7 +104,7 @@ func version(ctx context.Context, bin string) (int, error) {
 }
 
 func (s *Server) launch(ctx context.Context) error {
-	port, err := freePort()
+	port, err := freeport.Pick()
 	if err != nil {
 		return err
 	}
@@ -146,15 +147,6 @@ func (s *Server) launch(ctx context.Context) error {
 		return s.fail("cannot start prometheus", err)
 	}
 	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("cannot find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // URL is the server's base URL, e.g. http://127.0.0.1:41234.

@@ -132,12 +132,13 @@ test: lint charm check-charm pebble prometheus kafka kafka4 fuzz
 ## bench: speed and cost, outside `make test` (about 15 minutes on 2 cores): the copy-rate table
 ## (BenchmarkCopyRate: Kafka's producer perf tool, a Go consume-produce pipe, the migration how-to's
 ## stock MM2 and the charm's MM2 on 1 and 2 units, on the same data; MM_BENCH_* shape it), the
-## hooks (tool calls and time per dispatch), the leader's measurement and the cutover's proof.
+## hooks (tool calls and time per dispatch), the leader's and the exporter's measurement (and the
+## exporter's page) at 2,000 partitions and 200 groups, and the cutover's proof.
 bench: charm pebble prometheus kafka $(OPS_VENV)/.installed
 	$(GO) test -p 1 -count=1 -run XXX -bench CopyRate -benchtime 1x -timeout 2h ./internal/sandbox/
 	MM_OPS_PYTHON=$(OPS_VENV)/bin/python $(GO) test -p 1 -count=1 -run XXX -bench . -benchtime 20x \
 	  ./cmd/mirrormaker-k8s/ ./internal/workload/
-	$(GO) test -p 1 -count=1 -run XXX -bench . -benchtime 3x ./internal/migration/
+	$(GO) test -p 1 -count=1 -run XXX -bench . -benchtime 3x -timeout 1h ./internal/migration/ ./internal/exporter/
 
 ## demo: the whole user flow against two local Kafka clusters, then tear down
 demo: charm pebble kafka prometheus

@@ -102,7 +102,9 @@ func measure(ctx context.Context, src, tgt wire, flow mm2.Flow, now time.Time, b
 	st := mm2Progress(flow, internal, tgtErr, errs)
 	view.MirrorStarted = internal != nil && internal[flow.ConnectOffsetsTopic()].found
 	view.Partitions = partitionLags(mirrored, starts, ends, st, errs)
-	setTargetEnds(view.Partitions, flow, tgtEnds)
+	if targetEnds {
+		setTargetEnds(view.Partitions, flow, tgtEnds)
+	}
 	settleTails(ctx, source, view.Partitions, isolationOf(flow))
 	if tgtErr != nil {
 		tgtGroups = unknownGroups(groups, tgtErr)

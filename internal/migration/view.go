@@ -83,7 +83,7 @@ type PartitionLag struct {
 	// to that interval: it can over-report, never under-report.
 	Lag int64
 	// TargetEnd is the end offset of the partition's copy on the target, read only when
-	// Pair.TargetEnds asks for it; -1 when not read or unknown.
+	// Pair.TargetEnds asks for it (0 when it does not); -1 when asked but unknown.
 	TargetEnd int64
 	Err       error
 }

@@ -44,8 +44,9 @@ type Desired struct {
 	// others' are left alone. nil leaves log targets alone; an empty non-nil
 	// slice disables every target of ours.
 	LogTargets []LogTarget
-	// Executable, when set, is a program the companion runs, pushed when it
-	// is not in place (see Executable). nil pushes none.
+	// Executable, when set with a Companion, is the program the companion
+	// runs, pushed when it is not in place (see Executable), after MM2's part
+	// of Apply. nil pushes none.
 	Executable *Executable
 	// Known are the stamps an earlier Apply returned (Result.Stamps): files
 	// whose listing still matches their stamp are not pulled back to be
@@ -122,15 +123,6 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if d.Executable != nil {
-		pushed, err := w.ensureExecutable(*d.Executable)
-		if pushed {
-			res.Pushed = append(res.Pushed, d.Executable.Path)
-		}
-		if err != nil {
-			return res, err
-		}
-	}
 
 	changed, err := w.ensureLayer(d)
 	res.LayerChanged = changed.added
@@ -158,6 +150,20 @@ func (w *Workload) Apply(d Desired) (Result, error) {
 	mm2Err := w.applyService(d.Running, changed.service, synced, query, &res)
 	if d.Companion == nil || latest == nil || errors.Is(mm2Err, ErrNotReady) {
 		return res, mm2Err
+	}
+	if d.Executable != nil {
+		// After MM2's part: a program that cannot be pushed keeps the companion from starting,
+		// never MM2 from running.
+		pushed, err := w.ensureExecutable(*d.Executable)
+		if pushed {
+			res.Pushed = append(res.Pushed, d.Executable.Path)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrNotReady) {
+				err = &ChangeError{Service: d.Companion.Name, Action: "push the program", Err: err.Error()}
+			}
+			return res, errors.Join(mm2Err, err)
+		}
 	}
 	companionErr := w.applyCompanion(d.Companion, changed.companion, latest[d.Companion.Name], &res)
 	return res, errors.Join(mm2Err, companionErr)

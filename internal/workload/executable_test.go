@@ -2,6 +2,7 @@ package workload
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"testing"
 
@@ -23,6 +24,7 @@ func TestExecutablePushedOncePerBuild(t *testing.T) {
 	w := New(f)
 	var opened int
 	d := baseDesired()
+	d.Companion = &Companion{Name: "mm2-exporter", Command: "/opt/mirrormaker-k8s/bin/mm-a export"}
 	d.Executable = program("/opt/mirrormaker-k8s/bin/mm-a", "build a", &opened)
 
 	res, err := w.Apply(d)
@@ -38,6 +40,7 @@ func TestExecutablePushedOncePerBuild(t *testing.T) {
 	assert.False(t, res.Restarted, "MM2 does not run the program: it is not restarted for it")
 
 	d.Executable = program("/opt/mirrormaker-k8s/bin/mm-b", "build b", &opened)
+	d.Companion.Command = "/opt/mirrormaker-k8s/bin/mm-b export"
 	res, err = w.Apply(d)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/opt/mirrormaker-k8s/bin/mm-b"}, res.Pushed)
@@ -70,4 +73,24 @@ func TestQuietFileRestartsNothing(t *testing.T) {
 	res, err = w.Apply(d)
 	require.NoError(t, err)
 	assert.True(t, res.Restarted)
+}
+
+// A program that cannot be pushed keeps the companion from starting, never MM2 from running,
+// and the error names the companion so the charm does not read it as MM2 down.
+func TestExecutableFailureSparesMM2(t *testing.T) {
+	f := newFakePebble(t)
+	w := New(f)
+	d := baseDesired()
+	d.Companion = &Companion{Name: "mm2-exporter", Command: "/opt/mirrormaker-k8s/bin/mm-a export"}
+	d.Executable = &Executable{Path: "/opt/mirrormaker-k8s/bin/mm-a", Open: func() (io.ReadCloser, error) {
+		return nil, errors.New("disk on fire")
+	}}
+	res, err := w.Apply(d)
+	var ce *ChangeError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "mm2-exporter", ce.Service)
+	assert.ErrorContains(t, err, "cannot push the program for mm2-exporter: cannot read mm-a to push it: disk on fire")
+	assert.True(t, res.Started, "MM2 started")
+	assert.Equal(t, StateActive, res.State)
+	assert.False(t, res.CompanionStarted)
 }

@@ -20,7 +20,8 @@ type ChangeError struct {
 	Service string
 	// Action is what was asked: "start", "stop" or "restart".
 	Action string
-	// ID is the Pebble change ID, for `pebble tasks <id>`.
+	// ID is the Pebble change ID, for `pebble tasks <id>`; empty when the
+	// companion's program could not be pushed, so no change was made.
 	ID string
 	// Err is Pebble's description of the failure, naming the failed tasks.
 	Err string
@@ -33,6 +34,9 @@ func (e *ChangeError) Error() string {
 	service := e.Service
 	if service == "" {
 		service = ServiceName
+	}
+	if e.ID == "" { // no change was made: the companion's program could not be pushed
+		return fmt.Sprintf("cannot %s for %s: %s", e.Action, service, e.Err)
 	}
 	msg := fmt.Sprintf("cannot %s %s: change %s failed: %s", e.Action, service, e.ID, e.Err)
 	if len(e.Logs) > 0 {

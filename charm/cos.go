@@ -40,9 +40,9 @@ func (c *Charm) observability(ctx context.Context, v view) error {
 // grafana-dashboard the leader the dashboard. A databag is written only when it holds something
 // else, so a hook that changes nothing fires no relation-changed on the other side.
 func (c *Charm) publishCOS(ctx context.Context, leader bool) error {
-	scrape, err := c.tools.RelationIDs(ctx, MetricsEndpoint)
+	scrape, err := c.liveRelations(ctx, MetricsEndpoint)
 	if err != nil {
-		return fmt.Errorf("cannot list %s relations: %w", MetricsEndpoint, err)
+		return err
 	}
 	var address string
 	var scrapeApp, dashboards map[string]string
@@ -69,9 +69,9 @@ func (c *Charm) publishCOS(ctx context.Context, leader bool) error {
 	if !leader {
 		return nil
 	}
-	boards, err := c.tools.RelationIDs(ctx, DashboardEndpoint)
+	boards, err := c.liveRelations(ctx, DashboardEndpoint)
 	if err != nil {
-		return fmt.Errorf("cannot list %s relations: %w", DashboardEndpoint, err)
+		return err
 	}
 	if len(boards) > 0 {
 		if dashboards, err = cos.DashboardAppData(c.topology()); err != nil {
@@ -84,6 +84,19 @@ func (c *Charm) publishCOS(ctx context.Context, leader bool) error {
 		}
 	}
 	return nil
+}
+
+// liveRelations lists endpoint's relations but the one dying in this relation-broken, which Juju
+// still lists and whose databags are not to be written or followed.
+func (c *Charm) liveRelations(ctx context.Context, endpoint string) ([]string, error) {
+	ids, err := c.tools.RelationIDs(ctx, endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list %s relations: %w", endpoint, err)
+	}
+	if c.hook.Hook != endpoint+"-relation-broken" {
+		return ids, nil
+	}
+	return slices.DeleteFunc(ids, func(id string) bool { return id == c.hook.RelationID }), nil
 }
 
 // setIfChanged writes want into this unit's (or, with app, the application's) databag of
@@ -120,9 +133,9 @@ func (c *Charm) logTargets(ctx context.Context) ([]workload.LogTarget, error) {
 	if c.logs != nil { // an action applies the workload twice: Juju is asked once
 		return *c.logs, nil
 	}
-	ids, err := c.tools.RelationIDs(ctx, LoggingEndpoint)
+	ids, err := c.liveRelations(ctx, LoggingEndpoint)
 	if err != nil {
-		return nil, fmt.Errorf("cannot list %s relations: %w", LoggingEndpoint, err)
+		return nil, err
 	}
 	t := c.topology()
 	labels := map[string]string{
@@ -131,9 +144,6 @@ func (c *Charm) logTargets(ctx context.Context) ([]workload.LogTarget, error) {
 	}
 	targets := []workload.LogTarget{}
 	for _, id := range ids {
-		if c.hook.Hook == LoggingEndpoint+"-relation-broken" && id == c.hook.RelationID {
-			continue
-		}
 		units, err := c.tools.RelationUnits(ctx, id)
 		if err != nil {
 			return nil, fmt.Errorf("cannot list the units of relation %s: %w", id, err)

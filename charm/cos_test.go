@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mirrormaker-k8s/hooks/hookstest"
+	"mirrormaker-k8s/internal/cos"
 	"mirrormaker-k8s/internal/exporter"
+	"mirrormaker-k8s/internal/mm2"
 	"mirrormaker-k8s/internal/workload"
 )
 
@@ -162,4 +164,11 @@ func TestExporterRunsEverywhereAndMeasuresOnTheLeader(t *testing.T) {
 	c := configOf(h.unit(1))
 	assert.False(t, c.Active)
 	assert.False(t, c.Mirroring)
+}
+
+// The scrape jobs name the ports the two exporters listen on; they are declared where each
+// exporter lives, so a test keeps them together.
+func TestScrapeJobsNameTheExportersPorts(t *testing.T) {
+	assert.Equal(t, mm2.JMXPort, cos.JMXPort)
+	assert.Equal(t, exporter.Port, cos.MigrationPort)
 }

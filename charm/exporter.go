@@ -1,6 +1,7 @@
 package charm
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -70,9 +71,10 @@ func exporterConfig(v view) exporter.Config {
 		}
 	}
 	return exporter.Config{
-		// The exporter measures when the status line does: on the leader, while mirroring. After
-		// the cutover the source is often switched off, and measuring it would only raise alerts.
-		Active:          v.leader && v.peers.migrating(),
+		// The exporter measures when the status line does: on the leader, while mirroring and
+		// nothing blocks. After the cutover the source is often switched off, and measuring it
+		// would only raise alerts.
+		Active:          v.measures(),
 		Mirroring:       v.peers.migrating(),
 		CutoverPhase:    exporterPhase(v.peers),
 		IntervalSeconds: v.cfg.metricsInterval,
@@ -103,4 +105,62 @@ func withExporter(d *workload.Desired, v view, bin exporterBinary, address strin
 		Group: workloadUser,
 	}
 	return nil
+}
+
+// withObservability adds to d what COS needs of the container: the exporter (config, binary,
+// service) and, but in update-status, the log targets of the logging relations.
+func (c *Charm) withObservability(ctx context.Context, d *workload.Desired, v view, address string) error {
+	if c.binary != nil {
+		if bin, ok := c.binary(); ok {
+			if err := withExporter(d, v, bin, address); err != nil {
+				return err
+			}
+		}
+	}
+	if c.cache.hit {
+		// Relations change only with a hook of their own: update-status, which reuses what the
+		// last hook read, leaves the log targets as they are.
+		return nil
+	}
+	targets, err := c.logTargets(ctx)
+	if err != nil {
+		return err
+	}
+	d.LogTargets = targets
+	return nil
+}
+
+// applyObservability keeps the exporter and the log targets in line while MM2 is stopped for a
+// blocker: Prometheus scrapes every unit whatever the migration's state (an exporter missing
+// there pages someone), a leader that changed meanwhile must hand over the measuring, and the
+// logs of a stopped unit are the ones its operator reads.
+func (c *Charm) applyObservability(ctx context.Context, v view) error {
+	address, err := c.address(ctx)
+	if err != nil {
+		return err
+	}
+	d := workload.Desired{Known: c.cache.files} // no MM2 service: its part of the plan is left alone
+	if err := c.withObservability(ctx, &d, v, address); err != nil {
+		return err
+	}
+	res, err := c.workload.Apply(d)
+	if err == nil {
+		c.state = &res.State
+		c.cache.keepStamps(res.Stamps)
+	}
+	if err = c.exporterFailed(ctx, err); err != nil {
+		return fmt.Errorf("cannot apply the migration exporter: %w", err)
+	}
+	return nil
+}
+
+// exporterFailed logs a failed Pebble change of the exporter and returns what else err holds:
+// the exporter is for Prometheus, the migration does not wait for it, and Pebble keeps
+// restarting it; its scrape target going down tells the dashboards.
+func (c *Charm) exporterFailed(ctx context.Context, err error) error {
+	if !changeFailed(err, exporterService) {
+		return err
+	}
+	c.logf(ctx, "WARNING", "the migration exporter is not running: %v", err)
+	return withoutChangesOf(err, exporterService)
 }

@@ -171,7 +171,7 @@ func (c *Charm) apply(ctx context.Context, v view) (status, error) {
 		if stopped {
 			c.logf(ctx, "WARNING", "stopped MirrorMaker 2: %s", st.message)
 		}
-		return st, nil
+		return st, c.applyObservability(ctx, v)
 	}
 	desired, err := c.desired(ctx, v)
 	if err != nil {
@@ -193,15 +193,7 @@ func (c *Charm) apply(ctx context.Context, v view) (status, error) {
 		c.logf(ctx, "WARNING", "MirrorMaker 2 is not running: %v", err)
 		return status{}, nil
 	}
-	if changeFailed(err, exporterService) {
-		// The exporter is for Prometheus; the migration does not wait for it, and Pebble keeps
-		// restarting it. Its scrape target going down tells the dashboards.
-		c.logf(ctx, "WARNING", "the migration exporter is not running: %v", err)
-		if err = otherThanChanges(err); err == nil {
-			return status{}, nil
-		}
-	}
-	if err != nil {
+	if err = c.exporterFailed(ctx, err); err != nil {
 		return status{}, fmt.Errorf("cannot apply the MirrorMaker 2 workload: %w", err)
 	}
 	if changes := describe(res); changes != "" {
@@ -259,19 +251,8 @@ func (c *Charm) desired(ctx context.Context, v view) (workload.Desired, error) {
 		return workload.Desired{}, fmt.Errorf("cannot read the workload's Kafka version: %w", err)
 	}
 	d := buildDesired(out, v.cfg, address, version, v.peers.migrating())
-	if c.binary != nil {
-		if bin, ok := c.binary(); ok {
-			if err := withExporter(&d, v, bin, address); err != nil {
-				return workload.Desired{}, err
-			}
-		}
-	}
-	if !c.cache.hit {
-		// Relations change only with a hook of their own: update-status, which reuses what the
-		// last hook read, leaves the log targets as they are.
-		if d.LogTargets, err = c.logTargets(ctx); err != nil {
-			return workload.Desired{}, err
-		}
+	if err := c.withObservability(ctx, &d, v, address); err != nil {
+		return workload.Desired{}, err
 	}
 	return d, nil
 }
@@ -287,12 +268,13 @@ func changeFailed(err error, service string) bool {
 	return false
 }
 
-// otherThanChanges is err without its failed Pebble changes, nil when there is nothing else.
-func otherThanChanges(err error) error {
+// withoutChangesOf is err without the failed Pebble changes of service, nil when nothing else
+// is left.
+func withoutChangesOf(err error, service string) error {
 	var rest []error
 	for _, e := range flatten(err) {
 		var ce *workload.ChangeError
-		if !errors.As(e, &ce) {
+		if !errors.As(e, &ce) || ce.Service != service {
 			rest = append(rest, e)
 		}
 	}

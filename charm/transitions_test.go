@@ -23,7 +23,11 @@ func TestGivenFreshDeployWhenInstallThenBlockedOnMissingSource(t *testing.T) {
 	assert.Equal(t, wantBlocked("missing source relation or source-* config"), h.status(h.unit(0)))
 	assert.Equal(t, wantBlocked("missing source relation or source-* config"), h.status(h.unit(1)))
 	assert.Equal(t, "3.9.1", h.m.Version, "pebble-ready sets the workload version")
-	assert.Empty(t, h.workloads[h.unit(0)].files, "nothing is pushed before both clusters are known")
+	files := h.workloads[h.unit(0)].files
+	assert.Len(t, files, 1, "nothing of MM2's is pushed before both clusters are known")
+	assert.Contains(t, files, "/etc/kafka/mm2-exporter.json", "the exporter runs, to say it does not measure")
+	assert.NotNil(t, h.workloads[h.unit(0)].companion)
+	assert.Empty(t, h.workloads[h.unit(0)].service.Command, "MM2 has no command yet")
 }
 
 // TestGivenPebbleNotReadyWhenHookThenTheUsersProblemFirstElseWaitingForPebble: before the

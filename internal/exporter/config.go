@@ -105,8 +105,8 @@ func load(path string) (settings, error) {
 	if err := json.Unmarshal(data, &s.Config); err != nil {
 		return settings{}, fmt.Errorf("cannot parse the exporter's config %s: %w", path, err)
 	}
-	if s.Source == nil && s.Target == nil {
-		return s, nil
+	if !s.Active || (s.Source == nil && s.Target == nil) {
+		return s, nil // a standby measures nothing: it needs no password
 	}
 	if s.SecretsPath == "" {
 		return settings{}, errors.New("cannot read passwords: the exporter's config names no secrets file")
@@ -119,21 +119,31 @@ func load(path string) (settings, error) {
 	if err != nil {
 		return settings{}, err
 	}
-	s.source = access(s.Source, passwords)
-	s.target = access(s.Target, passwords)
+	if s.source, err = access(s.Source, passwords); err != nil {
+		return settings{}, err
+	}
+	if s.target, err = access(s.Target, passwords); err != nil {
+		return settings{}, err
+	}
 	return s, nil
 }
 
-func access(c *Cluster, passwords map[string]string) *kafka.Access {
+// access is how to reach c, with its password; a cluster whose password the secrets file lacks
+// is an error, never a login without one.
+func access(c *Cluster, passwords map[string]string) (*kafka.Access, error) {
 	if c == nil {
-		return nil
+		return nil, nil
+	}
+	password, ok := passwords[c.Alias]
+	if !ok {
+		return nil, fmt.Errorf("cannot read the password of cluster %q: the secrets file has none", c.Alias)
 	}
 	return &kafka.Access{
 		BootstrapServers: c.BootstrapServers,
 		SecurityProtocol: c.SecurityProtocol,
 		Mechanism:        c.Mechanism,
 		Username:         c.Username,
-		Password:         passwords[c.Alias],
+		Password:         password,
 		CA:               c.CA,
-	}
+	}, nil
 }

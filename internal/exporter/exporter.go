@@ -39,6 +39,8 @@ type Exporter struct {
 	src, tgt       *kafka.Cluster
 	srcAt, tgtAt   kafka.Access
 	book           *migration.Book
+	bookFor        string // bookKey of the target the book was read from
+	last           *measurement
 	lastGoodConfig *settings
 }
 
@@ -85,57 +87,78 @@ func (e *Exporter) Round(ctx context.Context) time.Duration {
 }
 
 // measure takes one view with the connections it keeps, dialling again a side whose access
-// changed or whose connection failed.
+// changed or whose connection failed. A round that cannot measure keeps the last view on the
+// page, with its own timestamp, so dashboards keep their lines and a stale figure shows as stale.
 func (e *Exporter) measure(ctx context.Context, s settings) snapshot {
 	ctx, cancel := context.WithTimeout(ctx, measureTimeout)
 	defer cancel()
-	snap := snapshot{cfg: s.Config, requests: map[string]int{}}
+	snap := snapshot{cfg: s.Config, up: map[string]bool{}}
+	if e.last != nil {
+		snap.measured, snap.view, snap.took, snap.requests = true, e.last.view, e.last.took, e.last.requests
+	}
+	if s.target == nil {
+		e.closeTarget()
+	}
 	if s.source == nil {
 		return snap
 	}
 	var err error
 	if e.src, e.srcAt, err = e.dial(ctx, "source", e.src, e.srcAt, s.source); err != nil {
+		snap.up["source"] = false
 		return snap
 	}
-	snap.sourceUp = true
+	snap.up["source"] = true
 	if s.target != nil {
-		if e.tgt != nil && !reflect.DeepEqual(e.tgtAt, *s.target) {
-			e.book = nil // MM2's internal topics of another cluster, or read as another user
+		if id := bookKey(*s.target); id != e.bookFor {
+			e.book, e.bookFor = nil, id // MM2's internal topics of another cluster, or read as another user
 		}
-		if e.tgt, e.tgtAt, err = e.dial(ctx, "target", e.tgt, e.tgtAt, s.target); err == nil {
-			snap.targetUp = true
-		}
+		e.tgt, e.tgtAt, err = e.dial(ctx, "target", e.tgt, e.tgtAt, s.target)
+		snap.up["target"] = err == nil
 	}
 	if e.book == nil {
 		e.book = &migration.Book{}
 	}
 	pair := &migration.Pair{Source: e.src, Book: e.book, TargetEnds: true}
-	if snap.targetUp {
+	if snap.up["target"] {
 		pair.Target = e.tgt
 	}
 	start := time.Now()
 	view, err := pair.Measure(ctx, s.Flow)
-	snap.took = time.Since(start)
-	snap.requests["source"] = sum(e.src.RequestsSent())
+	took := time.Since(start)
+	requests := map[string]int{"source": sum(e.src.RequestsSent())}
 	if pair.Target != nil {
-		snap.requests["target"] = sum(e.tgt.RequestsSent())
+		requests["target"] = sum(e.tgt.RequestsSent())
 	}
 	if err != nil {
 		// The source could not even describe its topics: dial it again next round.
 		e.logf("cannot measure: %v", err)
 		e.src.Close()
 		e.src = nil
-		snap.sourceUp = false
+		snap.up["source"] = false
 		return snap
 	}
 	for _, ie := range view.Errors {
-		if ie.Item == "target" {
-			snap.targetUp = false
+		if ie.Item == "target" && pair.Target != nil {
+			snap.up["target"] = false
 			e.closeTarget()
 		}
 	}
-	snap.view, snap.measured = view, true
+	e.last = &measurement{view: view, took: took, requests: requests}
+	snap.measured, snap.view, snap.took, snap.requests = true, view, took, requests
 	return snap
+}
+
+// measurement is the last view the exporter took, and what it cost.
+type measurement struct {
+	view     migration.SyncView
+	took     time.Duration
+	requests map[string]int
+}
+
+// bookKey names what a book of MM2's internal topics was read from: the target cluster, as one
+// user (its password is no part of it).
+func bookKey(a kafka.Access) string {
+	return fmt.Sprintf("%v|%s|%s", a.BootstrapServers, a.SecurityProtocol, a.Username)
 }
 
 // dial returns the kept connection when the access is the same, else a new one.
@@ -167,7 +190,7 @@ func (e *Exporter) closeClusters() {
 		e.src = nil
 	}
 	e.closeTarget()
-	e.book = nil
+	e.book, e.bookFor, e.last = nil, "", nil
 }
 
 func (e *Exporter) setPage(s snapshot) {

@@ -69,7 +69,7 @@ func TestLoadReadsPasswordsFromTheSecretsFile(t *testing.T) {
 	secrets := filepath.Join(dir, "mm2-secrets.properties")
 	require.NoError(t, os.WriteFile(secrets, []byte("old.sasl.jaas.config=x\nold.password=p\\u00e4ss\\=1\nnew.password=\\ lead\n"), 0o600))
 	path := filepath.Join(dir, "mm2-exporter.json")
-	writeConfig(t, path, Config{SecretsPath: secrets,
+	writeConfig(t, path, Config{Active: true, SecretsPath: secrets,
 		Source: &Cluster{Alias: "old", BootstrapServers: []string{"a:9092"}, Username: "u1"},
 		Target: &Cluster{Alias: "new", BootstrapServers: []string{"b:9092"}, Username: "u2"}})
 	s, err := load(path)
@@ -77,6 +77,10 @@ func TestLoadReadsPasswordsFromTheSecretsFile(t *testing.T) {
 	assert.Equal(t, "päss=1", s.source.Password)
 	assert.Equal(t, "u1", s.source.Username)
 	assert.Equal(t, " lead", s.target.Password)
+
+	require.NoError(t, os.WriteFile(secrets, []byte("old.password=p\n"), 0o600))
+	_, err = load(path)
+	assert.ErrorContains(t, err, `cannot read the password of cluster "new": the secrets file has none`)
 
 	require.NoError(t, os.Remove(secrets))
 	_, err = load(path)

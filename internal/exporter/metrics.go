@@ -18,10 +18,10 @@ type snapshot struct {
 	// measured is false until the active exporter has measured once (and always elsewhere).
 	measured bool
 	view     migration.SyncView
-	// sourceUp and targetUp say whether the last measurement reached each cluster.
-	sourceUp, targetUp bool
-	took               time.Duration
-	requests           map[string]int // Kafka requests the measurement sent, by cluster
+	// up says, of each cluster the exporter tried to reach, whether it did.
+	up       map[string]bool
+	took     time.Duration
+	requests map[string]int // Kafka requests the measurement sent, by cluster
 }
 
 // family is one metric: its help, and its samples in the order written.
@@ -41,20 +41,25 @@ func (f *family) add(value float64, labels ...string) {
 
 // families turns s into metric families; pure, so a golden file pins every name and label.
 func families(s snapshot) []*family {
-	active := &family{name: "mirrormaker_exporter_active", help: "1 on the unit whose exporter measures the migration (the leader), 0 on the others."}
+	active := &family{name: "mirrormaker_exporter_active", help: "1 on the unit whose exporter measures the migration (the leader, while mirroring), 0 on the others."}
 	active.add(b01(s.cfg.Active))
 	mirroring := &family{name: "mirrormaker_mirroring", help: "1 while the charm wants MirrorMaker 2 to run (start-migration was run and no cutover completed)."}
 	mirroring.add(b01(s.cfg.Mirroring))
-	out := []*family{active, mirroring}
+	// The phase comes from the charm, the same on every unit, and outlives the measuring (which
+	// stops once the migration is complete).
+	phase := &family{name: "mirrormaker_cutover_phase", help: "The last cutover phase completed: 0 none, 1 consumers, 2 producers (migration complete)."}
+	phase.add(float64(s.cfg.CutoverPhase))
+	out := []*family{active, mirroring, phase}
 	if !s.cfg.Active {
 		return out
 	}
-	phase := &family{name: "mirrormaker_cutover_phase", help: "The last cutover phase completed: 0 none, 1 consumers, 2 producers (migration complete)."}
-	phase.add(float64(s.cfg.CutoverPhase))
-	up := &family{name: "mirrormaker_cluster_up", help: "1 when the last measurement reached the cluster."}
-	up.add(b01(s.sourceUp), "cluster", "source")
-	up.add(b01(s.targetUp), "cluster", "target")
-	out = append(out, phase, up)
+	up := &family{name: "mirrormaker_cluster_up", help: "1 when the exporter reached the cluster in its last round (absent for a cluster it did not try)."}
+	for _, c := range []string{"source", "target"} {
+		if reached, tried := s.up[c]; tried {
+			up.add(b01(reached), "cluster", c)
+		}
+	}
+	out = append(out, up)
 	if !s.measured {
 		return out
 	}

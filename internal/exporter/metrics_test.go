@@ -45,7 +45,7 @@ func midMigration() snapshot {
 	}
 	return snapshot{
 		cfg:      Config{Active: true, Mirroring: true, CutoverPhase: PhaseConsumers},
-		measured: true, view: view, sourceUp: true, targetUp: true,
+		measured: true, view: view, up: map[string]bool{"source": true, "target": true},
 		took: 1500 * time.Millisecond, requests: map[string]int{"source": 7, "target": 5},
 	}
 }
@@ -81,7 +81,7 @@ func TestPageGolden(t *testing.T) {
 func TestGivenStandbyThenNoFigures(t *testing.T) {
 	s := midMigration()
 	s.cfg.Active = false
-	assert.Equal(t, []string{"mirrormaker_exporter_active", "mirrormaker_mirroring"}, names(families(s)))
+	assert.Equal(t, []string{"mirrormaker_cutover_phase", "mirrormaker_exporter_active", "mirrormaker_mirroring"}, names(families(s)))
 }
 
 func TestRecordsBehindLeavesUnknownPartitionsOut(t *testing.T) {

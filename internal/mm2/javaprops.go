@@ -37,11 +37,11 @@ func utf8Units(b []byte) ([]uint16, error) {
 func ReadSecrets(data []byte) (map[string]string, error) {
 	units, err := utf8Units(data)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the secrets file: %w", err)
+		return nil, fmt.Errorf("cannot parse the secrets file: %w", err)
 	}
 	props, err := loadProperties(units)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the secrets file: %w", err)
+		return nil, fmt.Errorf("cannot parse the secrets file: %w", err)
 	}
 	passwords := map[string]string{}
 	for k, v := range props {

@@ -72,8 +72,9 @@ func ScrapeAppData(t Topology) (map[string]string, error) {
 }
 
 // ScrapeUnitData is every unit's own data on each metrics-endpoint relation: the address
-// Prometheus replaces "*" with in the jobs' targets (the unit's ingress or bind address, as
-// `network-get metrics-endpoint` gives it) and the unit's name, which becomes the juju_unit
+// Prometheus replaces "*" with in the jobs' targets (the address both exporters listen on: the
+// unit's pod address, which the charm reads once from its peer binding; on Kubernetes every
+// binding of a pod has that address) and the unit's name, which becomes the juju_unit
 // label. The path and FQDN keys are written empty, as the provider does when it knows neither;
 // Prometheus then uses the jobs' metrics_path and the address.
 func ScrapeUnitData(address, unit string) map[string]string {

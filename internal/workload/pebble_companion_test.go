@@ -208,11 +208,17 @@ func TestRealPebbleLogTargets(t *testing.T) {
 			assert.False(t, res.LayerChanged, "disabled, same again: no layer added")
 
 			// What was buffered before the change may still arrive; then nothing more,
-			// while the other target keeps receiving the companion's lines.
-			time.Sleep(2500 * time.Millisecond) // beyond Pebble's 1 s flush
-			at0, at1, atOther := len(loki.received("/0")), len(loki.received("/1")), len(loki.received("/other"))
-			waitFor(t, "more lines at /other", func() bool { return len(loki.received("/other")) > atOther+5 })
-			time.Sleep(1500 * time.Millisecond)
+			// while the other target keeps receiving the companion's lines. The other
+			// target's progress is the clock: the companion logs every 0.1 s, so 15 more
+			// lines there span more than one of Pebble's 1 s flushes, after which nothing
+			// buffered for /0 or /1 is left.
+			more := func(n int) {
+				atOther := len(loki.received("/other"))
+				waitFor(t, "more lines at /other", func() bool { return len(loki.received("/other")) >= atOther+n })
+			}
+			more(15)
+			at0, at1 := len(loki.received("/0")), len(loki.received("/1"))
+			more(15)
 			assert.Equal(t, at0, len(loki.received("/0")), "a disabled target receives nothing more")
 			assert.Equal(t, at1, len(loki.received("/1")), "a disabled target receives nothing more")
 		})

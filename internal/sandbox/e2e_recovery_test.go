@@ -94,15 +94,16 @@ func TestMM2KilledOrItsContainerRestartedRecovers(t *testing.T) {
 	assert.Equal(t, "-Xmx"+e2eConfig(nil)["heap-size"].(string), m.mm2MaxHeap(victim), "the restarted container's JVM keeps heap-size")
 	assert.Equal(t, pushed, m.pushedFiles(victim), "the files pushed again, byte for byte and mode for mode")
 	// Since the snapshot: the old Pebble's own shutdown (SIGTERM from Kubernetes), then the
-	// charm's one start in the new container.
+	// charm's one start of each service in the new container: MM2, then the migration exporter
+	// (its program pushed again, as the container's filesystem is new).
 	var since []string
 	for _, c := range m.serviceChanges(victim) {
 		if !slices.ContainsFunc(changes, func(b *client.Change) bool { return b.ID == c.ID }) {
 			since = append(since, c.Summary+": "+c.Status)
 		}
 	}
-	assert.Equal(t, []string{"Stop all running services: Done", `Start service "mirrormaker": Done`}, since,
-		"MM2 started once in the new container")
+	assert.Equal(t, []string{"Stop all running services: Done", `Start service "mirrormaker": Done`,
+		`Start service "mm2-exporter": Done`}, since, "MM2 and the exporter started once each in the new container")
 	require.NoError(t, m.src.Produce(topic, 1000))
 	m.waitCopied(2*time.Minute, topic)
 

@@ -115,14 +115,20 @@ unit:
 ## which every go test run replays); a failing input is written to testdata/fuzz to be checked in.
 ## No minimizing (-fuzzminimizetime 0): Go minimizes every new interesting input for up to a minute,
 ## and one found near the end of the 15 s outlived -fuzztime and failed the run with "context
-## deadline exceeded" (CI, FuzzCredentialRoundTrip); a failing input is written as found.
+## deadline exceeded" (CI, FuzzCredentialRoundTrip); a failing input is written as found. Even so
+## the fuzzer at times fails a run that merely reached -fuzztime ("context deadline exceeded", no
+## input written: CI, FuzzRender): only a run that wrote a failing input fails the target.
 FUZZTIME ?= 15s
 FUZZ_TARGETS = internal/mm2:FuzzRender internal/mm2:FuzzCredentialRoundTrip internal/kafkaclient:FuzzParse \
   charm:FuzzConfig charm:FuzzCutoverParams
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
 	  echo "fuzz $$fn (./$$pkg) for $(FUZZTIME)"; \
-	  $(GO) test -run XXX -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./$$pkg || exit 1; done
+	  out=$$($(GO) test -run XXX -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./$$pkg 2>&1); rc=$$?; \
+	  echo "$$out"; if [ $$rc -ne 0 ]; then \
+	    if echo "$$out" | grep -q 'context deadline exceeded' && ! echo "$$out" | grep -q 'Failing input written'; then \
+	      echo "fuzz $$fn: the run ended on its own deadline with no failing input (Go's fuzzer reports that as a failure at times): not a finding"; \
+	    else exit 1; fi; fi; done
 
 ## test: lint, check-charm, fuzzing, unit and sandbox tests (real Kafka, real Pebble, real MM2, the shipped
 ## binary), then the main scenario and the consumer-protocol (KIP-848) groups test on Kafka $(KAFKA4_VERSION).

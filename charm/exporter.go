@@ -139,15 +139,11 @@ func (c *Charm) applyObservability(ctx context.Context, v view) error {
 	if err != nil {
 		return err
 	}
-	d := workload.Desired{Known: c.cache.files} // no MM2 service: its part of the plan is left alone
+	var d workload.Desired // no MM2 service: its part of the plan is left alone
 	if err := c.withObservability(ctx, &d, v, address); err != nil {
 		return err
 	}
-	res, err := c.workload.Apply(d)
-	if err == nil {
-		c.state = &res.State
-		c.cache.keepStamps(res.Stamps)
-	}
+	_, err = c.applyWorkload(d)
 	if err = c.exporterFailed(ctx, err); err != nil {
 		return fmt.Errorf("cannot apply the migration exporter: %w", err)
 	}

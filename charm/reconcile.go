@@ -181,12 +181,7 @@ func (c *Charm) apply(ctx context.Context, v view) (status, error) {
 		}
 		return status{}, err
 	}
-	desired.Known = c.cache.files
-	res, err := c.workload.Apply(desired)
-	if err == nil {
-		c.state = &res.State
-		c.cache.keepStamps(res.Stamps)
-	}
+	res, err := c.applyWorkload(desired)
 	if changeFailed(err, workload.ServiceName) && desired.Running {
 		// MM2 would not (re)start: Pebble keeps retrying it (on-failure: restart). Failing the
 		// hook would hide that behind a hook error; the status and the leader's sync line say it.
@@ -290,6 +285,18 @@ func flatten(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// applyWorkload applies d with the stamps the hook cache vouches for, and keeps what Apply
+// learned: MM2's state for this dispatch, and the stamps for the next.
+func (c *Charm) applyWorkload(d workload.Desired) (workload.Result, error) {
+	d.Known = c.cache.files
+	res, err := c.workload.Apply(d)
+	if err == nil {
+		c.state = &res.State
+		c.cache.keepStamps(res.Stamps)
+	}
+	return res, err
 }
 
 // renderError is a rendering refusal: the charm blocks on it instead of retrying the hook.

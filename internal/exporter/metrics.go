@@ -3,7 +3,6 @@ package exporter
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -193,15 +192,3 @@ func escapeLabel(s string) string {
 }
 
 func escapeHelp(s string) string { return helpEscaper.Replace(s) }
-
-// names lists the metric names a page of s holds, for tests.
-func names(fams []*family) []string {
-	var out []string
-	for _, f := range fams {
-		if len(f.samples) > 0 {
-			out = append(out, f.name)
-		}
-	}
-	slices.Sort(out)
-	return out
-}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -134,4 +135,16 @@ func BenchmarkPage(b *testing.B) {
 		size = buf.Len()
 	}
 	b.ReportMetric(float64(size), "page-bytes")
+}
+
+// names lists the metric names a page of s holds, for tests.
+func names(fams []*family) []string {
+	var out []string
+	for _, f := range fams {
+		if len(f.samples) > 0 {
+			out = append(out, f.name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
